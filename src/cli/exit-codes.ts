@@ -1,0 +1,34 @@
+import type { ErrorCode } from '../errors.js';
+
+/** Exit statuses, as README "Exit codes" lists them. */
+export const EXIT = {
+  ok: 0,
+  /** Some tracks failed (or `validate` found errors); the others were done. */
+  failures: 1,
+  /** Bad command line, option or profile file: nothing was done. */
+  usage: 2,
+  /** No working ffmpeg/ffprobe. */
+  ffmpegMissing: 3,
+  /** The output folder or its catalog cannot be written or read. */
+  output: 4,
+  /** Stopped by SIGINT (SIGTERM gives 143). */
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(code: ErrorCode | string): number {
+  switch (code) {
+    case 'E_OPTION':
+    case 'E_PROFILE':
+    case 'E_INPUT_DUPLICATE_ID':
+      return EXIT.usage;
+    case 'E_FFMPEG_NOT_FOUND':
+      return EXIT.ffmpegMissing;
+    case 'E_OUTPUT':
+    case 'E_CATALOG':
+      return EXIT.output;
+    case 'E_INTERRUPTED':
+      return EXIT.interrupted;
+    default:
+      return EXIT.failures;
+  }
+}

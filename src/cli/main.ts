@@ -1,0 +1,100 @@
+import { Command, CommanderError, Option } from 'commander';
+import { packageDefaults } from '../defaults.js';
+import { isHlsaudioError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { interrupt } from './context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+/**
+ * The only file that calls process.exit: commands throw HlsaudioError, and this maps codes to exit
+ * statuses (README, "Exit codes"). Subcommands are imported when run, so `--help` stays instant.
+ */
+const program = new Command('hlsaudio')
+  .description('Package a music catalog into adaptive byte-range HLS audio, validate it, and serve it.')
+  .option('--verbose', 'show stack traces and ffmpeg output on errors')
+  .addHelpText('after', '\nRun `hlsaudio <command> --help` for a command\'s options. Exit codes are listed in the README.')
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride();
+
+program
+  .command('package')
+  .description('transcode sources into the profile ladder and write byte-range HLS, track.json and catalog.json')
+  .argument('[inputs...]', 'audio files, folders (walked recursively) or glob patterns')
+  .option('-o, --out <dir>', 'output folder', 'out')
+  .option('--profiles <file|dir>', 'ladder to use: a profile JSON file (object or array) or a folder of them (default: the four spec profiles)')
+  .option('--only <ids>', 'comma-separated quality_ids to build, such as high,mobile')
+  .option('--segment-duration <seconds>', 'target segment duration', String(packageDefaults.segmentDurationSec))
+  .option('--concurrency <n>', 'encoder processes at once (default: number of cores)')
+  .option('--id <track_id>', 'track id for a single source (default: slug of the file name)')
+  .addOption(new Option('--id-from <what>', 'derive track ids from the file name or from the path below the folder given').choices(['name', 'path']).default('name'))
+  .option('--list <file>', 'read more source paths from a file, one per line (repeatable)', collect, [])
+  .option('--shard <i/n>', 'build only shard i of n (by track id), for CI matrices')
+  .option('--force', 'rebuild tracks whose output is up to date')
+  .option('--keep-encoder-delay', 'keep the encoders\' priming samples instead of advancing the input to cancel them')
+  .option('--json', 'print a machine-readable summary on stdout')
+  .option('-q, --quiet', 'print errors only')
+  .action(async (inputs: string[], options: Record<string, unknown>) => {
+    const { runPackage } = await import('./package.js');
+    return runPackage(inputs, options);
+  });
+
+program
+  .command('catalog')
+  .description('rebuild catalog.json from the track.json files of an output folder (after merging shards)')
+  .argument('<dir>', 'output folder')
+  .option('--json', 'print the catalog on stdout')
+  .action(async (dir: string, options: { json?: boolean }) => {
+    const { runCatalog } = await import('./catalog.js');
+    return runCatalog(dir, options);
+  });
+
+program
+  .command('doctor')
+  .description('show which ffmpeg and ffprobe are used and what they can encode')
+  .action(async () => {
+    const { runDoctor } = await import('./doctor.js');
+    return runDoctor();
+  });
+
+program.version(`hlsaudio ${VERSION}`, '-V, --version', 'print the version (`hlsaudio doctor` tells which ffmpeg is used)');
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** First SIGINT/SIGTERM: stop cleanly (commands kill their ffmpeg and remove temporary folders). Second: exit now. */
+function handleSignals(): void {
+  for (const [signal, status] of [['SIGINT', EXIT.interrupted], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      if (interrupt.signal.aborted) process.exit(status);
+      process.exitCode = status;
+      interrupt.abort(signal);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  handleSignals();
+  try {
+    await program.parseAsync(process.argv);
+    process.exitCode ??= EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
+    if (interrupt.signal.aborted) return; // the status set by the signal stands
+    if (isHlsaudioError(error)) {
+      process.stderr.write(`hlsaudio: ${error.message}\n`);
+      if (verbose && error.cause) process.stderr.write(`${(error.cause as Error).stack ?? String(error.cause)}\n`);
+      process.exitCode = exitCodeFor(error.code);
+    } else {
+      process.stderr.write(`hlsaudio: internal error: ${(error as Error)?.message ?? error}\n`);
+      if (verbose) process.stderr.write(`${(error as Error)?.stack}\n`);
+      process.exitCode = EXIT.failures;
+    }
+  }
+}
+
+await main();

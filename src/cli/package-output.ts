@@ -1,0 +1,96 @@
+import chalk from 'chalk';
+import ora, { type Ora } from 'ora';
+import { displayPath } from '../errors.js';
+import type { PackageReporter, PackageSummary, TrackOutcome } from '../package/runner.js';
+
+export interface PackageOutput {
+  reporter: PackageReporter;
+  finish(summary: PackageSummary): void;
+}
+
+/**
+ * How `package` talks: an ora line per track with percent and speed on a terminal, plain lines
+ * otherwise, a JSON summary on stdout with --json, errors only with --quiet. Errors always go to stderr.
+ */
+export function createPackageOutput({ json, quiet }: { json: boolean; quiet: boolean }): PackageOutput {
+  const printError = (outcome: TrackOutcome) => process.stderr.write(`${chalk.red('✖')} ${outcome.error!.message}\n`);
+  if (json || quiet) {
+    return {
+      reporter: { trackFinished: (outcome) => outcome.status === 'failed' && printError(outcome) },
+      finish: (summary) => json && process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`),
+    };
+  }
+  return process.stdout.isTTY ? spinnerOutput(printError) : plainOutput(printError);
+}
+
+function finishedLine(outcome: TrackOutcome): string {
+  if (outcome.status === 'skipped') return `${outcome.id} up to date (${outcome.source})`;
+  const speed = outcome.durationSec && outcome.wallSec ? ` (${(outcome.durationSec / outcome.wallSec).toFixed(1)}x)` : '';
+  return `${outcome.id} ${formatSeconds(outcome.durationSec ?? 0)} of audio in ${formatSeconds(outcome.wallSec ?? 0)}${speed}`;
+}
+
+function summaryLine(summary: PackageSummary): string {
+  const parts = [`${summary.built} built`, `${summary.skipped} up to date`, `${summary.failed} failed`];
+  if (summary.outOfShard > 0) parts.push(`${summary.outOfShard} in other shards`);
+  const state = summary.interrupted ? 'Interrupted' : 'Packaged';
+  return `${state}: ${parts.join(', ')} in ${formatSeconds(summary.wallSec)} → ${displayPath(summary.outDir)}`;
+}
+
+function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutput {
+  const active = new Map<string, { fraction: number; speed: number | undefined }>();
+  let spinner: Ora | undefined;
+  const render = () => {
+    const text = [...active.entries()]
+      .map(([id, { fraction, speed }]) => `${id} ${Math.floor(fraction * 100)}%${speed ? ` ${speed.toFixed(1)}x` : ''}`)
+      .join('  ·  ');
+    if (!spinner) spinner = ora({ text, stream: process.stdout }).start();
+    else spinner.text = text;
+  };
+  const persist = (symbol: string, text: string) => {
+    if (spinner) spinner.stopAndPersist({ symbol, text });
+    else process.stdout.write(`${symbol} ${text}\n`);
+    spinner = undefined;
+    if (active.size > 0) render();
+  };
+  return {
+    reporter: {
+      trackStarted: (id) => {
+        active.set(id, { fraction: 0, speed: undefined });
+        render();
+      },
+      trackProgress: (id, fraction, speed) => {
+        active.set(id, { fraction, speed });
+        render();
+      },
+      trackFinished: (outcome) => {
+        active.delete(outcome.id);
+        if (outcome.status === 'failed') {
+          spinner?.stop();
+          spinner = undefined;
+          printError(outcome);
+          if (active.size > 0) render();
+        } else {
+          persist(chalk.green('✔'), finishedLine(outcome));
+        }
+      },
+    },
+    finish: (summary) => {
+      spinner?.stop();
+      process.stdout.write(`${summaryLine(summary)}\n`);
+    },
+  };
+}
+
+function plainOutput(printError: (outcome: TrackOutcome) => void): PackageOutput {
+  return {
+    reporter: {
+      trackStarted: (id, source) => process.stdout.write(`started ${id} (${source})\n`),
+      trackFinished: (outcome) => (outcome.status === 'failed' ? printError(outcome) : process.stdout.write(`done ${finishedLine(outcome)}\n`)),
+    },
+    finish: (summary) => process.stdout.write(`${summaryLine(summary)}\n`),
+  };
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds >= 100 ? `${Math.round(seconds)} s` : `${seconds.toFixed(1)} s`;
+}

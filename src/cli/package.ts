@@ -1,0 +1,37 @@
+import { packageDefaults } from '../defaults.js';
+import { loadProfiles, selectProfiles } from '../profiles/load.js';
+import { packageCatalog } from '../package/runner.js';
+import { parseShard } from '../package/shard.js';
+import type { IdSource } from '../package/sources.js';
+import { interrupt } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { listOption, numberOption } from './options.js';
+import { createPackageOutput } from './package-output.js';
+
+export async function runPackage(inputs: string[], options: Record<string, unknown>): Promise<void> {
+  const segmentDurationSec = numberOption('--segment-duration', options.segmentDuration, {
+    min: packageDefaults.segmentDurationMinSec,
+    max: packageDefaults.segmentDurationMaxSec,
+  });
+  const concurrency = options.concurrency === undefined ? packageDefaults.concurrency : numberOption('--concurrency', options.concurrency, { min: 1, max: 256, integer: true });
+  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
+  const profiles = selectProfiles(await loadProfiles(options.profiles as string | undefined), listOption(options.only));
+  const output = createPackageOutput({ json: options.json === true, quiet: options.quiet === true });
+  const summary = await packageCatalog({
+    inputs,
+    listFiles: options.list as string[],
+    outDir: options.out as string,
+    profiles,
+    segmentDurationSec,
+    compensateDelay: options.keepEncoderDelay !== true,
+    concurrency,
+    force: options.force === true,
+    shard,
+    id: options.id as string | undefined,
+    idFrom: options.idFrom as IdSource,
+    signal: interrupt.signal,
+    reporter: output.reporter,
+  });
+  output.finish(summary);
+  if (!summary.interrupted && summary.failed > 0) process.exitCode = EXIT.failures;
+}

@@ -1,0 +1,76 @@
+import { basename, relative } from 'node:path';
+
+/**
+ * The one error type of hlsaudio. Every failure a user can meet carries a stable `code` (listed in
+ * README "Exit codes and error codes"), the file or field it concerns, and a message a user can act on.
+ * Commands throw it; only `cli/main.ts` turns it into an exit status.
+ */
+export type ErrorCode =
+  | 'E_OPTION' // a command-line option has a bad value
+  | 'E_PROFILE' // a profile file is unreadable or a profile field is invalid
+  | 'E_INPUT_MISSING' // a source file does not exist or cannot be read
+  | 'E_INPUT_NOT_AUDIO' // ffprobe cannot read the source as media
+  | 'E_INPUT_NO_AUDIO' // the source has no audio stream
+  | 'E_INPUT_EMPTY' // the source's audio stream decodes to no samples
+  | 'E_INPUT_DUPLICATE_ID' // two sources would get the same track id
+  | 'E_FFMPEG_NOT_FOUND' // no working ffmpeg or ffprobe binary
+  | 'E_FFMPEG' // ffmpeg or ffprobe exited with an error
+  | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
+  | 'E_OUTPUT' // the output folder cannot be written
+  | 'E_CATALOG' // catalog.json or a track.json is unreadable
+  | 'E_INTERRUPTED'; // the run was stopped by a signal
+
+export interface HlsaudioErrorOptions {
+  /** The file the error concerns (a source, a profile file, an output file). */
+  file?: string;
+  /** The field the error concerns, such as `bitrate_kbps` or `--segment-duration`. */
+  field?: string;
+  cause?: unknown;
+}
+
+export class HlsaudioError extends Error {
+  override name = 'HlsaudioError';
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: HlsaudioErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.file = options.file;
+    this.field = options.field;
+  }
+}
+
+export function isHlsaudioError(value: unknown): value is HlsaudioError {
+  return value instanceof HlsaudioError;
+}
+
+/** `Expected \`x\` to be …, got …`: the one way option errors read (as p-queue and execa word them). */
+export function optionError(field: string, expected: string, got: unknown): HlsaudioError {
+  return new HlsaudioError('E_OPTION', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `an array`;
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** A path as a user typed it: relative to the working directory when inside it. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file || basename(file);
+}
+
+export function errnoText(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  return (cause as Error)?.message ?? String(cause);
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes a file so that readers see the old content or the new, never a part: a temporary file
+ * beside the target, flushed, then renamed over it. Unchanged content is not rewritten (Shaka writes
+ * playlists the same way), which keeps mtimes, and so HTTP validators, stable.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<boolean> {
+  const data = typeof content === 'string' ? Buffer.from(content) : content;
+  const current = await readFile(path).catch(() => undefined);
+  if (current && Buffer.compare(current, data) === 0) return false;
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  return true;
+}
+
+/** True when a process with this pid runs on this machine (EPERM means it runs as someone else). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

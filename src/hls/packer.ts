@@ -1,0 +1,43 @@
+import { open } from 'node:fs/promises';
+import { PTS_CLOCK_HZ, timestampTag } from './id3.js';
+import type { SegmentPlan } from './segmenter.js';
+
+/** A segment as written into the variant's one media file. */
+export interface PackedSegment {
+  /** Byte range in the media file: the ID3 tag, then the segment's frames. */
+  offset: number;
+  length: number;
+  startSample: number;
+  durationSec: number;
+  /** The transportStreamTimestamp written in the segment's ID3 tag, 90 kHz ticks. */
+  pts90kHz: number;
+}
+
+/**
+ * Writes the variant's media file (RFC 8216 section 3.4 packed audio): for each planned segment an
+ * ID3 PRIV transportStreamTimestamp tag, then the segment's frames copied from the encoder's
+ * elementary stream. Ranges follow each other and cover the whole file.
+ */
+export async function packSegments(esPath: string, outPath: string, plan: SegmentPlan, sampleRate: number): Promise<PackedSegment[]> {
+  const source = await open(esPath, 'r');
+  const target = await open(outPath, 'w');
+  try {
+    const packed: PackedSegment[] = [];
+    let offset = 0;
+    for (const segment of plan.segments) {
+      const pts90kHz = Math.round((segment.startSample * PTS_CLOCK_HZ) / sampleRate);
+      const tag = timestampTag(pts90kHz);
+      const frames = Buffer.allocUnsafe(segment.esLength);
+      const { bytesRead } = await source.read(frames, 0, segment.esLength, segment.esOffset);
+      if (bytesRead !== segment.esLength) throw new Error(`${esPath}: ended at byte ${segment.esOffset + bytesRead}`);
+      await target.writev([tag, frames]);
+      const length = tag.length + frames.length;
+      packed.push({ offset, length, startSample: segment.startSample, durationSec: segment.samples / sampleRate, pts90kHz });
+      offset += length;
+    }
+    await target.sync();
+    return packed;
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
+}

@@ -1,0 +1,234 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import PQueue from 'p-queue';
+import { readTrack, rebuildCatalog, upsertCatalogEntry } from '../catalog/store.js';
+import { trackIdFromFile } from '../catalog/track-id.js';
+import { packageDefaults } from '../defaults.js';
+import { displayPath, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { locateMediaTools, type MediaTools } from '../media/locate.js';
+import { probeSource } from '../media/probe.js';
+import type { AdaptiveProfile } from '../profiles/profile.js';
+import { cacheKey, sha256File } from './cache.js';
+import { inShard, type Shard } from './shard.js';
+import { type IdSource, type SourceFile, assignTrackIds, expandInputs } from './sources.js';
+import { recoverInterruptedBuilds } from './stale.js';
+import { TrackBuild, type TrackSource } from './track-build.js';
+
+export interface PackageOptions {
+  inputs: string[];
+  listFiles?: string[];
+  outDir: string;
+  profiles: AdaptiveProfile[];
+  segmentDurationSec: number;
+  tailMergeMaxSec?: number;
+  compensateDelay: boolean;
+  concurrency: number;
+  force: boolean;
+  shard?: Shard;
+  id?: string;
+  idFrom: IdSource;
+  signal: AbortSignal;
+  reporter?: PackageReporter;
+}
+
+export type TrackStatus = 'built' | 'skipped' | 'failed';
+
+export interface TrackOutcome {
+  id: string;
+  source: string;
+  status: TrackStatus;
+  durationSec?: number;
+  wallSec?: number;
+  error?: { code: string; message: string };
+}
+
+export interface PackageSummary {
+  outDir: string;
+  tracks: TrackOutcome[];
+  built: number;
+  skipped: number;
+  failed: number;
+  /** Tracks of other shards, left out by `--shard`. */
+  outOfShard: number;
+  wallSec: number;
+  ffmpeg: string;
+  interrupted: boolean;
+}
+
+/** What a run tells the CLI as it goes; every method is optional. */
+export interface PackageReporter {
+  trackStarted?(id: string, source: string): void;
+  /** `speed`: seconds of source audio through the whole ladder per wall-clock second. */
+  trackProgress?(id: string, fraction: number, speed: number | undefined): void;
+  trackFinished?(outcome: TrackOutcome): void;
+}
+
+/** Relative encoder cost per second of audio (measured, DESIGN.md), to order jobs longest first. */
+function encodeCost(profile: AdaptiveProfile): number {
+  return (profile.codec === 'aac' ? 7.8e-5 : 3.5e-5) * profile.bitrate_kbps;
+}
+const DECODE_COST = 0.0006;
+
+/**
+ * Packages many sources into one output folder. All encoder runs of the catalog share one queue sized
+ * to the cores, longest first, so both cores stay busy until the end; at most `tracksInFlight` tracks
+ * hold decoded PCM at once, so disk and memory use do not grow with the catalog. A failing source does
+ * not stop the others. catalog.json is updated as each track lands, and rebuilt at the end.
+ */
+export async function packageCatalog(options: PackageOptions): Promise<PackageSummary> {
+  const started = performance.now();
+  const outDir = resolve(options.outDir);
+  const tools = await locateMediaTools();
+  const { sources, missing } = await expandInputs(options.inputs, options.listFiles);
+  if (sources.length === 0 && missing.length === 0) {
+    throw new HlsaudioError('E_OPTION', 'Expected `inputs` to name audio files or folders holding some, got none', { field: 'inputs' });
+  }
+  const ids = assignTrackIds(sources, options.idFrom, options.id);
+  const outcomes: TrackOutcome[] = missing.map((error) => failure(trackIdFromFile(error.file ?? ''), error.file ?? '', error));
+  const selected = [...ids.entries()].filter(([id]) => !options.shard || inShard(id, options.shard));
+  await mkdir(outDir, { recursive: true }).catch((cause: unknown) => {
+    throw new HlsaudioError('E_OUTPUT', `${displayPath(outDir)}: cannot create output folder (${(cause as Error).message})`, { file: outDir, cause });
+  });
+  await recoverInterruptedBuilds(outDir);
+
+  const reporter = options.reporter ?? {};
+  const tailMergeMaxSec = options.tailMergeMaxSec ?? packageDefaults.tailMergeMaxSec;
+  const prepared = await prepareSources(selected, options, tools, tailMergeMaxSec, outcomes, outDir);
+  for (const outcome of outcomes) reporter.trackFinished?.(outcome);
+
+  const queue = new PQueue({ concurrency: options.concurrency });
+  const slots = new PQueue({ concurrency: packageDefaults.tracksInFlight });
+  // Longest tracks start first; within the tracks in flight the queue orders steps by cost.
+  prepared.sort((a, b) => (b.probe.durationSec ?? 0) - (a.probe.durationSec ?? 0));
+  await Promise.all(
+    prepared.map((source) =>
+      slots.add(async () => {
+        if (options.signal.aborted) return;
+        const outcome = await buildTrack(source, { ...options, outDir, tailMergeMaxSec }, tools, queue, reporter);
+        outcomes.push(outcome);
+        reporter.trackFinished?.(outcome);
+      }),
+    ),
+  );
+  if (!options.signal.aborted) await rebuildCatalog(outDir);
+  const tracks = outcomes.sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    outDir,
+    tracks,
+    built: tracks.filter((t) => t.status === 'built').length,
+    skipped: tracks.filter((t) => t.status === 'skipped').length,
+    failed: tracks.filter((t) => t.status === 'failed').length,
+    outOfShard: ids.size - selected.length,
+    wallSec: (performance.now() - started) / 1000,
+    ffmpeg: `${tools.ffmpeg.version} (${tools.ffmpeg.source}: ${tools.ffmpeg.path})`,
+    interrupted: options.signal.aborted,
+  };
+}
+
+type PreparedSource = TrackSource & { id: string };
+
+/** Probes and hashes every source (a few at a time), and sets aside those whose output is up to date. */
+async function prepareSources(
+  selected: [string, SourceFile][],
+  options: PackageOptions,
+  tools: MediaTools,
+  tailMergeMaxSec: number,
+  outcomes: TrackOutcome[],
+  outDir: string,
+): Promise<PreparedSource[]> {
+  const prepared: PreparedSource[] = [];
+  const probes = new PQueue({ concurrency: packageDefaults.probeConcurrency });
+  await Promise.all(
+    selected.map(([id, { file }]) =>
+      probes.add(async () => {
+        try {
+          const probe = await probeSource(tools, file, options.signal);
+          const sha256 = await sha256File(file);
+          const key = cacheKey({
+            sourceSha256: sha256,
+            profiles: options.profiles,
+            segmentDurationSec: options.segmentDurationSec,
+            tailMergeMaxSec,
+            compensateDelay: options.compensateDelay,
+          });
+          const existing = options.force ? undefined : await readTrack(outDir, id).catch(() => undefined);
+          if (existing?.build.cache_key === key) {
+            await upsertCatalogEntry(outDir, existing);
+            outcomes.push({ id, source: displayPath(file), status: 'skipped', durationSec: existing.duration_ms / 1000 });
+            return;
+          }
+          prepared.push({ id, probe, sha256, cacheKey: key });
+        } catch (error) {
+          outcomes.push(failure(id, file, error));
+        }
+      }),
+    ),
+  );
+  return prepared;
+}
+
+/**
+ * Runs one track's decode and encode steps on the shared queue. The first failing step aborts the
+ * track's other steps (killing their ffmpeg) before the temporary folder is removed.
+ */
+async function buildTrack(
+  source: PreparedSource,
+  options: PackageOptions & { outDir: string; tailMergeMaxSec: number },
+  tools: MediaTools,
+  queue: PQueue,
+  reporter: PackageReporter,
+): Promise<TrackOutcome> {
+  const started = performance.now();
+  const { profiles } = options;
+  const abortTrack = new AbortController();
+  const build = new TrackBuild(source.id, source, {
+    outDir: options.outDir,
+    profiles,
+    segmentDurationSec: options.segmentDurationSec,
+    tailMergeMaxSec: options.tailMergeMaxSec,
+    compensateDelay: options.compensateDelay,
+    tools,
+    signal: AbortSignal.any([options.signal, abortTrack.signal]),
+  });
+  const expectedSec = source.probe.durationSec ?? 0;
+  const steps = [{ cost: DECODE_COST, done: 0 }, ...profiles.map((profile) => ({ cost: encodeCost(profile), done: 0 }))];
+  const totalCost = steps.reduce((sum, step) => sum + step.cost, 0);
+  const progress = (index: number) => (fraction: number) => {
+    steps[index]!.done = fraction;
+    const overall = steps.reduce((sum, step) => sum + step.cost * step.done, 0) / totalCost;
+    const wall = (performance.now() - started) / 1000;
+    reporter.trackProgress?.(build.id, overall, wall > 0.2 ? (overall * expectedSec) / wall : undefined);
+  };
+  reporter.trackStarted?.(build.id, build.displayFile);
+  try {
+    await queue.add(() => build.decode(progress(0)), { priority: Number.MAX_SAFE_INTEGER });
+    const seconds = build.durationSec;
+    const encodes = profiles.map((profile, index) =>
+      queue
+        .add(() => build.encode(profile, progress(index + 1)), { priority: Math.round(encodeCost(profile) * seconds * 1e6) })
+        .catch((error: unknown) => {
+          abortTrack.abort();
+          throw error;
+        }),
+    );
+    const results = await Promise.allSettled(encodes);
+    const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((r) => r.reason as unknown);
+    if (failed.length > 0) throw failed.find((error) => (error as HlsaudioError).code !== 'E_INTERRUPTED') ?? failed[0];
+    const track = await build.finish();
+    await upsertCatalogEntry(options.outDir, track);
+    return { id: build.id, source: build.displayFile, status: 'built', durationSec: seconds, wallSec: (performance.now() - started) / 1000 };
+  } catch (error) {
+    await build.discard();
+    return failure(build.id, source.probe.file, error);
+  }
+}
+
+function failure(id: string, file: string, error: unknown): TrackOutcome {
+  const known = isHlsaudioError(error);
+  return {
+    id,
+    source: displayPath(file),
+    status: 'failed',
+    error: { code: known ? error.code : 'E_INTERNAL', message: known ? error.message : `${displayPath(file)}: ${(error as Error)?.message ?? error}` },
+  };
+}
