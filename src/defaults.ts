@@ -32,9 +32,18 @@ export const packageDefaults = {
   catalogLockWaitMs: 120_000,
 } as const;
 
-/** Values the spec fixes on the wire; `hlsaudio serve` uses them. */
+/** `hlsaudio serve`: the HTTP layer (owner: src/serve). The spec fixes the port. */
 export const serveDefaults = {
   /** The spec binds 0.0.0.0:8082; we bind loopback unless `--host` says otherwise. */
   port: 8082,
   host: '127.0.0.1',
 } as const;
+
+/** AdaptiveStreamingManager: sessions, profile choice, quality monitor (owner: src/streaming). */
+export const streamingDefaults = {} as const;
+
+/** WebSocketManager at /api/ws: limits and timers (owner: src/realtime). */
+export const realtimeDefaults = {} as const;
+
+/** Listening analytics in SQLite (owner: src/analytics). */
+export const analyticsDefaults = {} as const;
