@@ -49,6 +49,16 @@ program
   });
 
 program
+  .command('validate')
+  .description('check an output folder against RFC 8216 and the measured media (exit 1 on any error)')
+  .argument('<dir>', 'output folder written by `hlsaudio package`')
+  .option('--json', 'print the full report as JSON')
+  .action(async (dir: string, options: { json?: boolean }) => {
+    const { runValidate } = await import('./validate.js');
+    return runValidate(dir, options);
+  });
+
+program
   .command('doctor')
   .description('show which ffmpeg and ffprobe are used and what they can encode')
   .action(async () => {

@@ -127,7 +127,10 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
 
 type PreparedSource = TrackSource & { id: string };
 
-/** Probes and hashes every source (a few at a time), and sets aside those whose output is up to date. */
+/**
+ * Hashes and probes every source (a few at a time) and sets aside those whose output is up to date;
+ * catalog.json is rebuilt at the end of the run, so skipped tracks need no write here.
+ */
 async function prepareSources(
   selected: [string, SourceFile][],
   options: PackageOptions,
@@ -142,8 +145,8 @@ async function prepareSources(
     selected.map(([id, { file }]) =>
       probes.add(async () => {
         try {
-          const probe = await probeSource(tools, file, options.signal);
-          const sha256 = await sha256File(file);
+          // Hash before probing: an up-to-date track costs one read of its source, no ffprobe.
+          const sha256 = await sha256File(file).catch(() => '');
           const key = cacheKey({
             sourceSha256: sha256,
             profiles: options.profiles,
@@ -151,12 +154,12 @@ async function prepareSources(
             tailMergeMaxSec,
             compensateDelay: options.compensateDelay,
           });
-          const existing = options.force ? undefined : await readTrack(outDir, id).catch(() => undefined);
+          const existing = options.force || !sha256 ? undefined : await readTrack(outDir, id).catch(() => undefined);
           if (existing?.build.cache_key === key) {
-            await upsertCatalogEntry(outDir, existing);
             outcomes.push({ id, source: displayPath(file), status: 'skipped', durationSec: existing.duration_ms / 1000 });
             return;
           }
+          const probe = await probeSource(tools, file, options.signal);
           prepared.push({ id, probe, sha256, cacheKey: key });
         } catch (error) {
           outcomes.push(failure(id, file, error));

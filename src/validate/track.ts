@@ -1,0 +1,144 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from '../catalog/schema.js';
+import { lintMasterPlaylist } from '../hls/lint.js';
+import { readMasterPlaylist } from '../hls/parse.js';
+import type { MediaTools } from '../media/locate.js';
+import { runMediaTool } from '../media/run.js';
+import { FindingList } from './findings.js';
+import { checkVariant, type MeasuredVariant } from './variant.js';
+
+/** Apple's authoring spec (1.26, 1.27): declared average within 10% of measured. */
+const AVERAGE_BANDWIDTH_TOLERANCE = 0.1;
+
+export interface TrackReport {
+  id: string;
+  findings: FindingList;
+  /** The track.json read, when it could be. */
+  track: TrackInfo | undefined;
+}
+
+/** The codec family a CODECS value names; players cannot switch between families. */
+function familyOf(codecs: string): string {
+  if (/^mp4a\.(40\.34|6b|69)$/i.test(codecs)) return 'mp3';
+  if (/^mp4a\.40\.\d+$/i.test(codecs)) return 'aac';
+  return codecs;
+}
+
+/**
+ * Validates one track folder: its track.json, every variant (see checkVariant), every master against
+ * the measured variants (BANDWIDTH at least the measured peak, AVERAGE-BANDWIDTH within 10%, CODECS
+ * equal to the media's, one codec family), profile conformance through ffprobe, and track.json's
+ * figures against what was measured.
+ */
+export async function checkTrack(outDir: string, id: string, tools: MediaTools): Promise<TrackReport> {
+  const findings = new FindingList();
+  const trackFile = posix.join(id, TRACK_FILE);
+  let track: TrackInfo | undefined;
+  try {
+    track = JSON.parse(await readFile(join(outDir, trackFile), 'utf8')) as TrackInfo;
+    if (track.schema !== SCHEMA_VERSION) findings.error('track-json', trackFile, `schema ${String(track.schema)}, expected ${SCHEMA_VERSION}`);
+    if (track.id !== id) findings.error('track-json', trackFile, `id "${track.id}" differs from the folder name "${id}"`);
+    if (!Array.isArray(track.variants) || !Array.isArray(track.masters) || !Array.isArray(track.profiles)) throw new Error('variants, masters or profiles missing');
+  } catch (error) {
+    findings.error('track-json', trackFile, `unreadable: ${(error as Error).message}`);
+    return { id, findings, track: undefined };
+  }
+
+  const measured = new Map<string, MeasuredVariant>();
+  for (const variant of track.variants) {
+    const playlist = posix.join(id, variant.playlist);
+    const result = await checkVariant(outDir, playlist, findings);
+    if (!result) continue;
+    measured.set(playlist, result);
+    const profile = track.profiles.find((p) => p.quality_id === variant.quality_id);
+    if (!profile) findings.error('track-json', trackFile, `variant ${variant.quality_id} has no profile`);
+    else await checkConformance(outDir, result, profile, tools, findings);
+    compareRecorded(trackFile, variant, result, findings);
+  }
+  const targets = new Set([...measured.values()].map((v) => v.targetDurationSec));
+  if (targets.size > 1) findings.warning('target-duration', trackFile, `variants declare different EXT-X-TARGETDURATION values (${[...targets].join(', ')}); Apple's authoring spec 8.2 asks for one`);
+
+  const topLevel = (await readdir(join(outDir, id))).filter((name) => name.endsWith('.m3u8'));
+  for (const master of track.masters) {
+    if (!topLevel.includes(master.file)) findings.error('missing-file', posix.join(id, master.file), 'a master listed in track.json is missing');
+  }
+  const variants = new Set(track.variants.map((variant) => posix.join(id, variant.playlist)));
+  for (const file of topLevel) await checkMaster(outDir, posix.join(id, file), variants, measured, findings);
+  return { id, findings, track };
+}
+
+async function checkMaster(
+  outDir: string,
+  master: string,
+  variants: ReadonlySet<string>,
+  measured: Map<string, MeasuredVariant>,
+  findings: FindingList,
+): Promise<void> {
+  const text = await readFile(join(outDir, master), 'utf8');
+  for (const lint of lintMasterPlaylist(text)) {
+    if (lint.severity === 'error') findings.error(lint.rule, master, lint.message, lint.line);
+    else findings.warning(lint.rule, master, lint.message, lint.line);
+  }
+  const families = new Set<string>();
+  for (const variant of readMasterPlaylist(text).variants) {
+    const playlist = posix.join(posix.dirname(master), variant.uri);
+    const real = measured.get(playlist);
+    if (!real) {
+      // A variant of track.json that failed its own checks has been reported already.
+      const known = variants.has(playlist);
+      if (!known) findings.error('unknown-variant', master, `variant ${variant.uri} is not a variant of this track.json`);
+      continue;
+    }
+    if (variant.codecs) families.add(familyOf(variant.codecs));
+    if (variant.bandwidth !== undefined && variant.bandwidth < real.peakBitrate) {
+      findings.error('BANDWIDTH', master, `${variant.uri}: BANDWIDTH ${variant.bandwidth} is below the measured peak segment bit rate ${real.peakBitrate} (RFC 8216 section 4.3.4.2)`);
+    }
+    if (variant.averageBandwidth !== undefined && Math.abs(variant.averageBandwidth - real.averageBitrate) > AVERAGE_BANDWIDTH_TOLERANCE * real.averageBitrate) {
+      findings.error('AVERAGE-BANDWIDTH', master, `${variant.uri}: AVERAGE-BANDWIDTH ${variant.averageBandwidth} is more than 10% from the measured ${real.averageBitrate}`);
+    }
+    if (variant.codecs !== undefined && real.codecs !== undefined && variant.codecs.toLowerCase() !== real.codecs) {
+      findings.error('CODECS', master, `${variant.uri}: CODECS "${variant.codecs}", but the media is ${real.codecs}`);
+    }
+  }
+  if (families.size > 1) {
+    findings.error('mixed-codec-family', master, `the master mixes codec families (${[...families].join(', ')}); players cannot switch between them, so each family needs its own master`);
+  }
+}
+
+/** The media file as ffprobe sees it must match the profile: codec, sample rate, channels. */
+async function checkConformance(
+  outDir: string,
+  measured: MeasuredVariant,
+  profile: TrackInfo['profiles'][number],
+  tools: MediaTools,
+  findings: FindingList,
+): Promise<void> {
+  const file = measured.mediaFile!;
+  let stream: { codec_name?: string; sample_rate?: string; channels?: number } | undefined;
+  try {
+    const text = await runMediaTool(tools.ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_streams', join(outDir, file)], { file, what: 'probing' });
+    stream = (JSON.parse(text) as { streams?: (typeof stream)[] }).streams?.[0];
+  } catch (error) {
+    findings.error('profile', file, `ffprobe cannot read it: ${(error as Error).message}`);
+    return;
+  }
+  const differences: string[] = [];
+  if (stream?.codec_name !== profile.codec) differences.push(`codec ${stream?.codec_name ?? 'none'} (profile: ${profile.codec})`);
+  if (Number(stream?.sample_rate) !== profile.sample_rate) differences.push(`sample rate ${stream?.sample_rate ?? 'none'} Hz (profile: ${profile.sample_rate})`);
+  if (stream?.channels !== profile.channels) differences.push(`${stream?.channels ?? 0} channels (profile: ${profile.channels})`);
+  if (differences.length > 0) findings.error('profile', file, `does not match profile ${profile.quality_id}: ${differences.join(', ')}`);
+}
+
+function compareRecorded(trackFile: string, recorded: TrackInfo['variants'][number], real: MeasuredVariant, findings: FindingList): void {
+  const pairs: [string, number, number][] = [
+    ['bytes', recorded.bytes, real.bytes],
+    ['segment_count', recorded.segment_count, real.segmentCount],
+    ['peak_bitrate_bps', recorded.peak_bitrate_bps, real.peakBitrate],
+    ['average_bitrate_bps', recorded.average_bitrate_bps, real.averageBitrate],
+  ];
+  for (const [field, said, found] of pairs) {
+    if (said !== found) findings.error('track-json', trackFile, `variant ${recorded.quality_id}: ${field} is ${said}, measured ${found}`);
+  }
+  if (recorded.codecs !== real.codecs) findings.error('track-json', trackFile, `variant ${recorded.quality_id}: codecs "${recorded.codecs}", the media is ${real.codecs}`);
+}
