@@ -90,6 +90,9 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
     throw new HlsaudioError('E_OUTPUT', `${displayPath(outDir)}: cannot create output folder (${(cause as Error).message})`, { file: outDir, cause });
   });
   await recoverInterruptedBuilds(outDir);
+  // From here on the folder always holds a catalog.json that lists exactly its complete tracks, even if
+  // this run is killed before its first track lands (and a run killed earlier leaves it repaired).
+  await rebuildCatalog(outDir);
 
   const reporter = options.reporter ?? {};
   const tailMergeMaxSec = options.tailMergeMaxSec ?? packageDefaults.tailMergeMaxSec;
