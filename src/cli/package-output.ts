@@ -25,15 +25,15 @@ export function createPackageOutput({ json, quiet }: { json: boolean; quiet: boo
 
 function finishedLine(outcome: TrackOutcome): string {
   if (outcome.status === 'skipped') return `${outcome.id} up to date (${outcome.source})`;
-  const speed = outcome.durationSec && outcome.wallSec ? ` (${(outcome.durationSec / outcome.wallSec).toFixed(1)}x)` : '';
-  return `${outcome.id} ${formatSeconds(outcome.durationSec ?? 0)} of audio in ${formatSeconds(outcome.wallSec ?? 0)}${speed}`;
+  const speed = outcome.duration_s && outcome.wall_s ? ` (${(outcome.duration_s / outcome.wall_s).toFixed(1)}x)` : '';
+  return `${outcome.id} ${formatSeconds(outcome.duration_s ?? 0)} of audio in ${formatSeconds(outcome.wall_s ?? 0)}${speed}`;
 }
 
 function summaryLine(summary: PackageSummary): string {
   const parts = [`${summary.built} built`, `${summary.skipped} up to date`, `${summary.failed} failed`];
-  if (summary.outOfShard > 0) parts.push(`${summary.outOfShard} in other shards`);
+  if (summary.out_of_shard > 0) parts.push(`${summary.out_of_shard} in other shards`);
   const state = summary.interrupted ? 'Interrupted' : 'Packaged';
-  return `${state}: ${parts.join(', ')} in ${formatSeconds(summary.wallSec)} → ${displayPath(summary.outDir)}`;
+  return `${state}: ${parts.join(', ')} in ${formatSeconds(summary.wall_s)} → ${displayPath(summary.out_dir)}`;
 }
 
 function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutput {

@@ -23,7 +23,7 @@ export async function runValidate(dir: string, options: { json?: boolean }): Pro
     process.stdout.write(`${report.catalog.errors.length ? chalk.red('✖') : chalk.green('✔')} catalog.json\n`);
     for (const finding of catalogFindings) process.stdout.write(`${line(finding)}\n`);
     const verdict = report.ok ? 'valid' : 'INVALID';
-    process.stdout.write(`${displayPath(report.outDir)}: ${verdict}: ${report.tracks.length} tracks, ${report.errors} errors, ${report.warnings} warnings\n`);
+    process.stdout.write(`${displayPath(report.out_dir)}: ${verdict}: ${report.tracks.length} tracks, ${report.errors} errors, ${report.warnings} warnings\n`);
   }
   if (!report.ok) process.exitCode = EXIT.failures;
 }

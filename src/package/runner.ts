@@ -33,24 +33,29 @@ export interface PackageOptions {
 
 export type TrackStatus = 'built' | 'skipped' | 'failed';
 
+/** One track of a run, as `--json` prints it (snake_case, like every file hlsaudio writes). */
 export interface TrackOutcome {
   id: string;
   source: string;
   status: TrackStatus;
-  durationSec?: number;
-  wallSec?: number;
+  /** Seconds of audio. */
+  duration_s?: number;
+  /** Wall-clock seconds the build took. */
+  wall_s?: number;
   error?: { code: string; message: string };
 }
 
 export interface PackageSummary {
-  outDir: string;
+  out_dir: string;
   tracks: TrackOutcome[];
   built: number;
   skipped: number;
   failed: number;
   /** Tracks of other shards, left out by `--shard`. */
-  outOfShard: number;
-  wallSec: number;
+  out_of_shard: number;
+  wall_s: number;
+  /** Peak resident memory of the hlsaudio process (ffmpeg children not included). */
+  peak_rss_mb: number;
   ffmpeg: string;
   interrupted: boolean;
 }
@@ -116,13 +121,14 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
   if (!options.signal.aborted) await rebuildCatalog(outDir);
   const tracks = outcomes.sort((a, b) => a.id.localeCompare(b.id));
   return {
-    outDir,
+    out_dir: outDir,
     tracks,
     built: tracks.filter((t) => t.status === 'built').length,
     skipped: tracks.filter((t) => t.status === 'skipped').length,
     failed: tracks.filter((t) => t.status === 'failed').length,
-    outOfShard: ids.size - selected.length,
-    wallSec: (performance.now() - started) / 1000,
+    out_of_shard: ids.size - selected.length,
+    wall_s: round3((performance.now() - started) / 1000),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ffmpeg: `${tools.ffmpeg.version} (${tools.ffmpeg.source}: ${tools.ffmpeg.path})`,
     interrupted: options.signal.aborted,
   };
@@ -159,7 +165,7 @@ async function prepareSources(
           });
           const existing = options.force || !sha256 ? undefined : await readTrack(outDir, id).catch(() => undefined);
           if (existing?.build.cache_key === key) {
-            outcomes.push({ id, source: displayPath(file), status: 'skipped', durationSec: existing.duration_ms / 1000 });
+            outcomes.push({ id, source: displayPath(file), status: 'skipped', duration_s: existing.duration_ms / 1000 });
             return;
           }
           const probe = await probeSource(tools, file, options.signal);
@@ -222,7 +228,7 @@ async function buildTrack(
     if (failed.length > 0) throw failed.find((error) => (error as HlsaudioError).code !== 'E_INTERRUPTED') ?? failed[0];
     const track = await build.finish();
     await upsertCatalogEntry(options.outDir, track);
-    return { id: build.id, source: build.displayFile, status: 'built', durationSec: seconds, wallSec: (performance.now() - started) / 1000 };
+    return { id: build.id, source: build.displayFile, status: 'built', duration_s: round3(seconds), wall_s: round3((performance.now() - started) / 1000) };
   } catch (error) {
     await build.discard();
     return failure(build.id, source.probe.file, error);
@@ -237,4 +243,8 @@ function failure(id: string, file: string, error: unknown): TrackOutcome {
     status: 'failed',
     error: { code: known ? error.code : 'E_INTERNAL', message: known ? error.message : `${displayPath(file)}: ${(error as Error)?.message ?? error}` },
   };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

@@ -11,8 +11,9 @@ import { checkTrack, type TrackReport } from './track.js';
 
 export type { Finding } from './findings.js';
 
+/** What `validate --json` prints (snake_case, like every file hlsaudio writes). */
 export interface ValidationReport {
-  outDir: string;
+  out_dir: string;
   ok: boolean;
   errors: number;
   warnings: number;
@@ -51,5 +52,5 @@ export async function validateOutput(dir: string): Promise<ValidationReport> {
   }));
   const errors = tracks.reduce((sum, t) => sum + t.errors.length, 0) + catalog.errors.length;
   const warnings = tracks.reduce((sum, t) => sum + t.warnings.length, 0) + catalog.warnings.length;
-  return { outDir, ok: errors === 0, errors, warnings, tracks, catalog: { errors: catalog.errors, warnings: catalog.warnings } };
+  return { out_dir: outDir, ok: errors === 0, errors, warnings, tracks, catalog: { errors: catalog.errors, warnings: catalog.warnings } };
 }

@@ -82,12 +82,12 @@ describe('shards', () => {
     const summaries = [];
     for (const [index, dir] of parts.entries()) {
       const result = await runCli(['package', music, '-o', dir, '--json', '--shard', `${index + 1}/2`, '--only', 'mobile']);
-      summaries.push(JSON.parse(result.stdout) as { outOfShard: number; tracks: { id: string; status: string }[] });
+      summaries.push(JSON.parse(result.stdout) as { out_of_shard: number; tracks: { id: string; status: string }[] });
     }
     const ids = summaries.map((s) => s.tracks.map((t) => t.id).sort());
     expect(ids[0]!.filter((id) => ids[1]!.includes(id))).toEqual([]);
     expect([...ids[0]!, ...ids[1]!].sort()).toEqual([...IDS, 'corrupt'].sort());
-    expect(summaries[0]!.outOfShard + summaries[1]!.outOfShard).toBe(5);
+    expect(summaries[0]!.out_of_shard + summaries[1]!.out_of_shard).toBe(5);
     // Stable: the same shard again picks the same tracks.
     const again = JSON.parse((await runCli(['package', music, '-o', parts[0]!, '--json', '--shard', '1/2', '--only', 'mobile'])).stdout);
     expect(again.tracks.map((t: { id: string }) => t.id).sort()).toEqual(ids[0]);
