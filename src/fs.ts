@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** The name writeFileAtomic gives its temporary file: `.<name>.<pid>-<hex>.tmp`. */
+export const ATOMIC_TEMPORARY_FILE = /^\.(.+)\.(\d+)-[0-9a-f]+\.tmp$/;
+
 /**
  * Writes a file so that readers see the old content or the new, never a part: a temporary file
  * beside the target, flushed, then renamed over it. Unchanged content is not rewritten (Shaka writes

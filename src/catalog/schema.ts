@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AdaptiveProfile, Codec } from '../profiles/profile.js';
 
 /**
@@ -11,6 +12,16 @@ export const MAIN_MASTER_FILE = 'master.m3u8';
 export const VARIANT_PLAYLIST_FILE = 'playlist.m3u8';
 /** The one media file of a variant, beside its playlist: `audio.<file_extension>`. */
 export const MEDIA_FILE_STEM = 'audio';
+
+/**
+ * A track folder being built (`.<id>.tmp-<pid>-<hex>`) or a previous build moved aside while the new
+ * one is renamed in (`.<id>.old-<pid>-<hex>`). Hidden, so no reader takes it for a track.
+ */
+export const TEMPORARY_TRACK_FOLDER = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]+$/;
+
+export function temporaryTrackFolder(id: string, kind: 'tmp' | 'old'): string {
+  return `.${id}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
 
 /** A master playlist and the profiles (one codec family) a player may switch among in it. */
 export interface MasterInfo {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, SCHEMA_VERSION, TRACK_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE, type VariantInfo } from '../catalog/schema.js';
+import { MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, SCHEMA_VERSION, temporaryTrackFolder, TRACK_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE, type VariantInfo } from '../catalog/schema.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { averageBitrate, peakSegmentBitrate } from '../hls/bitrate.js';
 import { type AudioFrame, scanFile } from '../hls/elementary-stream.js';
@@ -61,7 +60,7 @@ export class TrackBuild {
     readonly source: TrackSource,
     private readonly options: TrackBuildOptions,
   ) {
-    this.workDir = join(options.outDir, `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.workDir = join(options.outDir, temporaryTrackFolder(id, 'tmp'));
     this.pcmPath = join(this.workDir, '.decoded.f32');
     this.pcm = { sampleRate: source.probe.audio.sampleRate, channels: source.probe.audio.channels >= 2 ? 2 : 1 };
   }
@@ -229,7 +228,7 @@ export class TrackBuild {
 
   private async moveIntoPlace(): Promise<void> {
     const target = join(this.options.outDir, this.id);
-    const previous = join(this.options.outDir, `.${this.id}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const previous = join(this.options.outDir, temporaryTrackFolder(this.id, 'old'));
     const hadPrevious = await rename(target, previous).then(
       () => true,
       (error: NodeJS.ErrnoException) => {

@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CATALOG_FILE, catalogEntry, type CatalogInfo, SCHEMA_VERSION } from '../catalog/schema.js';
+import { CATALOG_FILE, catalogEntry, type CatalogInfo, SCHEMA_VERSION, TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
+import { ATOMIC_TEMPORARY_FILE } from '../fs.js';
 import type { FindingList } from './findings.js';
 import type { TrackReport } from './track.js';
 
-const TEMPORARY = /^\.(.+)\.(tmp|old)-\d+-[0-9a-f]+$/;
 
 /**
  * catalog.json against the track folders: every entry has a track, every track is listed, entries
@@ -12,7 +12,9 @@ const TEMPORARY = /^\.(.+)\.(tmp|old)-\d+-[0-9a-f]+$/;
  */
 export async function checkCatalog(outDir: string, tracks: readonly TrackReport[], findings: FindingList): Promise<void> {
   for (const name of await readdir(outDir)) {
-    if (TEMPORARY.test(name)) findings.warning('leftover', name, 'temporary folder of an interrupted run; the next `hlsaudio package` run removes it');
+    if (TEMPORARY_TRACK_FOLDER.test(name) || ATOMIC_TEMPORARY_FILE.test(name)) {
+      findings.warning('leftover', name, 'temporary file of an interrupted run; the next `hlsaudio package` run removes it');
+    }
   }
   let catalog: CatalogInfo;
   try {
