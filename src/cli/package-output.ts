@@ -20,7 +20,9 @@ export function createPackageOutput({ json, quiet }: { json: boolean; quiet: boo
       finish: (summary) => json && process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`),
     };
   }
-  return process.stdout.isTTY ? spinnerOutput(printError) : plainOutput(printError);
+  // A terminal that reports no width (some CI pseudo-terminals) would send ora's line arithmetic into
+  // an endless clear loop (seen under `script`): such terminals get plain lines.
+  return process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 ? spinnerOutput(printError) : plainOutput(printError);
 }
 
 function finishedLine(outcome: TrackOutcome): string {
