@@ -38,7 +38,7 @@ export interface Identity {
   user_id: string | null;
   /** True when a verified token vouches for `user_id`. */
   authenticated: boolean;
-  /** The token's `exp` in ms, when it has one: the connection is closed then (4003). */
+  /** When the token stops being accepted (`exp` plus the clock tolerance), in ms: the connection is closed then (4003). */
   expires_at_ms: number | null;
 }
 
@@ -83,7 +83,9 @@ export class Authenticator {
     if (claimedUserId !== undefined && claimedUserId !== payload.sub) {
       throw new HlsaudioError('E_AUTH', `user_id ${JSON.stringify(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
     }
-    return { user_id: payload.sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+    // The connection lives as long as the token would still be accepted.
+    const toleranceMs = (this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec) * 1000;
+    return { user_id: payload.sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null };
   }
 
   /** A publisher of `POST /api/events`: a valid token (E_AUTH, 401) whose scope grants publishing (E_FORBIDDEN, 403). */

@@ -86,7 +86,7 @@ export class PlaylistStore {
     }
     const at = position ?? tracks.length;
     if (at > tracks.length) {
-      throw new HlsaudioError('E_PLAYLIST', `position ${at} is past the end of playlist ${playlistId} (${tracks.length} other tracks)`, { field: 'position' });
+      throw new HlsaudioError('E_PLAYLIST', `position ${at} is past the end of playlist ${playlistId}: positions go from 0 to ${tracks.length}`, { field: 'position' });
     }
     tracks.splice(at, 0, trackId);
     this.save(playlistId, { ...playlist, tracks });

@@ -68,12 +68,15 @@ export async function startRealtime(setup: { deps?: Partial<RealtimeDeps>; optio
 /** A ws client that records every event and can wait for one. */
 export class TestClient {
   readonly events: ServerEvent[] = [];
+  /** The text of every message, as it came. */
+  readonly raw: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: { match: (event: ServerEvent) => boolean; resolve: (event: ServerEvent) => void }[] = [];
   private next = 0;
 
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
+      this.raw.push(data.toString());
       const event = JSON.parse(data.toString()) as ServerEvent;
       this.events.push(event);
       this.waiters = this.waiters.filter((waiter) => {
