@@ -170,8 +170,9 @@ export class RealtimeClient {
     });
   }
 
+  /** One attempt; `reconnecting` was announced, with the close that caused it, when the connection dropped. */
   private async open(state: 'connecting' | 'reconnecting'): Promise<void> {
-    this.setState(state, {});
+    if (state === 'connecting') this.setState(state, {});
     let url: string;
     try {
       url = await this.connectUrl();
