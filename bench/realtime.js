@@ -3,8 +3,9 @@
  * The event server's broadcast against a bare `ws` broadcast loop, same clients, same run.
  *
  * Each round starts one server process (hlsaudio's `attachRealtime`, or a plain ws server that sends
- * every message to every client) and client processes that open N connections to it (subscribed to
- * ServerMessage on hlsaudio). The server then sends, in two phases:
+ * every message to every client) and client processes that open N connections to it, each sending a
+ * Subscribe to ServerMessage (the plain server answers it with a fixed response, so both carry the
+ * same traffic). The server then sends, in two phases:
  *   rate     `--burst` broadcasts back to back; rate = broadcasts / (first send to last delivery), and
  *            the server's CPU time per delivery (user + system), which the clients' speed does not bound
  *   latency  `--paced` broadcasts `--interval` ms apart; latency = delivery time - send time, over
@@ -94,6 +95,8 @@ async function serverRole(kind) {
     };
   } else {
     const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+    // The same traffic per connection as hlsaudio's Subscribe and its response, so memory compares state, not I/O.
+    wss.on('connection', (socket) => socket.on('message', () => socket.send('{"event":"CommandResponse","command_id":"s","success":true,"data":null,"error":null}')));
     broadcast = (message) => {
       const data = JSON.stringify({ event: 'ServerMessage', message, level: 'Info' });
       for (const client of wss.clients) client.send(data);
@@ -144,10 +147,10 @@ async function clientRole() {
   process.on('message', async (message) => {
     if (message.type === 'connect') {
       const started = now();
-      const { url, count, subscribe } = message;
+      const { url, count } = message;
       for (let i = 0; i < count; i += 100) {
         const batch = [];
-        for (let j = i; j < Math.min(count, i + 100); j++) batch.push(open(url, subscribe));
+        for (let j = i; j < Math.min(count, i + 100); j++) batch.push(open(url));
         sockets.push(...(await Promise.all(batch)));
       }
       process.send({ type: 'connected', count: sockets.length, ms: now() - started });
@@ -162,14 +165,11 @@ async function clientRole() {
     }
   });
 
-  function open(url, subscribe) {
+  function open(url) {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { perMessageDeflate: false });
       socket.once('error', reject);
-      socket.once('open', () => {
-        if (!subscribe) return resolve(socket);
-        socket.send(JSON.stringify({ command: 'Subscribe', command_id: 's', events: ['ServerMessage'] }));
-      });
+      socket.once('open', () => socket.send(JSON.stringify({ command: 'Subscribe', command_id: 's', events: ['ServerMessage'] })));
       socket.on('message', (data) => {
         const at = now();
         const event = JSON.parse(data);
@@ -195,7 +195,7 @@ async function round(kind, options) {
   const { url, rss: rssBefore } = await server.next('listening');
   const perProcess = Math.ceil(options.connections / options.clientProcesses);
   const clients = Array.from({ length: options.clientProcesses }, () => child(['--role', 'clients']));
-  clients.forEach((client, index) => client.send({ type: 'connect', url, count: Math.min(perProcess, options.connections - index * perProcess), subscribe: kind === 'hlsaudio' }));
+  clients.forEach((client, index) => client.send({ type: 'connect', url, count: Math.min(perProcess, options.connections - index * perProcess) }));
   await Promise.all(clients.map((client) => client.next('connected')));
   server.send({ type: 'memory' });
   const memory = await server.next('memory');

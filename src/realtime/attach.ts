@@ -15,6 +15,8 @@ import { PlaylistStore } from './playlists.js';
 
 export const STATS_FILE = 'realtime-stats.json';
 
+function ignoreSocketError(): void {}
+
 export interface RealtimeServer {
   manager: WebSocketManager;
   /** 'jwt' when tokens are verified, 'anonymous' when no key is configured. */
@@ -71,7 +73,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
       return;
     }
     // Until ws owns the socket, a client that hangs up must not crash the server.
-    socket.on('error', () => {});
+    socket.on('error', ignoreSocketError);
     if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
     if (resolved.wsMaxConnections > 0 && manager.size + pending >= resolved.wsMaxConnections) {
       return refuse(socket, new HlsaudioError('E_UNAVAILABLE', `the event server holds its maximum of ${resolved.wsMaxConnections} connections`), { 'Retry-After': '5' });

@@ -101,9 +101,10 @@ export class WebSocketManager {
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('pong', () => (connection.awaitingPong = false));
-    // ws reports protocol errors (a frame over maxPayload, bad UTF-8) here and closes the socket itself.
-    socket.on('error', () => {});
+    socket.on('error', ignore);
     socket.on('close', () => this.forget(connection));
+    // An upgrade that completed while close() ran must not outlive it.
+    if (this.shuttingDown) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
     if (identity.expires_at_ms !== null) {
       const delay = identity.expires_at_ms - this.parts.now();
       // setTimeout cannot wait longer than 2^31-1 ms (24.8 days); such a token outlives any process.
@@ -394,6 +395,9 @@ export class WebSocketManager {
     this.timers.push(timer);
   }
 }
+
+/** ws reports protocol errors (a frame over maxPayload, bad UTF-8) as 'error' and closes the socket itself. */
+function ignore(): void {}
 
 function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   let set = index.get(key);

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { realtimeDefaults } from '../../../src/defaults.js';
-import { Authenticator } from '../../../src/realtime/auth.js';
+import { Authenticator, authOptionsFromEnv } from '../../../src/realtime/auth.js';
 import { resolveRealtimeOptions } from '../../../src/realtime/options.js';
 
 test('defaults apply where no option is given', () => {
@@ -22,4 +22,13 @@ test('a short HS256 secret is refused without being shown; a bad JWKS file is na
   expect(error).toMatchObject({ code: 'E_OPTION', field: 'jwtSecret', message: 'Expected `jwtSecret` to be at least 32 bytes (RFC 7518 section 3.2), got 7 bytes' });
   expect((error as Error).message).not.toContain('hunter2');
   await expect(Authenticator.create({ jwksFile: '/nonexistent/jwks.json' })).rejects.toMatchObject({ code: 'E_OPTION', field: 'jwksFile' });
+});
+
+test('the serve CLI maps HLSAUDIO_JWT_* and HLSAUDIO_JWKS_FILE to auth options; empty values count as unset', () => {
+  expect(authOptionsFromEnv({ HLSAUDIO_JWT_SECRET: 's', HLSAUDIO_JWKS_FILE: '', HLSAUDIO_JWT_ISSUER: 'iss', HLSAUDIO_JWT_AUDIENCE: 'aud' })).toEqual({
+    jwtSecret: 's',
+    jwksFile: undefined,
+    jwtIssuer: 'iss',
+    jwtAudience: 'aud',
+  });
 });
