@@ -42,8 +42,70 @@ export const serveDefaults = {
 /** AdaptiveStreamingManager: sessions, profile choice, quality monitor (owner: src/streaming). */
 export const streamingDefaults = {} as const;
 
-/** WebSocketManager at /api/ws: limits and timers (owner: src/realtime). */
-export const realtimeDefaults = {} as const;
+/**
+ * WebSocketManager at /api/ws and `POST /api/events`: limits and timers (owner: src/realtime). Each
+ * is an option of `attachRealtime`. The typed client's defaults sit in `src/client/defaults.ts`,
+ * because this file imports `node:os` and the client must also run in a browser.
+ */
+export const realtimeDefaults = {
+  /** The one path whose upgrades the event server takes (the spec's URL). */
+  wsPath: '/api/ws',
+  /** Path of the authenticated publish endpoint, registered by the HTTP router. */
+  eventsPath: '/api/events',
+  /**
+   * A message larger than this is answered with a `CommandResponse` error and not parsed; the
+   * connection stays open. Commands are small: the largest legitimate one (Subscribe with every
+   * event and a few filters) is under 1 KiB.
+   */
+  wsMaxMessageBytes: 16 * 1024,
+  /** A frame larger than this closes the connection with 1009 (ws's `maxPayload`), unread. */
+  wsMaxPayloadBytes: 1024 * 1024,
+  /** Open connections at once; an upgrade beyond it is refused with HTTP 503. 0 disables the limit. */
+  wsMaxConnections: 10_000,
+  /**
+   * Bytes queued to a client that does not read (ws `bufferedAmount`) before it is disconnected as a
+   * slow consumer (close code 4001). Nothing more is queued to it meanwhile, so it cannot grow.
+   */
+  wsMaxBufferedBytes: 1024 * 1024,
+  /** How long a close handshake may take (shutdown, slow consumer, idle) before the socket is destroyed (ws `closeTimeout`). */
+  wsCloseTimeoutMs: 5_000,
+  /** A ping is sent this often; a connection that has not answered the previous one is terminated. 0 disables. */
+  wsHeartbeatIntervalMs: 30_000,
+  /** A connection that sent no message for this long is closed (4000); pongs do not count. 0 disables. */
+  wsIdleTimeoutMs: 10 * 60_000,
+  /** Token bucket per connection: commands refilled per second ... */
+  wsCommandRatePerSec: 20,
+  /** ... and the bucket's size: the burst a client may send at once. */
+  wsCommandBurst: 40,
+  /** `RateLimitWarning` is sent when a command leaves this many commands or fewer in the bucket. */
+  wsRateLimitWarnRemaining: 10,
+  /** Longest id accepted in a command (`command_id`, `track_id`, `playlist_id`, filter values) and in `user_id`. */
+  wsMaxIdLength: 256,
+  /** How long `close()` waits for clients to answer the 1001 close frame before destroying their sockets. */
+  wsShutdownTimeoutMs: 5_000,
+  /** `LiveStats` is computed and pushed to its subscribers this often. 0 disables. */
+  liveStatsIntervalMs: 5_000,
+  /** Tracks listed in `LiveStats.top_tracks`, most listeners first. */
+  liveStatsTopTracks: 10,
+  /** Tracks one server-side playlist may hold. */
+  playlistMaxTracks: 10_000,
+  /** Server-side playlists in all. */
+  playlistMaxCount: 100_000,
+  /** Playlist changes are written to the data folder at most this long after they happen (and at shutdown). */
+  playlistFlushDelayMs: 200,
+  /** Largest `POST /api/events` body. */
+  eventsMaxBodyBytes: 64 * 1024,
+  /** Events one `POST /api/events` may carry (a JSON array). */
+  eventsMaxBatch: 100,
+  /** The token of `POST /api/events` must carry this in its `scope` claim (space-separated, RFC 8693). */
+  eventsPublishScope: 'events:publish',
+  /** Clock skew accepted on a JWT's `exp` and `nbf`. */
+  jwtClockToleranceSec: 5,
+  /** Shortest HS256 secret accepted: RFC 7518 section 3.2 asks for a key as long as the hash (256 bits). */
+  jwtSecretMinBytes: 32,
+  /** Algorithms accepted from a JWKS file (asymmetric only: a JWKS file holds public keys). */
+  jwksAlgorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
+} as const;
 
 /** Listening analytics in SQLite (owner: src/analytics). */
 export const analyticsDefaults = {} as const;

@@ -18,7 +18,17 @@ export type ErrorCode =
   | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
   | 'E_OUTPUT' // the output folder cannot be written
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
-  | 'E_INTERRUPTED'; // the run was stopped by a signal
+  | 'E_INTERRUPTED' // the run was stopped by a signal
+  | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
+  | 'E_AUTH' // a token is missing, malformed, badly signed, expired, or not for this user
+  | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, no publish scope)
+  | 'E_UNAVAILABLE' // the event server is full or shutting down
+  | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
+  | 'E_RATE_LIMIT' // a connection sent commands faster than its token bucket allows
+  | 'E_UNKNOWN_TRACK' // a command names a track the catalog does not hold
+  | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
+  | 'E_PLAYLIST' // a playlist command does not fit the playlist (unknown, missing track, bad position, full)
+  | 'E_INTERNAL'; // a bug or a failing dependency; the message a client sees says only that, the log says more
 
 export interface HlsaudioErrorOptions {
   /** The file the error concerns (a source, a profile file, an output file). */

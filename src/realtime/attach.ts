@@ -1,0 +1,139 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { type ServerOptions, WebSocketServer } from 'ws';
+import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { writeFileAtomic } from '../fs.js';
+import { Authenticator } from './auth.js';
+import { InProcessBroker } from './broker.js';
+import type { RealtimeDeps } from './deps.js';
+import { createEventsHandler, type EventsHandler } from './events-endpoint.js';
+import { bearerToken, HTTP_STATUS, refuseUpgrade } from './http-reply.js';
+import { WebSocketManager, type WebSocketStats } from './manager.js';
+import { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
+import { PlaylistStore } from './playlists.js';
+
+export const STATS_FILE = 'realtime-stats.json';
+
+function ignoreSocketError(): void {}
+
+export interface RealtimeServer {
+  manager: WebSocketManager;
+  /** 'jwt' when tokens are verified, 'anonymous' when no key is configured. */
+  authMode: 'jwt' | 'anonymous';
+  /** `POST /api/events`, for the HTTP router to register. */
+  handleEvents: EventsHandler;
+  /**
+   * Graceful shutdown: refuses new upgrades (503), closes every connection with 1001, waits for them
+   * (at most wsShutdownTimeoutMs), writes pending playlists and `realtime-stats.json` to the data
+   * folder, and stops listening for upgrades. Returns the final stats. The HTTP server stays open.
+   */
+  close(): Promise<WebSocketStats>;
+}
+
+/**
+ * Mounts the event server on an HTTP server: takes the `upgrade`s of `wsPath`, authenticates them
+ * before upgrading, and serves the spec's protocol. Upgrades of other paths are left to the other
+ * `upgrade` listeners; when there is none, nobody would ever answer them, so they get a 404.
+ */
+export async function attachRealtime(server: Server, deps: RealtimeDeps, options: RealtimeOptions = {}): Promise<RealtimeServer> {
+  const resolved = resolveRealtimeOptions(options);
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const now = deps.now ?? Date.now;
+  const auth = await Authenticator.create(resolved);
+  const playlists = await PlaylistStore.open(deps.dataDir, {
+    maxTracks: resolved.playlistMaxTracks,
+    maxCount: resolved.playlistMaxCount,
+    flushDelayMs: resolved.playlistFlushDelayMs,
+    log,
+  });
+  const broker = deps.broker ?? new InProcessBroker();
+  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, playlists, broker, log, now });
+  // ws 8 takes `closeTimeout` (lib/websocket-server.js); @types/ws 8.18 does not list it.
+  const serverOptions: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    clientTracking: false,
+    maxPayload: resolved.wsMaxPayloadBytes,
+    closeTimeout: resolved.wsCloseTimeoutMs,
+    // Events are small JSON; compressing each one for thousands of clients costs more CPU than it saves.
+    perMessageDeflate: false,
+  };
+  const wss = new WebSocketServer(serverOptions);
+  let pending = 0;
+
+  const refuse = (socket: Duplex, error: HlsaudioError, headers: Record<string, string> = {}): void => {
+    manager.recordRefusedUpgrade();
+    refuseUpgrade(socket, HTTP_STATUS[error.code] ?? 400, { error: error.code, message: error.message }, headers);
+  };
+
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== resolved.wsPath) {
+      if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, undefined);
+      return;
+    }
+    // Until ws owns the socket, a client that hangs up must not crash the server.
+    socket.on('error', ignoreSocketError);
+    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
+    if (resolved.wsMaxConnections > 0 && manager.size + pending >= resolved.wsMaxConnections) {
+      return refuse(socket, new HlsaudioError('E_UNAVAILABLE', `the event server holds its maximum of ${resolved.wsMaxConnections} connections`), { 'Retry-After': '5' });
+    }
+    const query = { user_id: url.searchParams.get('user_id'), session_id: url.searchParams.get('session_id') };
+    for (const [field, value] of Object.entries(query)) {
+      if (value !== null && (value.length === 0 || value.length > resolved.wsMaxIdLength)) {
+        return refuse(socket, new HlsaudioError('E_MESSAGE', `Expected \`${field}\` to be a non-empty string of at most ${resolved.wsMaxIdLength} characters`, { field }));
+      }
+    }
+    pending++;
+    let identity;
+    try {
+      identity = await auth.identify(url.searchParams.get('token') ?? bearerToken(req), query.user_id ?? undefined);
+    } catch (error) {
+      if (!isHlsaudioError(error)) throw error;
+      return refuse(socket, error, error.code === 'E_AUTH' ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {});
+    } finally {
+      pending--;
+    }
+    if (socket.destroyed) return;
+    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
+    const ipAddress = req.socket.remoteAddress ?? '';
+    wss.handleUpgrade(req, socket, head, (ws) => manager.accept(ws, identity, ipAddress, query.session_id));
+  };
+  const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    onUpgrade(req, socket, head).catch((error: unknown) => {
+      log(`hlsaudio realtime: upgrade failed: ${(error as Error)?.stack ?? String(error)}`);
+      socket.destroy();
+    });
+  };
+  server.on('upgrade', upgradeListener);
+
+  const keys = [resolved.jwtSecret ? 'HS256 secret' : '', resolved.jwksFile ? 'JWKS file' : ''].filter(Boolean).join(' and ');
+  log(
+    auth.mode === 'jwt'
+      ? `hlsaudio realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
+      : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST ${resolved.eventsPath} is refused`,
+  );
+
+  let closing: Promise<WebSocketStats> | undefined;
+  return {
+    manager,
+    authMode: auth.mode,
+    handleEvents: createEventsHandler(manager, auth, resolved, log),
+    close: () =>
+      (closing ??= (async () => {
+        await manager.close();
+        server.off('upgrade', upgradeListener);
+        await playlists.flush();
+        const stats = manager.getStats();
+        wss.close();
+        // An injected broker belongs to whoever made it.
+        if (!deps.broker) await broker.close();
+        try {
+          await writeFileAtomic(join(deps.dataDir, STATS_FILE), `${JSON.stringify({ ...stats, closed_at: new Date(now()).toISOString() }, null, 2)}\n`);
+        } catch (error) {
+          log(`hlsaudio realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
+        }
+        return stats;
+      })()),
+  };
+}

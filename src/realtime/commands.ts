@@ -1,0 +1,125 @@
+import { HlsaudioError } from '../errors.js';
+import type { RealtimeConnection } from './connection.js';
+import type { SessionDirectory, TrackDirectory, TrackSummary } from './deps.js';
+import { checkFilters } from './filters.js';
+import type { PlaylistStore } from './playlists.js';
+import type { CommandName, CommandOf, EventFilters, EventName, ServerEvent } from './protocol.js';
+
+/**
+ * What each of the 10 commands does. A handler publishes its events, then returns the
+ * CommandResponse's `data`, or throws an HlsaudioError that becomes `success: false`. So when a client
+ * sees the response, the command's events have been delivered before it.
+ */
+export interface CommandContext {
+  connection: RealtimeConnection;
+  tracks: TrackDirectory;
+  sessions: SessionDirectory | undefined;
+  playlists: PlaylistStore;
+  /** broadcast_event */
+  publish(event: ServerEvent): void;
+  subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void;
+  unsubscribe(connection: RealtimeConnection, events: EventName[]): void;
+  stats(): Record<string, number>;
+  now(): number;
+}
+
+type Handler<K extends CommandName> = (command: CommandOf<K>, context: CommandContext) => unknown;
+
+export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
+  Play(command, context) {
+    const user = requireUser(context.connection, command.command);
+    const track = requireTrack(context.tracks, command.track_id);
+    const { playback, sessionId } = context.connection;
+    const quality = context.sessions?.qualityFor(user, command.track_id, sessionId ?? undefined) ?? track.default_quality ?? null;
+    const data = { track_duration_ms: track.duration_ms, quality };
+    const start = command.start_position_ms ?? null;
+    if (playback.trackId === command.track_id) {
+      const position_ms = playback.resume(command.track_id, start);
+      context.publish({ event: 'PlaybackResumed', track_id: command.track_id, user_id: user, position_ms });
+      return data;
+    }
+    if (start !== null && start > track.duration_ms) {
+      throw new HlsaudioError('E_PLAYBACK', `start_position_ms ${start} is past the end of track ${command.track_id} (${track.duration_ms} ms)`, { field: 'start_position_ms' });
+    }
+    const previous = playback.trackId;
+    if (previous !== undefined) {
+      context.publish({ event: 'PlaybackStopped', track_id: previous, user_id: user, total_played_ms: playback.stop(previous) });
+    }
+    playback.start(command.track_id, track.duration_ms, start ?? 0);
+    context.publish({ event: 'PlaybackStarted', track_id: command.track_id, user_id: user, timestamp: Math.floor(context.now() / 1000) });
+    return data;
+  },
+
+  Pause(command, context) {
+    const user = requireUser(context.connection, command.command);
+    const position_ms = context.connection.playback.pause(command.track_id);
+    context.publish({ event: 'PlaybackPaused', track_id: command.track_id, user_id: user, position_ms });
+    return { position_ms };
+  },
+
+  Stop(command, context) {
+    const user = requireUser(context.connection, command.command);
+    const total_played_ms = context.connection.playback.stop(command.track_id);
+    context.publish({ event: 'PlaybackStopped', track_id: command.track_id, user_id: user, total_played_ms });
+    return { total_played_ms };
+  },
+
+  Seek(command, context) {
+    const user = requireUser(context.connection, command.command);
+    const { playback, sessionId } = context.connection;
+    playback.seek(command.track_id, command.position_ms);
+    // A seek starts a new buffer; without a session's report the honest figure is an empty one.
+    const buffer_percentage = context.sessions?.bufferPercentageFor?.(user, command.track_id, sessionId ?? undefined) ?? 0;
+    context.publish({ event: 'PlaybackProgress', track_id: command.track_id, user_id: user, position_ms: command.position_ms, buffer_percentage });
+    return { position_ms: command.position_ms, state: playback.snapshot()?.state };
+  },
+
+  AddToPlaylist(command, context) {
+    const user = requireUser(context.connection, command.command);
+    requireTrack(context.tracks, command.track_id);
+    const change = context.playlists.add(command.playlist_id, command.track_id, command.position ?? null, user);
+    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position });
+    return { playlist_id: command.playlist_id, ...change };
+  },
+
+  RemoveFromPlaylist(command, context) {
+    const user = requireUser(context.connection, command.command);
+    const change = context.playlists.remove(command.playlist_id, command.track_id, user);
+    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position });
+    return { playlist_id: command.playlist_id, ...change };
+  },
+
+  Subscribe(command, context) {
+    const filters = command.filters && Object.keys(command.filters).length > 0 ? command.filters : null;
+    if (filters) checkFilters(command.events, filters);
+    context.subscribe(context.connection, command.events, filters);
+    return { subscriptions: context.connection.subscriptionsJson() };
+  },
+
+  Unsubscribe(command, context) {
+    context.unsubscribe(context.connection, command.events);
+    return { subscriptions: context.connection.subscriptionsJson() };
+  },
+
+  GetStatus(_command, context) {
+    return { connection: context.connection.describe(), subscriptions: context.connection.subscriptionsJson(), server: context.stats() };
+  },
+
+  Ping(_command, context) {
+    return { pong: true, server_time_ms: context.now() };
+  },
+};
+
+/** Playback and playlist events name a user, so those commands need one. */
+function requireUser(connection: RealtimeConnection, command: CommandName): string {
+  if (connection.userId === null) {
+    throw new HlsaudioError('E_FORBIDDEN', `${command} needs a user: connect with ?user_id= (or a token whose subject names one)`, { field: 'user_id' });
+  }
+  return connection.userId;
+}
+
+function requireTrack(tracks: TrackDirectory, trackId: string): TrackSummary {
+  const track = tracks.get(trackId);
+  if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `unknown track_id ${JSON.stringify(trackId)}: the catalog has no such track`, { field: 'track_id' });
+  return track;
+}

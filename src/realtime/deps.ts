@@ -1,0 +1,55 @@
+import type { CatalogInfo } from '../catalog/schema.js';
+import type { RealtimeBroker } from './broker.js';
+import type { QualityRecommendation } from './recommendation.js';
+
+/**
+ * What the event server needs from the rest of `serve`, as small interfaces (the serve command
+ * wires the real ones; tests may pass in-memory ones).
+ */
+
+export interface TrackSummary {
+  title: string;
+  artist: string | null;
+  duration_ms: number;
+  /** The quality a player starts on without a session: the first variant of the main master. */
+  default_quality?: string | null;
+}
+
+/** The catalog, by track id. */
+export interface TrackDirectory {
+  get(trackId: string): TrackSummary | undefined;
+}
+
+/** The adaptive-streaming sessions (AdaptiveStreamingManager). */
+export interface SessionDirectory {
+  /** The quality the user's session streams the track at (Play's `data.quality`), if it has one. */
+  qualityFor(userId: string | undefined, trackId: string, sessionId?: string): string | undefined;
+  /** Calls `listener` with each switch the quality monitor recommends; returns the unsubscriber. */
+  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void;
+  /** The session's last reported buffer health in percent (Seek's `PlaybackProgress.buffer_percentage`). */
+  bufferPercentageFor?(userId: string | undefined, trackId: string, sessionId?: string): number | undefined;
+}
+
+export interface RealtimeDeps {
+  tracks: TrackDirectory;
+  sessions?: SessionDirectory | undefined;
+  /** Folder for server-side playlists (`playlists.json`) and the stats written at shutdown. */
+  dataDir: string;
+  /** Carries events between serve processes; the in-process broker by default. */
+  broker?: RealtimeBroker | undefined;
+  /** One line per notable happening (startup mode, write failures, internal errors); stderr by default. */
+  log?: ((line: string) => void) | undefined;
+  /** Wall clock in ms (playback positions, rate limits, idle times); Date.now by default. Tests pass their own. */
+  now?: (() => number) | undefined;
+}
+
+/** A TrackDirectory over a catalog.json (`readCatalog`), as `serve` loads it. */
+export function tracksFromCatalog(catalog: CatalogInfo): TrackDirectory {
+  const byId = new Map<string, TrackSummary>(
+    catalog.tracks.map((entry) => [
+      entry.id,
+      { title: entry.title, artist: entry.artist, duration_ms: entry.duration_ms, default_quality: entry.masters[0]?.profiles[0] ?? entry.profiles[0] ?? null },
+    ]),
+  );
+  return { get: (trackId) => byId.get(trackId) };
+}

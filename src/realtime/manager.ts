@@ -1,0 +1,411 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { type RawData, WebSocket } from 'ws';
+import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import type { Identity } from './auth.js';
+import type { Delivery, RealtimeBroker } from './broker.js';
+import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
+import { RealtimeConnection } from './connection.js';
+import type { SessionDirectory, TrackDirectory } from './deps.js';
+import { matchesFilters } from './filters.js';
+import type { ResolvedRealtimeOptions } from './options.js';
+import type { PlaylistStore } from './playlists.js';
+import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
+import { type QualityRecommendation, recommendationMessage } from './recommendation.js';
+import { parseCommand, sniffCommandId } from './validate.js';
+
+/** get_stats: the spec's five counters, then hlsaudio's own. */
+export interface WebSocketStats {
+  total_connections: number;
+  current_connections: number;
+  messages_sent: number;
+  messages_received: number;
+  events_broadcasted: number;
+  /** Upgrades refused: bad token (401), server full or shutting down (503), bad query (400). */
+  refused_upgrades: number;
+  /** Commands refused because the connection's token bucket was empty. */
+  rate_limited_commands: number;
+  slow_consumer_disconnects: number;
+  idle_disconnects: number;
+  /** Connections terminated because a ping went unanswered for a heartbeat interval. */
+  heartbeat_timeouts: number;
+}
+
+export interface ManagerParts {
+  tracks: TrackDirectory;
+  sessions: SessionDirectory | undefined;
+  playlists: PlaylistStore;
+  broker: RealtimeBroker;
+  log: (line: string) => void;
+  now: () => number;
+}
+
+/**
+ * The spec's WebSocketManager: the open connections, their subscriptions, delivery and the timers
+ * (heartbeat, idle sweep, LiveStats). Delivery rules:
+ * - a connection always receives the CommandResponses to its own commands, its RateLimitWarnings and
+ *   what is sent to it or to its user directly (send_to_connection, send_to_user);
+ * - broadcasts (broadcast_event: the events of commands, POST /api/events, LiveStats) reach only the
+ *   connections subscribed to that event name whose filters the event passes. A connection that never
+ *   subscribed receives no broadcast.
+ * Sending never waits: a client that does not read is dropped (4001) once `wsMaxBufferedBytes` wait
+ * for it, so one slow reader costs the others nothing.
+ */
+export class WebSocketManager {
+  private readonly connections = new Map<string, RealtimeConnection>();
+  private readonly byUser = new Map<string, Set<RealtimeConnection>>();
+  private readonly bySession = new Map<string, Set<RealtimeConnection>>();
+  private readonly subscribers = new Map<EventName, Set<RealtimeConnection>>();
+  private readonly counters: WebSocketStats = {
+    total_connections: 0,
+    current_connections: 0,
+    messages_sent: 0,
+    messages_received: 0,
+    events_broadcasted: 0,
+    refused_upgrades: 0,
+    rate_limited_commands: 0,
+    slow_consumer_disconnects: 0,
+    idle_disconnects: 0,
+    heartbeat_timeouts: 0,
+  };
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly stopListening: (() => void)[] = [];
+  private loadMark: EventLoopUtilization = performance.eventLoopUtilization();
+  private shuttingDown = false;
+
+  constructor(
+    private readonly options: ResolvedRealtimeOptions,
+    private readonly parts: ManagerParts,
+  ) {
+    this.stopListening.push(parts.broker.subscribe((delivery) => this.deliver(delivery)));
+    if (parts.sessions) this.stopListening.push(parts.sessions.onRecommendation((recommendation) => this.recommend(recommendation)));
+    this.every(options.wsHeartbeatIntervalMs, () => this.heartbeat());
+    this.every(options.wsIdleTimeoutMs / 4, () => this.cleanupInactiveConnections(options.wsIdleTimeoutMs));
+    this.every(options.liveStatsIntervalMs, () => this.pushLiveStats());
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The spec's handle_websocket, after the upgrade: registers the socket and serves its commands. */
+  accept(socket: WebSocket, identity: Identity, ipAddress: string, sessionId: string | null): RealtimeConnection {
+    const limits = { ratePerSec: this.options.wsCommandRatePerSec, burst: this.options.wsCommandBurst };
+    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, limits, this.parts.now);
+    this.connections.set(connection.id, connection);
+    if (connection.userId !== null) addTo(this.byUser, connection.userId, connection);
+    if (sessionId !== null) addTo(this.bySession, sessionId, connection);
+    this.counters.total_connections++;
+    socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    socket.on('pong', () => (connection.awaitingPong = false));
+    socket.on('error', ignore);
+    socket.on('close', () => this.forget(connection));
+    // An upgrade that completed while close() ran must not outlive it.
+    if (this.shuttingDown) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
+    if (identity.expires_at_ms !== null) {
+      const delay = identity.expires_at_ms - this.parts.now();
+      // setTimeout cannot wait longer than 2^31-1 ms (24.8 days); such a token outlives any process.
+      if (delay < 2 ** 31 - 1) {
+        connection.expiryTimer = setTimeout(() => this.disconnect(connection, CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, delay));
+        connection.expiryTimer.unref();
+      }
+    }
+    return connection;
+  }
+
+  /** broadcast_event: to every subscribed connection whose filters pass, in every process. */
+  broadcastEvent(event: ServerEvent): void {
+    this.counters.events_broadcasted++;
+    this.parts.broker.publish({ to: 'subscribers', event });
+  }
+
+  /** send_to_connection */
+  sendToConnection(connectionId: string, event: ServerEvent): void {
+    this.parts.broker.publish({ to: 'connection', connection_id: connectionId, event });
+  }
+
+  /** send_to_user: to every connection of the user. */
+  sendToUser(userId: string, event: ServerEvent): void {
+    this.parts.broker.publish({ to: 'user', user_id: userId, event });
+  }
+
+  /** cleanup_inactive_connections: closes (4000) connections that sent nothing for `maxIdleMs`; returns how many. */
+  cleanupInactiveConnections(maxIdleMs: number): number {
+    const now = this.parts.now();
+    let closed = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.closeReason === undefined && now - connection.lastActivity >= maxIdleMs) {
+        this.counters.idle_disconnects++;
+        this.disconnect(connection, CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /** get_stats */
+  getStats(): WebSocketStats {
+    return { ...this.counters, current_connections: this.connections.size };
+  }
+
+  recordRefusedUpgrade(): void {
+    this.counters.refused_upgrades++;
+  }
+
+  /** LiveStats from the playback state of this process's connections. */
+  liveStats(): LiveStats {
+    const listeners = new Map<string, number>();
+    let concurrent = 0;
+    for (const connection of this.connections.values()) {
+      const trackId = connection.playback.trackId;
+      if (trackId === undefined || !connection.playback.isPlaying) continue;
+      concurrent++;
+      listeners.set(trackId, (listeners.get(trackId) ?? 0) + 1);
+    }
+    const top_tracks = [...listeners]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, this.options.liveStatsTopTracks)
+      .map(([track_id, current_listeners]) => {
+        const track = this.parts.tracks.get(track_id);
+        return { track_id, title: track?.title ?? track_id, artist: track?.artist ?? '', current_listeners };
+      });
+    // Busy share of the event loop since the last figure: what bounds this server, where the load
+    // average would count every other process on the machine.
+    const mark = performance.eventLoopUtilization();
+    const server_load = Math.round(performance.eventLoopUtilization(mark, this.loadMark).utilization * 1000) / 1000;
+    this.loadMark = mark;
+    return { event: 'LiveStats', concurrent_listeners: concurrent, top_tracks, server_load };
+  }
+
+  /** Closes every connection with 1001 and waits (at most wsShutdownTimeoutMs) for them to go. */
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const stop of this.stopListening) stop();
+    const open = [...this.connections.values()];
+    const gone = Promise.all(open.map((connection) => new Promise<void>((resolve) => {
+      if (connection.socket.readyState === WebSocket.CLOSED) resolve();
+      else connection.socket.once('close', () => resolve());
+    })));
+    for (const connection of open) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.wsShutdownTimeoutMs)));
+    await Promise.race([gone, timeout]);
+    clearTimeout(timer);
+    for (const connection of this.connections.values()) connection.socket.terminate();
+    await gone;
+  }
+
+  private receive(connection: RealtimeConnection, data: RawData, isBinary: boolean): void {
+    if (connection.closeReason !== undefined) return;
+    this.counters.messages_received++;
+    connection.lastActivity = this.parts.now();
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (!connection.bucket.take()) {
+      this.counters.rate_limited_commands++;
+      const wait = (1 / this.options.wsCommandRatePerSec).toFixed(2);
+      const error = new HlsaudioError('E_RATE_LIMIT', `rate limit exceeded: at most ${this.options.wsCommandRatePerSec} commands per second (bursts of ${this.options.wsCommandBurst}); the command was dropped, retry in ${wait} s`);
+      return this.respondError(connection, this.sniff(bytes), error);
+    }
+    this.warnRateLimit(connection);
+    if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
+    if (bytes.length > this.options.wsMaxMessageBytes) {
+      const error = new HlsaudioError('E_MESSAGE', `message of ${bytes.length} bytes is larger than the ${this.options.wsMaxMessageBytes}-byte limit; it was not read`);
+      return this.respondError(connection, this.sniff(bytes), error);
+    }
+    const parsed = parseCommand(bytes.toString('utf8'), this.options.wsMaxIdLength);
+    if (!parsed.ok) return this.respondError(connection, parsed.command_id, parsed.error);
+    this.execute(connection, parsed.command);
+  }
+
+  private execute(connection: RealtimeConnection, command: ClientCommand): void {
+    const handler = COMMAND_HANDLERS[command.command] as (command: ClientCommand, context: CommandContext) => unknown;
+    let data: unknown;
+    try {
+      data = handler(command, this.commandContext(connection));
+    } catch (error) {
+      if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
+      this.parts.log(`hlsaudio realtime: ${command.command} failed: ${(error as Error)?.stack ?? String(error)}`);
+      return this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
+    }
+    this.send(connection, { event: 'CommandResponse', command_id: command.command_id, success: true, data: data ?? null, error: null });
+  }
+
+  private commandContext(connection: RealtimeConnection): CommandContext {
+    return {
+      connection,
+      tracks: this.parts.tracks,
+      sessions: this.parts.sessions,
+      playlists: this.parts.playlists,
+      publish: (event) => this.broadcastEvent(event),
+      subscribe: (target, events, filters) => this.subscribe(target, events, filters),
+      unsubscribe: (target, events) => this.unsubscribe(target, events),
+      stats: () => ({ ...this.getStats() }),
+      now: this.parts.now,
+    };
+  }
+
+  /** The command_id of a message not parsed (too large, rate-limited), if its first kilobyte shows one. */
+  private sniff(bytes: Buffer): string {
+    return sniffCommandId(bytes.subarray(0, 1024).toString('utf8'), this.options.wsMaxIdLength);
+  }
+
+  /** Sent once when the bucket falls to the warning level; armed again when it rises above it. */
+  private warnRateLimit(connection: RealtimeConnection): void {
+    const remaining = connection.bucket.remaining;
+    if (remaining > this.options.wsRateLimitWarnRemaining) {
+      connection.rateLimitWarned = false;
+    } else if (!connection.rateLimitWarned) {
+      connection.rateLimitWarned = true;
+      this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
+    }
+  }
+
+  private respondError(connection: RealtimeConnection, commandId: string, error: HlsaudioError): void {
+    const response: CommandResponse = {
+      event: 'CommandResponse',
+      command_id: commandId,
+      success: false,
+      data: { code: error.code, field: error.field ?? null },
+      error: error.message,
+    };
+    this.send(connection, response);
+  }
+
+  private subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void {
+    for (const name of events) {
+      connection.subscriptions.set(name, filters);
+      addTo(this.subscribers, name, connection);
+    }
+  }
+
+  private unsubscribe(connection: RealtimeConnection, events: EventName[]): void {
+    for (const name of events) {
+      connection.subscriptions.delete(name);
+      removeFrom(this.subscribers, name, connection);
+    }
+  }
+
+  private deliver(delivery: Delivery): void {
+    switch (delivery.to) {
+      case 'subscribers': {
+        const { event } = delivery;
+        const targets = this.subscribers.get(event.event);
+        if (!targets) return;
+        // Serialised once, sent as the same bytes to every target.
+        let data: Buffer | undefined;
+        for (const connection of targets) {
+          if (!matchesFilters(event, connection.subscriptions.get(event.event) ?? null)) continue;
+          data ??= Buffer.from(JSON.stringify(event));
+          this.sendData(connection, data);
+        }
+        return;
+      }
+      case 'user':
+        return this.sendEach(this.byUser.get(delivery.user_id), delivery.event);
+      case 'connection': {
+        const connection = this.connections.get(delivery.connection_id);
+        if (connection) this.send(connection, delivery.event);
+        return;
+      }
+      case 'session': {
+        const targets = new Set(this.bySession.get(delivery.session_id));
+        // Connections that named no session hear about their user's sessions.
+        for (const connection of (delivery.user_id !== null && this.byUser.get(delivery.user_id)) || []) {
+          if (connection.sessionId === null) targets.add(connection);
+        }
+        for (const connection of targets) {
+          if (delivery.user_id === null || connection.userId === delivery.user_id) this.send(connection, delivery.event);
+        }
+        return;
+      }
+    }
+  }
+
+  private recommend(recommendation: QualityRecommendation): void {
+    this.parts.broker.publish({ to: 'session', session_id: recommendation.session_id, user_id: recommendation.user_id ?? null, event: recommendationMessage(recommendation) });
+  }
+
+  private sendEach(targets: Iterable<RealtimeConnection> | undefined, event: ServerEvent): void {
+    if (!targets) return;
+    const data = Buffer.from(JSON.stringify(event));
+    for (const connection of targets) this.sendData(connection, data);
+  }
+
+  private send(connection: RealtimeConnection, event: ServerEvent): void {
+    this.sendData(connection, Buffer.from(JSON.stringify(event)));
+  }
+
+  private sendData(connection: RealtimeConnection, data: Buffer): void {
+    if (connection.closeReason !== undefined || connection.socket.readyState !== WebSocket.OPEN) return;
+    const queued = connection.socket.bufferedAmount;
+    if (queued > 0 && queued + data.length > this.options.wsMaxBufferedBytes) {
+      this.counters.slow_consumer_disconnects++;
+      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
+      return;
+    }
+    connection.socket.send(data, { binary: false });
+    this.counters.messages_sent++;
+  }
+
+  /** Closes with a close frame; ws destroys the socket if the handshake outlasts wsCloseTimeoutMs. */
+  private disconnect(connection: RealtimeConnection, code: number, reason: string): void {
+    if (connection.closeReason !== undefined) return;
+    connection.closeReason = reason;
+    connection.socket.close(code, reason);
+  }
+
+  private heartbeat(): void {
+    for (const connection of this.connections.values()) {
+      if (connection.awaitingPong) {
+        this.counters.heartbeat_timeouts++;
+        connection.closeReason ??= 'no pong';
+        connection.socket.terminate();
+      } else if (connection.closeReason === undefined) {
+        connection.awaitingPong = true;
+        connection.socket.ping();
+      }
+    }
+  }
+
+  private pushLiveStats(): void {
+    if (this.subscribers.get('LiveStats')?.size) this.broadcastEvent(this.liveStats());
+  }
+
+  private forget(connection: RealtimeConnection): void {
+    if (!this.connections.delete(connection.id)) return;
+    clearTimeout(connection.expiryTimer);
+    if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
+    if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
+    for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
+    const trackId = connection.playback.trackId;
+    // A listener who leaves stops listening: subscribers learn it as they would from Stop.
+    if (trackId !== undefined && connection.userId !== null && !this.shuttingDown) {
+      this.broadcastEvent({ event: 'PlaybackStopped', track_id: trackId, user_id: connection.userId, total_played_ms: connection.playback.stop(trackId) });
+    }
+  }
+
+  private every(intervalMs: number, tick: () => void): void {
+    if (intervalMs <= 0) return;
+    const timer = setInterval(tick, Math.max(10, intervalMs));
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+/** ws reports protocol errors (a frame over maxPayload, bad UTF-8) as 'error' and closes the socket itself. */
+function ignore(): void {}
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set?.delete(value) && set.size === 0) index.delete(key);
+}

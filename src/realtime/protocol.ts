@@ -1,0 +1,262 @@
+/**
+ * The wire protocol of `/api/ws`, as the spec's "Types et Structures" declares it: every command a
+ * client sends and every event the server sends, as discriminated unions. serde's internally tagged
+ * form: the tag (`command` or `event`) sits beside the variant's fields, names and fields are the
+ * spec's, snake_case, and an absent `Option` travels as `null`.
+ *
+ * Everything else (validation, server, typed client) imports this module. It has no Node imports: the
+ * browser client uses it too.
+ */
+
+export type PlaylistAction = 'Added' | 'Removed' | 'Reordered' | 'Cleared';
+export const PLAYLIST_ACTIONS: readonly PlaylistAction[] = ['Added', 'Removed', 'Reordered', 'Cleared'];
+
+export type MessageLevel = 'Info' | 'Warning' | 'Error';
+export const MESSAGE_LEVELS: readonly MessageLevel[] = ['Info', 'Warning', 'Error'];
+
+export interface LiveTrackStats {
+  track_id: string;
+  title: string;
+  artist: string;
+  current_listeners: number;
+}
+
+/** Filters of a subscription: the spec's `HashMap<String, String>`. */
+export type EventFilters = Record<string, string>;
+
+// Events (server -> client)
+
+export interface PlaybackStarted {
+  event: 'PlaybackStarted';
+  track_id: string;
+  user_id: string;
+  /** Unix time in seconds. */
+  timestamp: number;
+}
+export interface PlaybackPaused {
+  event: 'PlaybackPaused';
+  track_id: string;
+  user_id: string;
+  position_ms: number;
+}
+export interface PlaybackResumed {
+  event: 'PlaybackResumed';
+  track_id: string;
+  user_id: string;
+  position_ms: number;
+}
+export interface PlaybackStopped {
+  event: 'PlaybackStopped';
+  track_id: string;
+  user_id: string;
+  total_played_ms: number;
+}
+export interface PlaybackProgress {
+  event: 'PlaybackProgress';
+  track_id: string;
+  user_id: string;
+  position_ms: number;
+  buffer_percentage: number;
+}
+export interface PlaylistUpdated {
+  event: 'PlaylistUpdated';
+  playlist_id: string;
+  action: PlaylistAction;
+  track_id: string | null;
+  position: number | null;
+}
+export interface PlaylistShared {
+  event: 'PlaylistShared';
+  playlist_id: string;
+  from_user: string;
+  to_users: string[];
+}
+export interface TrackLiked {
+  event: 'TrackLiked';
+  track_id: string;
+  user_id: string;
+  total_likes: number;
+}
+export interface TrackShared {
+  event: 'TrackShared';
+  track_id: string;
+  from_user: string;
+  to_users: string[];
+  message: string | null;
+}
+export interface UserFollowed {
+  event: 'UserFollowed';
+  follower_id: string;
+  followed_id: string;
+}
+export interface ServerMessage {
+  event: 'ServerMessage';
+  message: string;
+  level: MessageLevel;
+}
+export interface RateLimitWarning {
+  event: 'RateLimitWarning';
+  remaining_requests: number;
+  reset_time_seconds: number;
+}
+export interface CommandResponse {
+  event: 'CommandResponse';
+  command_id: string;
+  success: boolean;
+  /** On failure, hlsaudio puts `{code, field}` here (codes listed in the README); `error` is the message. */
+  data: unknown;
+  error: string | null;
+}
+export interface LiveStats {
+  event: 'LiveStats';
+  concurrent_listeners: number;
+  top_tracks: LiveTrackStats[];
+  server_load: number;
+}
+
+export type ServerEvent =
+  | PlaybackStarted
+  | PlaybackPaused
+  | PlaybackResumed
+  | PlaybackStopped
+  | PlaybackProgress
+  | PlaylistUpdated
+  | PlaylistShared
+  | TrackLiked
+  | TrackShared
+  | UserFollowed
+  | ServerMessage
+  | RateLimitWarning
+  | CommandResponse
+  | LiveStats;
+
+export type EventName = ServerEvent['event'];
+export type EventOf<K extends EventName> = Extract<ServerEvent, { event: K }>;
+
+/** The 14 event names in the spec's order. */
+export const EVENT_NAMES: readonly EventName[] = [
+  'PlaybackStarted',
+  'PlaybackPaused',
+  'PlaybackResumed',
+  'PlaybackStopped',
+  'PlaybackProgress',
+  'PlaylistUpdated',
+  'PlaylistShared',
+  'TrackLiked',
+  'TrackShared',
+  'UserFollowed',
+  'ServerMessage',
+  'RateLimitWarning',
+  'CommandResponse',
+  'LiveStats',
+];
+
+// Commands (client -> server)
+
+export interface PlayCommand {
+  command: 'Play';
+  command_id: string;
+  track_id: string;
+  start_position_ms?: number | null;
+}
+export interface PauseCommand {
+  command: 'Pause';
+  command_id: string;
+  track_id: string;
+}
+export interface StopCommand {
+  command: 'Stop';
+  command_id: string;
+  track_id: string;
+}
+export interface SeekCommand {
+  command: 'Seek';
+  command_id: string;
+  track_id: string;
+  position_ms: number;
+}
+export interface AddToPlaylistCommand {
+  command: 'AddToPlaylist';
+  command_id: string;
+  playlist_id: string;
+  track_id: string;
+  position?: number | null;
+}
+export interface RemoveFromPlaylistCommand {
+  command: 'RemoveFromPlaylist';
+  command_id: string;
+  playlist_id: string;
+  track_id: string;
+}
+export interface SubscribeCommand {
+  command: 'Subscribe';
+  command_id: string;
+  events: EventName[];
+  filters?: EventFilters | null;
+}
+export interface UnsubscribeCommand {
+  command: 'Unsubscribe';
+  command_id: string;
+  events: EventName[];
+}
+export interface GetStatusCommand {
+  command: 'GetStatus';
+  command_id: string;
+}
+export interface PingCommand {
+  command: 'Ping';
+  command_id: string;
+}
+
+export type ClientCommand =
+  | PlayCommand
+  | PauseCommand
+  | StopCommand
+  | SeekCommand
+  | AddToPlaylistCommand
+  | RemoveFromPlaylistCommand
+  | SubscribeCommand
+  | UnsubscribeCommand
+  | GetStatusCommand
+  | PingCommand;
+
+export type CommandName = ClientCommand['command'];
+export type CommandOf<K extends CommandName> = Extract<ClientCommand, { command: K }>;
+
+/** The 10 command names in the spec's order. */
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'Play',
+  'Pause',
+  'Stop',
+  'Seek',
+  'AddToPlaylist',
+  'RemoveFromPlaylist',
+  'Subscribe',
+  'Unsubscribe',
+  'GetStatus',
+  'Ping',
+];
+
+/**
+ * Close codes the server sends, besides the standard ones it uses: 1001 (server shutting down) and
+ * 1009 (a frame over `wsMaxPayloadBytes`, closed by ws). A connection whose pong is missing is
+ * terminated without a close frame: the client sees 1006.
+ */
+export const CLOSE_CODES = {
+  goingAway: 1001,
+  messageTooBig: 1009,
+  /** No message from the client for `wsIdleTimeoutMs`. */
+  idle: 4000,
+  /** The client did not read: more than `wsMaxBufferedBytes` were waiting for it. */
+  slowConsumer: 4001,
+  /** The connection's token expired (its `exp` passed): reconnect with a fresh token. */
+  tokenExpired: 4003,
+} as const;
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+}
+
+export function isCommandName(value: unknown): value is CommandName {
+  return typeof value === 'string' && (COMMAND_NAMES as readonly string[]).includes(value);
+}
