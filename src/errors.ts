@@ -18,7 +18,16 @@ export type ErrorCode =
   | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
   | 'E_OUTPUT' // the output folder cannot be written
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
-  | 'E_INTERRUPTED'; // the run was stopped by a signal
+  | 'E_INTERRUPTED' // the run was stopped by a signal
+  // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
+  | 'E_ANALYTICS_DB' // the analytics database cannot be opened, is not one, or was made by a newer hlsaudio
+  | 'E_ANALYTICS_CLOSED' // a call on an analytics store after close()
+  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (it is dropped; the next write retries the totals)
+  | 'E_FIELD' // 400: an argument or query parameter has a wrong type or value
+  | 'E_UNKNOWN_TRACK' // 404: no such track
+  | 'E_UNKNOWN_PLAY_SESSION' // no play session with this id
+  | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
+  | 'E_TOO_MANY_PLAY_SESSIONS'; // analyticsDefaults.maxOpenSessions play sessions are open
 
 export interface HlsaudioErrorOptions {
   /** The file the error concerns (a source, a profile file, an output file). */
