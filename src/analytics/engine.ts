@@ -332,7 +332,7 @@ export class AnalyticsEngine {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new HlsaudioError('E_ANALYTICS_CLOSED', `The analytics store ${this.file} is closed`);
+    if (this.closed) throw new HlsaudioError('E_ANALYTICS_CLOSED', 'The analytics store is closed');
   }
 }
 
