@@ -58,10 +58,11 @@ export const analyticsDefaults = {
    */
   flushIntervalMs: 1000,
   /**
-   * A write happens as soon as this many rows are queued, so one write never blocks the event loop
-   * for long (about 1 ms per 500 rows here). 1 writes every row in its own transaction.
+   * A write happens as soon as this many rows are queued, so that one write never blocks the event
+   * loop for long: about 6.5 µs per row here (1.6 ms for 250). Above 250 the CPU per row falls by
+   * under 15 % while each write's pause grows in proportion. 1 writes every row in its own transaction.
    */
-  flushMaxRows: 500,
+  flushMaxRows: 250,
   /**
    * SQLite `synchronous` in WAL mode. `NORMAL` survives a crash or `kill -9` of the process; a power
    * loss may lose the writes since the last checkpoint. `FULL` also survives a power loss and makes
@@ -70,6 +71,12 @@ export const analyticsDefaults = {
   synchronous: 'NORMAL' as 'NORMAL' | 'FULL',
   /** How long a write waits for another connection's lock (a reader checkpointing) before failing. */
   busyTimeoutMs: 5000,
+  /**
+   * A worker thread copies the WAL into the database file this often, so that the event loop never
+   * does. 0 leaves it to SQLite, which does it on the event loop after a write that brings the WAL
+   * to 1000 pages (that write then takes several times longer).
+   */
+  checkpointIntervalMs: 1000,
   /**
    * A play session with no call for this long is ended (`end_reason` "Idle") at its last activity.
    * A paused player that stays silent longer starts a new play.

@@ -5,6 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { analyticsDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
+import { Checkpointer } from './checkpointer.js';
 import { openDatabase } from './database.js';
 import { PlaySession, type PlaySessionRow } from './play-session.js';
 import { querySummary, queryTrackDetails } from './queries.js';
@@ -76,6 +77,7 @@ export class AnalyticsEngine {
   private queue: QueuedRow[] = [];
   private dirty = new Set<PlaySession>();
   private readonly timer: NodeJS.Timeout;
+  private readonly checkpointer: Checkpointer | undefined;
   private lastSweepMs: number;
   private closed = false;
   private readonly writeDurations: RecordableHistogram = createHistogram();
@@ -95,6 +97,12 @@ export class AnalyticsEngine {
     } catch (cause) {
       this.db.close();
       throw new HlsaudioError('E_ANALYTICS_DB', `${displayPath(this.file)}: cannot read the open play sessions (${(cause as Error).message})`, { file: this.file, cause });
+    }
+    if (this.options.checkpointIntervalMs > 0) {
+      this.db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(this.file, this.options.checkpointIntervalMs, this.options.busyTimeoutMs, () => {
+        if (!this.closed) this.db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      });
     }
     // Unref'd: analytics never keep a process alive; whoever stops the process calls close().
     this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs).unref();
@@ -247,6 +255,7 @@ export class AnalyticsEngine {
   close(): void {
     if (this.closed) return;
     clearInterval(this.timer);
+    this.checkpointer?.stop();
     try {
       this.flush();
     } finally {
@@ -336,6 +345,9 @@ export class AnalyticsEngine {
   }
 }
 
+/** SQLite's own default for `wal_autocheckpoint`, put back when the checkpoint worker stops. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
 function unknownSession(id: string): HlsaudioError {
   return new HlsaudioError('E_UNKNOWN_PLAY_SESSION', `No play session ${JSON.stringify(id)}`, { field: 'session_id' });
 }
@@ -358,6 +370,7 @@ function resolveOptions(options: AnalyticsOptions): Limits {
   integer('flushIntervalMs', 1, 3_600_000);
   integer('flushMaxRows', 1, 1_000_000);
   integer('busyTimeoutMs', 0, 3_600_000);
+  integer('checkpointIntervalMs', 0, 3_600_000);
   integer('sessionIdleMs', 1);
   integer('sweepIntervalMs', 1);
   integer('maxOpenSessions', 1);
