@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +56,35 @@ describe('batched writes', () => {
     for (let waited = 0; count(file, 'progress_updates') === 0 && waited < 2000; waited += 10) await sleep(10);
     expect(count(file, 'progress_updates')).toBe(1);
     store.close();
+  });
+});
+
+describe('WAL checkpoints', () => {
+  /** Writes 200 plays and waits up to `waitMs` for the database file (not the WAL) to grow. */
+  async function databaseGrows(checkpointIntervalMs: number, waitMs: number): Promise<boolean> {
+    const { store, clock, file } = openStore({ checkpointIntervalMs });
+    const before = statSync(file).size;
+    const ids = Array.from({ length: 200 }, (_, index) => store.startPlaySession(play({ userId: `u${index}` })));
+    for (const id of ids) {
+      clock.advance(10);
+      store.updatePlayProgress(id, 1000, 50);
+    }
+    store.flush();
+    let grew = false;
+    for (let waited = 0; !grew && waited < waitMs; waited += 20) {
+      await sleep(20);
+      grew = statSync(file).size > before;
+    }
+    store.close();
+    return grew;
+  }
+
+  it('are made by a worker thread, which copies the WAL into the database file', async () => {
+    expect(await databaseGrows(20, 10_000)).toBe(true);
+  });
+
+  it('are left to SQLite with checkpointIntervalMs 0: below 1000 WAL pages, the database file stays as it was', async () => {
+    expect(await databaseGrows(0, 300)).toBe(false);
   });
 });
 
