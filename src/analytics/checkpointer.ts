@@ -7,6 +7,11 @@ import { Worker } from 'node:worker_threads';
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
+// Node 22 warns that SQLite is experimental on each thread's first use; the main thread already has.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  if (!String(warning).startsWith('SQLite is an experimental feature')) emitWarning.call(process, warning, ...rest);
+};
 const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
 const db = new DatabaseSync(workerData.file, { timeout: workerData.busyTimeoutMs });
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
