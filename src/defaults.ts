@@ -72,9 +72,10 @@ export const analyticsDefaults = {
   /** How long a write waits for another connection's lock (a reader checkpointing) before failing. */
   busyTimeoutMs: 5000,
   /**
-   * A worker thread copies the WAL into the database file this often, so that the event loop never
-   * does. 0 leaves it to SQLite, which does it on the event loop after a write that brings the WAL
-   * to 1000 pages (that write then takes several times longer).
+   * The worker thread of the store (which also runs the summary queries) copies the WAL into the
+   * database file this often, so that the event loop never does. 0 leaves it to SQLite, which does
+   * it on the event loop after the write that brings the WAL to 1000 pages (that write then takes
+   * several times longer).
    */
   checkpointIntervalMs: 1000,
   /**

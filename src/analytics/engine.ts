@@ -4,8 +4,8 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { DatabaseSync } from 'node:sqlite';
 import { analyticsDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { BackgroundConnection, readOnConnection, type Reader } from './background.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
-import { Checkpointer } from './checkpointer.js';
 import { openDatabase } from './database.js';
 import { PlaySession, type PlaySessionRow } from './play-session.js';
 import { querySummary, queryTrackDetails } from './queries.js';
@@ -77,7 +77,7 @@ export class AnalyticsEngine {
   private queue: QueuedRow[] = [];
   private dirty = new Set<PlaySession>();
   private readonly timer: NodeJS.Timeout;
-  private readonly checkpointer: Checkpointer | undefined;
+  private readonly background: BackgroundConnection;
   private lastSweepMs: number;
   private closed = false;
   private readonly writeDurations: RecordableHistogram = createHistogram();
@@ -98,12 +98,10 @@ export class AnalyticsEngine {
       this.db.close();
       throw new HlsaudioError('E_ANALYTICS_DB', `${displayPath(this.file)}: cannot read the open play sessions (${(cause as Error).message})`, { file: this.file, cause });
     }
-    if (this.options.checkpointIntervalMs > 0) {
-      this.db.exec('PRAGMA wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(this.file, this.options.checkpointIntervalMs, this.options.busyTimeoutMs, () => {
-        if (!this.closed) this.db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-      });
-    }
+    if (this.options.checkpointIntervalMs > 0) this.db.exec('PRAGMA wal_autocheckpoint = 0');
+    this.background = new BackgroundConnection(this.file, this.options, () => {
+      if (!this.closed) this.db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    });
     // Unref'd: analytics never keep a process alive; whoever stops the process calls close().
     this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs).unref();
   }
@@ -189,19 +187,22 @@ export class AnalyticsEngine {
     return session.toRecord();
   }
 
-  /** `GET /api/analytics/summary`: writes what is queued first, so the figures include every call so far. */
-  summary(range: TimeRange & { trackLimit?: number | undefined } = {}): AnalyticsSummary {
+  /**
+   * `GET /api/analytics/summary`. Writes what is queued first, so the figures include every call so
+   * far; the query itself runs in the worker thread, off the event loop.
+   */
+  async summary(range: TimeRange & { trackLimit?: number | undefined } = {}): Promise<AnalyticsSummary> {
     this.assertOpen();
     this.flushReportingErrors();
-    return querySummary(this.db, range, range.trackLimit ?? this.options.summaryTrackLimit, this.now());
+    return this.reading(() => querySummary(this.reader(), range, range.trackLimit ?? this.options.summaryTrackLimit, this.now()));
   }
 
   /** `GET /api/analytics/tracks/:id`: zero plays for a track never played. */
-  trackDetails(trackId: string, range: TimeRange = {}): TrackDetails {
+  async trackDetails(trackId: string, range: TimeRange = {}): Promise<TrackDetails> {
     this.assertOpen();
     const id = checkTrackId(trackId);
     this.flushReportingErrors();
-    return queryTrackDetails(this.db, id, range, this.options.recentSessionsLimit, this.now());
+    return this.reading(() => queryTrackDetails(this.reader(), id, range, this.options.recentSessionsLimit, this.now()));
   }
 
   /**
@@ -255,12 +256,26 @@ export class AnalyticsEngine {
   close(): void {
     if (this.closed) return;
     clearInterval(this.timer);
-    this.checkpointer?.stop();
+    this.background.stop();
     try {
       this.flush();
     } finally {
       this.closed = true;
       this.db.close();
+    }
+  }
+
+  /** The worker thread's connection while it runs; the writing one, blocking, if it stopped. */
+  private reader(): Reader {
+    return this.background.alive ? this.background.read : readOnConnection(this.db);
+  }
+
+  private async reading<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (cause) {
+      if (isHlsaudioError(cause)) throw cause;
+      throw new HlsaudioError('E_ANALYTICS_DB', `${displayPath(this.file)}: the analytics query failed (${(cause as Error).message})`, { file: this.file, cause });
     }
   }
 

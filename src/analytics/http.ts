@@ -43,7 +43,7 @@ export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHan
         const trackId = params.id ?? '';
         let details;
         try {
-          details = engine.trackDetails(trackId, range);
+          details = await engine.trackDetails(trackId, range);
         } catch (error) {
           if (isHlsaudioError(error) && error.field === 'track_id') throw unknownTrack(trackId);
           throw error;

@@ -1,10 +1,12 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { SQLInputValue } from 'node:sqlite';
+import type { ReadStatement, Reader } from './background.js';
 import { PlaySession, type PlaySessionRow, roundHealth, roundRatio } from './play-session.js';
 import type { AnalyticsSummary, Platform, PlayTotals, QualityShare, QualitySwitchReason, TimeRange, TrackDetails, TrackTotals } from './types.js';
 
 /**
  * The read side: figures computed by SQLite from one row per play (play_sessions), never from the
- * progress log, so that a summary costs one pass over the plays of the range.
+ * progress log. A summary is two passes over the plays of the range, in one snapshot; the reader
+ * runs them off the event loop (background.ts).
  */
 
 interface TotalsRow {
@@ -12,7 +14,6 @@ interface TotalsRow {
   ended_plays: number;
   completed_plays: number;
   listened_ms: number;
-  unique_users: number;
   buffer_health_sum: number;
   buffer_health_reports: number;
   quality_switches: number;
@@ -25,7 +26,6 @@ const TOTALS_SELECT = `
   COUNT(ended_at_ms) AS ended_plays,
   COALESCE(SUM(completed), 0) AS completed_plays,
   COALESCE(SUM(listened_ms), 0) AS listened_ms,
-  COUNT(DISTINCT user_id) AS unique_users,
   COALESCE(SUM(buffer_health_sum), 0) AS buffer_health_sum,
   COALESCE(SUM(buffer_health_reports), 0) AS buffer_health_reports,
   COALESCE(SUM(quality_switches), 0) AS quality_switches,
@@ -59,7 +59,6 @@ function totalsOf(row: TotalsRow): PlayTotals {
     completed_plays: row.completed_plays,
     completion_rate: row.ended_plays === 0 ? null : roundRatio(row.completed_plays / row.ended_plays),
     listened_ms: row.listened_ms,
-    unique_users: row.unique_users,
     average_buffer_health: row.buffer_health_reports === 0 ? null : roundHealth(row.buffer_health_sum / row.buffer_health_reports),
     quality_switches: row.quality_switches,
     rebuffers: row.rebuffers,
@@ -68,17 +67,20 @@ function totalsOf(row: TotalsRow): PlayTotals {
   };
 }
 
-function qualityDistribution(db: DatabaseSync, range: TimeRange, trackId?: string): QualityShare[] {
+function qualityStatement(range: TimeRange, trackId?: string): ReadStatement {
   const { where, params } = playFilter(range, trackId);
-  const rows = db
-    .prepare(
-      `SELECT quality.key AS quality, SUM(quality.value) AS listened_ms
-       FROM play_sessions, json_each(play_sessions.quality_listened_ms) AS quality ${where}
-       GROUP BY quality.key ORDER BY listened_ms DESC, quality.key`,
-    )
-    .all(...params) as { quality: string; listened_ms: number }[];
-  const total = rows.reduce((sum, row) => sum + row.listened_ms, 0);
-  return rows.map((row) => ({ quality: row.quality, listened_ms: row.listened_ms, share: roundRatio(row.listened_ms / total) }));
+  return {
+    sql: `SELECT quality.key AS quality, SUM(quality.value) AS listened_ms
+          FROM play_sessions, json_each(play_sessions.quality_listened_ms) AS quality ${where}
+          GROUP BY quality.key ORDER BY listened_ms DESC, quality.key`,
+    params,
+  };
+}
+
+function qualityShares(rows: Record<string, unknown>[]): QualityShare[] {
+  const shares = rows as unknown as { quality: string; listened_ms: number }[];
+  const total = shares.reduce((sum, row) => sum + row.listened_ms, 0);
+  return shares.map((row) => ({ quality: row.quality, listened_ms: row.listened_ms, share: roundRatio(row.listened_ms / total) }));
 }
 
 function rangeJson(range: TimeRange): { since: string | null; until: string | null } {
@@ -88,47 +90,67 @@ function rangeJson(range: TimeRange): { since: string | null; until: string | nu
   };
 }
 
-export function querySummary(db: DatabaseSync, range: TimeRange, trackLimit: number, nowMs: number): AnalyticsSummary {
+/**
+ * Every track's totals in one grouped pass (the overall totals are their sums, so the plays are read
+ * once for both), and the quality split in a second.
+ */
+export async function querySummary(read: Reader, range: TimeRange, trackLimit: number, nowMs: number): Promise<AnalyticsSummary> {
   const { where, params } = playFilter(range);
-  const totals = db.prepare(`SELECT ${TOTALS_SELECT} FROM play_sessions ${where}`).get(...params) as unknown as TotalsRow;
-  const tracks = db
-    .prepare(`SELECT track_id, ${TOTALS_SELECT} FROM play_sessions ${where} GROUP BY track_id ORDER BY plays DESC, listened_ms DESC, track_id LIMIT ?`)
-    .all(...params, trackLimit) as unknown as (TotalsRow & { track_id: string })[];
-  const { track_count: trackCount } = db.prepare(`SELECT COUNT(DISTINCT track_id) AS track_count FROM play_sessions ${where}`).get(...params) as {
-    track_count: number;
+  const [trackRows, qualityRows] = await read([
+    { sql: `SELECT track_id, ${TOTALS_SELECT} FROM play_sessions ${where} GROUP BY track_id`, params },
+    qualityStatement(range),
+  ]);
+  const perTrack = trackRows as unknown as (TotalsRow & { track_id: string })[];
+  const sums: TotalsRow = {
+    plays: 0,
+    ended_plays: 0,
+    completed_plays: 0,
+    listened_ms: 0,
+    buffer_health_sum: 0,
+    buffer_health_reports: 0,
+    quality_switches: 0,
+    rebuffers: 0,
+    rebuffer_ms: 0,
   };
+  for (const row of perTrack) {
+    for (const key of Object.keys(sums) as (keyof TotalsRow)[]) sums[key] += row[key];
+  }
+  perTrack.sort((a, b) => b.plays - a.plays || b.listened_ms - a.listened_ms || (a.track_id < b.track_id ? -1 : 1));
   return {
     generated_at: new Date(nowMs).toISOString(),
     ...rangeJson(range),
-    totals: totalsOf(totals),
-    quality_distribution: qualityDistribution(db, range),
-    tracks: tracks.map((row): TrackTotals => ({ track_id: row.track_id, ...totalsOf(row) })),
-    track_count: trackCount,
+    totals: totalsOf(sums),
+    quality_distribution: qualityShares(qualityRows!),
+    tracks: perTrack.slice(0, trackLimit).map((row): TrackTotals => ({ track_id: row.track_id, ...totalsOf(row) })),
+    track_count: perTrack.length,
   };
 }
 
-export function queryTrackDetails(db: DatabaseSync, trackId: string, range: TimeRange, recentLimit: number, nowMs: number): TrackDetails {
+export async function queryTrackDetails(read: Reader, trackId: string, range: TimeRange, recentLimit: number, nowMs: number): Promise<TrackDetails> {
   const { where, params } = playFilter(range, trackId);
-  const totals = db.prepare(`SELECT ${TOTALS_SELECT} FROM play_sessions ${where}`).get(...params) as unknown as TotalsRow;
-  const platforms = db
-    .prepare(`SELECT platform, COUNT(*) AS plays, SUM(listened_ms) AS listened_ms FROM play_sessions ${where} GROUP BY platform ORDER BY plays DESC, platform`)
-    .all(...params) as { platform: Platform; plays: number; listened_ms: number }[];
-  const switches = db
-    .prepare(
-      `SELECT from_quality AS "from", to_quality AS "to", reason, COUNT(*) AS count
-       FROM play_sessions JOIN quality_switches ON quality_switches.session = play_sessions.id ${where}
-       GROUP BY from_quality, to_quality, reason ORDER BY count DESC, from_quality, to_quality, reason`,
-    )
-    .all(...params) as { from: string; to: string; reason: QualitySwitchReason; count: number }[];
-  const recent = db.prepare(`SELECT * FROM play_sessions ${where} ORDER BY started_at_ms DESC, id DESC LIMIT ?`).all(...params, recentLimit) as unknown as PlaySessionRow[];
+  const [totals, qualities, platforms, switches, recent] = await read([
+    { sql: `SELECT ${TOTALS_SELECT} FROM play_sessions ${where}`, params },
+    qualityStatement(range, trackId),
+    {
+      sql: `SELECT platform, COUNT(*) AS plays, SUM(listened_ms) AS listened_ms FROM play_sessions ${where} GROUP BY platform ORDER BY plays DESC, platform`,
+      params,
+    },
+    {
+      sql: `SELECT from_quality AS "from", to_quality AS "to", reason, COUNT(*) AS count
+            FROM play_sessions JOIN quality_switches ON quality_switches.session = play_sessions.id ${where}
+            GROUP BY from_quality, to_quality, reason ORDER BY count DESC, from_quality, to_quality, reason`,
+      params,
+    },
+    { sql: `SELECT * FROM play_sessions ${where} ORDER BY started_at_ms DESC, id DESC LIMIT ?`, params: [...params, recentLimit] },
+  ]);
   return {
     generated_at: new Date(nowMs).toISOString(),
     ...rangeJson(range),
     track_id: trackId,
-    totals: totalsOf(totals),
-    quality_distribution: qualityDistribution(db, range, trackId),
-    platforms: platforms.map((row) => ({ ...row })),
-    quality_switches: switches.map((row) => ({ ...row })),
-    recent_sessions: recent.map((row) => PlaySession.fromRow(row).toRecord()),
+    totals: totalsOf(totals![0] as unknown as TotalsRow),
+    quality_distribution: qualityShares(qualities!),
+    platforms: (platforms as unknown as { platform: Platform; plays: number; listened_ms: number }[]).map((row) => ({ ...row })),
+    quality_switches: (switches as unknown as { from: string; to: string; reason: QualitySwitchReason; count: number }[]).map((row) => ({ ...row })),
+    recent_sessions: (recent as unknown as PlaySessionRow[]).map((row) => PlaySession.fromRow(row).toRecord()),
   };
 }

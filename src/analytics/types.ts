@@ -78,7 +78,6 @@ export interface PlayTotals {
   /** completed_plays / ended_plays; null when no play has ended. */
   completion_rate: number | null;
   listened_ms: number;
-  unique_users: number;
   /** Mean of every progress report's buffer health (0-100); null when none carried one. */
   average_buffer_health: number | null;
   quality_switches: number;

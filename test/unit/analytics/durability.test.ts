@@ -89,7 +89,7 @@ describe('WAL checkpoints', () => {
 });
 
 describe('restart', () => {
-  it('keeps every play after close and reopen, and an open play goes on where it was', () => {
+  it('keeps every play after close and reopen, and an open play goes on where it was', async () => {
     const { store, clock, file } = openStore();
     const ended = store.startPlaySession(play());
     clock.advance(10_000);
@@ -110,7 +110,7 @@ describe('restart', () => {
     expect(reopened.getPlaySession(open)).toMatchObject({ end_reason: null, quality: 'medium', listened_ms: 20_000, progress_updates: 2, average_buffer_health: 75 });
     reopened.updatePlayProgress(open, 35_000, 60);
     expect(reopened.endPlaySession(open)).toMatchObject({ listened_ms: 35_000, covered_ms: 35_000, average_buffer_health: 70 });
-    const summary = reopened.summary();
+    const summary = await reopened.summary();
     expect(summary.totals).toMatchObject({ plays: 2, ended_plays: 2, listened_ms: 45_000, quality_switches: 1 });
     expect(summary.quality_distribution).toEqual([
       { quality: 'medium', listened_ms: 25_000, share: 0.5556 },

@@ -213,13 +213,13 @@ describe('AnalyticsEngine: bad input', () => {
     small.close();
   });
 
-  it('refuses every call once closed', () => {
+  it('refuses every call once closed', async () => {
     const { store: closing } = openStore();
     const open = closing.startPlaySession(play());
     closing.close();
     closing.close();
     expect(thrown(() => closing.updatePlayProgress(open, 1))).toMatchObject({ code: 'E_ANALYTICS_CLOSED' });
-    expect(thrown(() => closing.summary())).toMatchObject({ code: 'E_ANALYTICS_CLOSED' });
+    await expect(closing.summary()).rejects.toMatchObject({ code: 'E_ANALYTICS_CLOSED' });
   });
 });
 

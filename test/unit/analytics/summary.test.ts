@@ -50,8 +50,8 @@ function scriptedStore() {
 describe('AnalyticsEngine.summary', () => {
   const { store, ids } = scriptedStore();
 
-  it('gives exact totals over every play', () => {
-    const summary = store.summary();
+  it('gives exact totals over every play', async () => {
+    const summary = await store.summary();
     expect(summary.since).toBeNull();
     expect(summary.until).toBeNull();
     expect(summary.totals).toEqual({
@@ -60,7 +60,6 @@ describe('AnalyticsEngine.summary', () => {
       completed_plays: 1,
       completion_rate: 0.3333,
       listened_ms: 170_000,
-      unique_users: 2,
       average_buffer_health: 72.94, // 1240 over 17 reports
       quality_switches: 1,
       rebuffers: 1,
@@ -69,16 +68,16 @@ describe('AnalyticsEngine.summary', () => {
     });
   });
 
-  it('splits listening time by the quality that played', () => {
-    expect(store.summary().quality_distribution).toEqual([
+  it('splits listening time by the quality that played', async () => {
+    expect((await store.summary()).quality_distribution).toEqual([
       { quality: 'high', listened_ms: 140_000, share: 0.8235 },
       { quality: 'medium', listened_ms: 20_000, share: 0.1176 },
       { quality: 'low', listened_ms: 10_000, share: 0.0588 },
     ]);
   });
 
-  it('lists tracks, most played first, ties by listening time', () => {
-    const summary = store.summary();
+  it('lists tracks, most played first, ties by listening time', async () => {
+    const summary = await store.summary();
     expect(summary.track_count).toBe(2);
     expect(summary.tracks).toEqual([
       {
@@ -88,8 +87,7 @@ describe('AnalyticsEngine.summary', () => {
         completed_plays: 1,
         completion_rate: 0.5,
         listened_ms: 130_000,
-        unique_users: 2,
-        average_buffer_health: 69.29, // 970 over 14 reports
+          average_buffer_health: 69.29, // 970 over 14 reports
         quality_switches: 1,
         rebuffers: 1,
         rebuffer_ms: 2000,
@@ -102,7 +100,6 @@ describe('AnalyticsEngine.summary', () => {
         completed_plays: 0,
         completion_rate: 0,
         listened_ms: 40_000,
-        unique_users: 1,
         average_buffer_health: 90,
         quality_switches: 0,
         rebuffers: 0,
@@ -110,27 +107,26 @@ describe('AnalyticsEngine.summary', () => {
         rebuffer_ratio: 0,
       },
     ]);
-    expect(store.summary({ trackLimit: 1 }).tracks.map((track) => track.track_id)).toEqual(['alpha']);
+    expect((await store.summary({ trackLimit: 1 })).tracks.map((track) => track.track_id)).toEqual(['alpha']);
   });
 
-  it('counts only the plays started in [since, until)', () => {
-    const later = store.summary({ sinceMs: T0 + 400_000 });
+  it('counts only the plays started in [since, until)', async () => {
+    const later = await store.summary({ sinceMs: T0 + 400_000 });
     expect(later.since).toBe('2024-01-01T00:06:40.000Z');
     expect(later.totals).toMatchObject({ plays: 2, ended_plays: 1, listened_ms: 40_000, completion_rate: 0 });
-    const middle = store.summary({ sinceMs: T0 + 200_000, untilMs: T0 + 400_000 });
+    const middle = await store.summary({ sinceMs: T0 + 200_000, untilMs: T0 + 400_000 });
     expect(middle.totals).toMatchObject({ plays: 1, listened_ms: 30_000 });
     expect(middle.quality_distribution).toEqual([
       { quality: 'medium', listened_ms: 20_000, share: 0.6667 },
       { quality: 'low', listened_ms: 10_000, share: 0.3333 },
     ]);
-    const none = store.summary({ sinceMs: T0 + 1_000_000 });
+    const none = await store.summary({ sinceMs: T0 + 1_000_000 });
     expect(none.totals).toEqual({
       plays: 0,
       ended_plays: 0,
       completed_plays: 0,
       completion_rate: null,
       listened_ms: 0,
-      unique_users: 0,
       average_buffer_health: null,
       quality_switches: 0,
       rebuffers: 0,
@@ -141,8 +137,8 @@ describe('AnalyticsEngine.summary', () => {
     expect(none.quality_distribution).toEqual([]);
   });
 
-  it('gives a track its platforms, switches and latest plays', () => {
-    const details = store.trackDetails('alpha');
+  it('gives a track its platforms, switches and latest plays', async () => {
+    const details = await store.trackDetails('alpha');
     expect(details.totals).toMatchObject({ plays: 2, listened_ms: 130_000, completion_rate: 0.5 });
     expect(details.platforms).toEqual([
       { platform: 'Ios', plays: 1, listened_ms: 30_000 },
@@ -183,27 +179,27 @@ describe('AnalyticsEngine.summary', () => {
     });
   });
 
-  it('shows an open play with its running totals', () => {
-    const details = store.trackDetails('beta');
+  it('shows an open play with its running totals', async () => {
+    const details = await store.trackDetails('beta');
     const open = details.recent_sessions.find((session) => session.session_id === ids.c)!;
     expect(open).toMatchObject({ ended_at: null, end_reason: null, listened_ms: 40_000, covered_ms: 25_000, completion: 0.4167, completed: false });
     expect(details.recent_sessions.map((session) => session.session_id)).toEqual([ids.d, ids.c]);
   });
 
-  it('answers zeros for a track never played', () => {
-    const details = store.trackDetails('gamma');
+  it('answers zeros for a track never played', async () => {
+    const details = await store.trackDetails('gamma');
     expect(details.totals.plays).toBe(0);
     expect(details.recent_sessions).toEqual([]);
     expect(details.platforms).toEqual([]);
   });
 
-  it('includes rows still queued: the queries write first', () => {
+  it('includes rows still queued: the queries write first', async () => {
     const { store: fresh, clock } = openStore();
     const id = fresh.startPlaySession(play());
     clock.advance(5000);
     fresh.updatePlayProgress(id, 5000, 100);
     expect(fresh.stats().queued_rows).toBe(1);
-    expect(fresh.summary().totals).toMatchObject({ plays: 1, listened_ms: 5000, average_buffer_health: 100 });
+    expect((await fresh.summary()).totals).toMatchObject({ plays: 1, listened_ms: 5000, average_buffer_health: 100 });
     expect(fresh.stats().queued_rows).toBe(0);
     fresh.close();
   });
