@@ -10,6 +10,9 @@
  * - unbatched: one transaction per row (flushMaxRows 1);
  * - baseline: the load generator alone, with calls that do nothing: what this machine's event loop
  *   shows with no store at all.
+ * Then the summary of a large database (--summary-plays ended plays, written by SQL): how long it
+ * takes and how long the event loop stood still meanwhile, in the worker thread and on the writing
+ * connection (the fallback when the worker is gone).
  *
  *   npm run bench:analytics [-- --listeners 5000 --interval-ms 2000 --speedup 10 --seconds 6 --rounds 3]
  *   (--max-rows N sets flushMaxRows of the batched setups; --setups batched,loop-checkpoints,unbatched picks setups)
@@ -22,6 +25,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'max-rows': { type: 'string' },
     setups: { type: 'string' },
+    'summary-plays': { type: 'string', default: '200000' },
   },
 });
 const listeners = Number(values.listeners);
@@ -146,6 +151,47 @@ async function run(setup, round) {
   };
 }
 
+const summaryPlays = Number(values['summary-plays']);
+
+/** Summary of `summaryPlays` ended plays over 500 tracks, with a browser's user agent: rows as wide as real ones. */
+async function summaryRound(round) {
+  const file = join(work, `summary-${round}.db`);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  new AnalyticsEngine({ file }).close();
+  const db = new DatabaseSync(file);
+  db.exec(`
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${summaryPlays})
+    INSERT INTO play_sessions (session_id, user_id, track_id, ip, user_agent, platform, referrer, duration_ms, start_quality, quality,
+      started_at_ms, last_seen_at_ms, last_progress_at_ms, position_ms, listened_ms, covered_ms, covered_ranges, quality_listened_ms,
+      progress_updates, buffer_health_sum, buffer_health_reports, ended_at_ms, end_reason, completed)
+    SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'user-' || (i % 5000), 'track-' || (i % 500), '203.0.113.' || (i % 250),
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36', 'Web',
+      'https://example.org/player', 200000, 'high', 'medium', i, i, i, 190000, 190000, 190000, '[[0,190000]]',
+      '{"high":120000,"medium":70000}', 95, 8000.0, 95, i, 'Ended', 1 FROM n`);
+  db.close();
+  const store = new AnalyticsEngine({ file });
+  const measure = async () => {
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    // The histogram's timer must be running before the loop blocks, and fire late after, to see it.
+    await sleep(20);
+    const started = performance.now();
+    await store.summary();
+    const ms = performance.now() - started;
+    await sleep(20);
+    histogram.disable();
+    return { ms, loopMaxMs: histogram.max / 1e6 };
+  };
+  await measure();
+  const inWorker = await measure();
+  // The store's private worker, stopped as a crash would stop it: reads fall back to the writing connection.
+  const worker = store.background.worker;
+  await Promise.all([new Promise((resolve) => worker.once('exit', resolve)), worker.terminate()]);
+  const onLoop = await measure();
+  store.close();
+  return { inWorker, onLoop };
+}
+
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const results = Object.fromEntries(Object.keys(SETUPS).map((setup) => [setup, []]));
 const loadAverages = [];
@@ -193,4 +239,10 @@ if (batched && onLoop) {
       `event-loop delay p99 x${(onLoop.loopP99Ms / batched.loopP99Ms).toFixed(1)}`,
   );
 }
+const summaries = [];
+for (let round = 0; round < rounds; round++) summaries.push(await summaryRound(round));
+const summaryFigure = (where, key) => median(summaries.map((result) => result[where][key]));
+console.log(`summary of ${summaryPlays} plays (median of ${rounds}):`);
+console.log(`  in the worker thread       ${summaryFigure('inWorker', 'ms').toFixed(0)} ms, event loop still at most ${summaryFigure('inWorker', 'loopMaxMs').toFixed(1)} ms`);
+console.log(`  on the writing connection  ${summaryFigure('onLoop', 'ms').toFixed(0)} ms, event loop still at most ${summaryFigure('onLoop', 'loopMaxMs').toFixed(1)} ms`);
 console.log(`  load average during the runs: ${loadAverages.map((load) => load.toFixed(1)).join(', ')} (other processes share the cores)`);
