@@ -21,6 +21,7 @@
  * (perf_hooks.monitorEventLoopDelay), and CPU ms per 1000 reports. The event loop also runs the load
  * generator, so a blocked loop shows as bunched reports, as on a real server.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -194,9 +195,19 @@ async function summaryRound(round) {
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const results = Object.fromEntries(Object.keys(SETUPS).map((setup) => [setup, []]));
+/**
+ * Lets the previous run's writes reach the disk before the next run starts: an unbatched run leaves
+ * tens of MB of dirty pages, whose writeback otherwise stalls the next run's writes.
+ */
+async function settle() {
+  spawnSync('sync');
+  await sleep(1000);
+}
+
 const loadAverages = [];
 for (let round = 0; round < rounds; round++) {
   for (const setup of Object.keys(SETUPS)) {
+    await settle();
     results[setup].push(await run(setup, round));
     loadAverages.push(loadavg()[0]);
   }
@@ -231,7 +242,8 @@ if (batched && unbatched) {
   );
 }
 if (batched && baseline) {
-  console.log(`  batched over baseline: event-loop delay p99 +${(batched.loopP99Ms - baseline.loopP99Ms).toFixed(2)} ms`);
+  const extra = batched.loopP99Ms - baseline.loopP99Ms;
+  console.log(`  batched over baseline: event-loop delay p99 ${extra >= 0 ? "+" : ""}${extra.toFixed(2)} ms`);
 }
 if (batched && onLoop) {
   console.log(
@@ -240,7 +252,10 @@ if (batched && onLoop) {
   );
 }
 const summaries = [];
-for (let round = 0; round < rounds; round++) summaries.push(await summaryRound(round));
+for (let round = 0; round < rounds; round++) {
+  await settle();
+  summaries.push(await summaryRound(round));
+}
 const summaryFigure = (where, key) => median(summaries.map((result) => result[where][key]));
 console.log(`summary of ${summaryPlays} plays (median of ${rounds}):`);
 console.log(`  in the worker thread       ${summaryFigure('inWorker', 'ms').toFixed(0)} ms, event loop still at most ${summaryFigure('inWorker', 'loopMaxMs').toFixed(1)} ms`);
