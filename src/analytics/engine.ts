@@ -156,6 +156,7 @@ export class AnalyticsEngine {
     return session.toRecord();
   }
 
+  /** The player changed quality; listening from now on is credited to `to`. */
   recordQualitySwitch(sessionId: string, from: string, to: string, reason: QualitySwitchReason): void {
     this.assertOpen();
     const session = this.openSession(sessionId);
@@ -252,7 +253,10 @@ export class AnalyticsEngine {
     };
   }
 
-  /** Writes what is queued and closes the file. Open plays stay open: a later run resumes them. */
+  /**
+   * Writes what is queued and closes the file (and the worker thread's connection). Open plays stay
+   * open: a later run resumes them. Closed even when that last write fails (E_ANALYTICS_WRITE, thrown).
+   */
   close(): void {
     if (this.closed) return;
     clearInterval(this.timer);

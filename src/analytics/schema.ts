@@ -43,7 +43,7 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ) STRICT;
       CREATE INDEX play_sessions_by_track ON play_sessions (track_id, started_at_ms);
       CREATE INDEX play_sessions_by_start ON play_sessions (started_at_ms);
-      -- Plays left open, found when the store opens. Only ending a play touches this index.
+      -- Plays left open, found when the store opens. Only starting and ending a play touch this index.
       CREATE INDEX play_sessions_open ON play_sessions (id) WHERE ended_at_ms IS NULL;
 
       -- Append-only logs. Progress has no index beyond the rowid: an index would be written with every report.
