@@ -4,14 +4,13 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { BackgroundConnection } from '../../../src/analytics/background.js';
 import { AnalyticsEngine } from '../../../src/analytics/engine.js';
-import { openStore } from '../../helpers/analytics.js';
-import { tempDir } from '../../helpers/temp.js';
+import { openStore, scratchDir } from '../../helpers/analytics.js';
 
 const PLAYS = 100_000;
 
 /** A database with PLAYS ended plays over 500 tracks, written by SQL directly (the store would take seconds). */
 function largeDatabase(): string {
-  const file = join(tempDir(), 'large.db');
+  const file = join(scratchDir(), 'large.db');
   new AnalyticsEngine({ file }).close();
   const db = new DatabaseSync(file);
   db.exec(`

@@ -5,9 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AnalyticsEngine } from '../../../src/analytics/engine.js';
-import { Clock, count, openStore, play, query, T0 } from '../../helpers/analytics.js';
+import { Clock, count, openStore, play, query, scratchDir, T0 } from '../../helpers/analytics.js';
 import { ROOT } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/temp.js';
 
 describe('batched writes', () => {
   it('keeps rows out of the file until a flush, then writes them all', () => {
@@ -137,7 +136,7 @@ describe('restart', () => {
 
 describe('kill -9', () => {
   it('keeps what was written before the kill, loses only the rows still queued', async () => {
-    const dir = tempDir();
+    const dir = scratchDir();
     const file = join(dir, 'analytics.db');
     const script = join(dir, 'writer.mjs');
     const engineUrl = pathToFileURL(join(ROOT, 'dist', 'analytics', 'engine.js')).href;

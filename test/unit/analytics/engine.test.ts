@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { AnalyticsEngine, analyticsFile } from '../../../src/analytics/engine.js';
 import { HlsaudioError } from '../../../src/errors.js';
-import { count, openStore, play, query, T0 } from '../../helpers/analytics.js';
-import { tempDir } from '../../helpers/temp.js';
+import { count, openStore, play, query, scratchDir, T0 } from '../../helpers/analytics.js';
 
 function thrown(action: () => unknown): HlsaudioError {
   try {
@@ -225,7 +224,7 @@ describe('AnalyticsEngine: bad input', () => {
 
 describe('AnalyticsEngine: options and the database file', () => {
   it('puts the database under the output folder by default', () => {
-    const out = tempDir();
+    const out = scratchDir();
     const store = new AnalyticsEngine({ outDir: out });
     expect(store.file).toBe(join(out, '.hlsaudio', 'analytics.db'));
     expect(analyticsFile(out)).toBe(store.file);
@@ -234,7 +233,7 @@ describe('AnalyticsEngine: options and the database file', () => {
   });
 
   it('refuses bad options with the option named', () => {
-    const file = join(tempDir(), 'a.db');
+    const file = join(scratchDir(), 'a.db');
     expect(thrown(() => new AnalyticsEngine({ file, flushMaxRows: 0 }))).toMatchObject({
       code: 'E_OPTION',
       message: 'Expected `flushMaxRows` to be an integer from 1 to 1000000, got number 0',
@@ -258,7 +257,7 @@ describe('AnalyticsEngine: options and the database file', () => {
   });
 
   it('refuses a database of a newer schema, and a file that is not a database', () => {
-    const dir = tempDir();
+    const dir = scratchDir();
     const newer = join(dir, 'newer.db');
     const db = new DatabaseSync(newer);
     db.exec('PRAGMA user_version = 99');
@@ -275,7 +274,7 @@ describe('AnalyticsEngine: options and the database file', () => {
   });
 
   it('refuses a database folder it cannot create', () => {
-    const dir = tempDir();
+    const dir = scratchDir();
     writeFileSync(join(dir, 'plain-file'), '');
     const error = thrown(() => new AnalyticsEngine({ file: join(dir, 'plain-file', 'analytics.db') }));
     expect(error).toMatchObject({ code: 'E_ANALYTICS_DB' });
