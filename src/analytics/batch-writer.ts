@@ -82,10 +82,19 @@ export class BatchWriter {
       }
       this.db.exec('COMMIT');
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      rollback(this.db);
       for (const session of inserted) session.key = undefined;
       throw error;
     }
+  }
+}
+
+/** Ends the failed transaction; when BEGIN itself failed there is none, and nothing to do. */
+function rollback(db: DatabaseSync): void {
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // No transaction open (`isTransaction` would say so, but Node 22 before 22.16 lacks it).
   }
 }
 
