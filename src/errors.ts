@@ -28,7 +28,15 @@ export type ErrorCode =
   | 'E_UNKNOWN_TRACK' // a command names a track the catalog does not hold
   | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
   | 'E_PLAYLIST' // a playlist command does not fit the playlist (unknown, missing track, bad position, full)
-  | 'E_INTERNAL'; // a bug or a failing dependency; the message a client sees says only that, the log says more
+  | 'E_INTERNAL' // a bug or a failing dependency; the message a client sees says only that, the log says more
+  // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
+  | 'E_ANALYTICS_DB' // the analytics database cannot be opened, is not one, or was made by a newer hlsaudio
+  | 'E_ANALYTICS_CLOSED' // a call on an analytics store after close()
+  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (it is dropped; the next write retries the totals)
+  | 'E_FIELD' // 400: an argument or query parameter has a wrong type or value
+  | 'E_UNKNOWN_PLAY_SESSION' // no play session with this id
+  | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
+  | 'E_TOO_MANY_PLAY_SESSIONS'; // analyticsDefaults.maxOpenSessions play sessions are open
 
 export interface HlsaudioErrorOptions {
   /** The file the error concerns (a source, a profile file, an output file). */

@@ -27,7 +27,7 @@ const FIELDS = [
 ] as const;
 
 /** quality_id becomes a folder name and a URL segment, so it stays a short URL-safe slug. */
-const QUALITY_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const QUALITY_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /**
  * Loads a ladder from a profile file (one profile object or an array of them) or from a folder of

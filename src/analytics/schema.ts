@@ -1,0 +1,99 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { displayPath, HlsaudioError } from '../errors.js';
+
+/**
+ * The database schema as numbered migrations, applied in order, each in its own transaction, the
+ * number kept in `PRAGMA user_version`. A shipped migration is never edited: a change is a new one.
+ */
+const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      -- One row per play. The running totals are rewritten by each write that touches the play, so
+      -- that the summary reads one row per play and never the progress log.
+      CREATE TABLE play_sessions (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL UNIQUE,
+        user_id TEXT,
+        track_id TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        user_agent TEXT,
+        platform TEXT NOT NULL,
+        referrer TEXT,
+        duration_ms INTEGER NOT NULL,
+        start_quality TEXT NOT NULL,
+        quality TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        last_seen_at_ms INTEGER NOT NULL,
+        last_progress_at_ms INTEGER NOT NULL,
+        position_ms INTEGER NOT NULL,
+        listened_ms INTEGER NOT NULL DEFAULT 0,
+        covered_ms INTEGER NOT NULL DEFAULT 0,
+        covered_ranges TEXT NOT NULL DEFAULT '[]',
+        quality_listened_ms TEXT NOT NULL DEFAULT '{}',
+        progress_updates INTEGER NOT NULL DEFAULT 0,
+        buffer_health_sum REAL NOT NULL DEFAULT 0,
+        buffer_health_reports INTEGER NOT NULL DEFAULT 0,
+        quality_switches INTEGER NOT NULL DEFAULT 0,
+        rebuffers INTEGER NOT NULL DEFAULT 0,
+        rebuffer_ms INTEGER NOT NULL DEFAULT 0,
+        ended_at_ms INTEGER,
+        end_reason TEXT,
+        completed INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX play_sessions_by_track ON play_sessions (track_id, started_at_ms);
+      CREATE INDEX play_sessions_by_start ON play_sessions (started_at_ms);
+      -- Plays left open, found when the store opens. Only starting and ending a play touch this index.
+      CREATE INDEX play_sessions_open ON play_sessions (id) WHERE ended_at_ms IS NULL;
+
+      -- Append-only logs. Progress has no index beyond the rowid: an index would be written with every report.
+      CREATE TABLE progress_updates (
+        session INTEGER NOT NULL REFERENCES play_sessions (id),
+        at_ms INTEGER NOT NULL,
+        position_ms INTEGER NOT NULL,
+        buffer_health REAL,
+        credited_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE quality_switches (
+        session INTEGER NOT NULL REFERENCES play_sessions (id),
+        at_ms INTEGER NOT NULL,
+        from_quality TEXT NOT NULL,
+        to_quality TEXT NOT NULL,
+        reason TEXT NOT NULL
+      ) STRICT;
+      -- A few switches per play: an index is cheap here, and a track's details group them by play.
+      CREATE INDEX quality_switches_by_session ON quality_switches (session);
+      CREATE TABLE rebuffers (
+        session INTEGER NOT NULL REFERENCES play_sessions (id),
+        at_ms INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Brings a database to SCHEMA_VERSION; refuses one written by a newer hlsaudio. */
+export function migrate(db: DatabaseSync, file: string): void {
+  const { user_version: current } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (current > SCHEMA_VERSION) {
+    throw new HlsaudioError(
+      'E_ANALYTICS_DB',
+      `${displayPath(file)}: analytics schema ${current} was written by a newer hlsaudio (this one reads up to ${SCHEMA_VERSION})`,
+      { file },
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+      db.exec('COMMIT');
+    } catch (cause) {
+      db.exec('ROLLBACK');
+      throw new HlsaudioError('E_ANALYTICS_DB', `${displayPath(file)}: cannot apply analytics schema ${migration.version} (${(cause as Error).message})`, { file, cause });
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { isIP } from 'node:net';
+import { TRACK_ID } from '../catalog/track-id.js';
+import { describe, HlsaudioError } from '../errors.js';
+import { QUALITY_ID } from '../profiles/load.js';
+import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchReason } from './types.js';
+
+/**
+ * Checks of what callers record. Values come from clients (WebSocket commands, the player page), so
+ * each bad one is an E_FIELD error naming the field as the wire spells it, never a crash or a bad
+ * row. Fields are named in snake_case, as they travel.
+ */
+export function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
+  return new HlsaudioError('E_FIELD', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+}
+
+export interface StartLimits {
+  maxDurationMs: number;
+  maxUserIdChars: number;
+  maxUserAgentChars: number;
+  maxReferrerChars: number;
+}
+
+export interface CheckedStart {
+  userId: string | null;
+  trackId: string;
+  ip: string;
+  userAgent: string | null;
+  platform: Platform;
+  referrer: string | null;
+  durationMs: number;
+  quality: string;
+  startPositionMs: number;
+}
+
+export function checkStart(start: unknown, limits: StartLimits): CheckedStart {
+  if (typeof start !== 'object' || start === null) throw fieldError('play session', 'an object', start);
+  const value = start as Record<string, unknown>;
+  const userId = value.userId ?? null;
+  if (userId !== null && (typeof userId !== 'string' || userId.length === 0 || userId.length > limits.maxUserIdChars)) {
+    throw fieldError('user_id', `absent or a string of 1 to ${limits.maxUserIdChars} characters`, userId);
+  }
+  const trackId = checkTrackId(value.trackId);
+  if (typeof value.ip !== 'string' || isIP(value.ip) === 0) throw fieldError('ip', 'an IPv4 or IPv6 address', value.ip);
+  const platform = value.platform;
+  if (typeof platform !== 'string' || !(PLATFORMS as readonly string[]).includes(platform)) {
+    throw fieldError('platform', `one of ${PLATFORMS.join(', ')}`, platform);
+  }
+  const durationMs = value.durationMs;
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 1 || durationMs > limits.maxDurationMs) {
+    throw fieldError('duration_ms', `a number of milliseconds from 1 to ${limits.maxDurationMs}`, durationMs);
+  }
+  const startPositionMs = value.startPositionMs === undefined ? 0 : checkPosition('start_position_ms', value.startPositionMs);
+  return {
+    userId,
+    trackId,
+    ip: value.ip,
+    userAgent: optionalText('user_agent', value.userAgent, limits.maxUserAgentChars),
+    platform: platform as Platform,
+    referrer: optionalText('referrer', value.referrer, limits.maxReferrerChars),
+    durationMs: Math.round(durationMs),
+    quality: checkQuality('quality', value.quality),
+    startPositionMs,
+  };
+}
+
+export function checkTrackId(value: unknown): string {
+  if (typeof value !== 'string' || !TRACK_ID.test(value)) {
+    throw fieldError('track_id', 'a track id (lower-case letters, digits, - and _, at most 128)', value);
+  }
+  return value;
+}
+
+export function checkSessionId(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw fieldError('session_id', 'a play session id', value);
+  return value;
+}
+
+export function checkQuality(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !QUALITY_ID.test(value)) throw fieldError(field, 'a quality_id such as "high"', value);
+  return value;
+}
+
+/** A playback position; players report fractions of a millisecond, kept to the millisecond. */
+export function checkPosition(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
+    throw fieldError(field, 'a number of milliseconds, 0 or more', value);
+  }
+  return Math.round(value);
+}
+
+/** The spec's buffer health percentage; absent (null or undefined) when the player has none. */
+export function checkBufferHealth(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
+    throw fieldError('buffer_health', 'absent or a percentage from 0 to 100', value);
+  }
+  return value;
+}
+
+export function checkRebufferMs(value: unknown, maxMs: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > maxMs) {
+    throw fieldError('duration_ms', `a number of milliseconds from 0 to ${maxMs}`, value);
+  }
+  return Math.round(value);
+}
+
+export function checkReason(value: unknown): QualitySwitchReason {
+  if (typeof value !== 'string' || !(QUALITY_SWITCH_REASONS as readonly string[]).includes(value)) {
+    throw fieldError('reason', `one of ${QUALITY_SWITCH_REASONS.join(', ')}`, value);
+  }
+  return value as QualitySwitchReason;
+}
+
+/** A free text the client chose (user agent, referrer): cut to its limit rather than refused. */
+function optionalText(field: string, value: unknown, maxChars: number): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw fieldError(field, 'absent or a string', value);
+  return value.slice(0, maxChars);
+}
