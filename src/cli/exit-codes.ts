@@ -25,6 +25,8 @@ export function exitCodeFor(code: ErrorCode | string): number {
       return EXIT.ffmpegMissing;
     case 'E_OUTPUT':
     case 'E_CATALOG':
+    case 'E_DATA':
+    case 'E_ANALYTICS_DB':
       return EXIT.output;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;
