@@ -18,7 +18,25 @@ export type ErrorCode =
   | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
   | 'E_OUTPUT' // the output folder cannot be written
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
-  | 'E_INTERRUPTED'; // the run was stopped by a signal
+  | 'E_INTERRUPTED' // the run was stopped by a signal
+  // `hlsaudio serve`: the folder and the socket
+  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no catalog.json nor track folder
+  | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
+  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
+  | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it)
+  | 'E_BAD_PATH' // 400: a request path with `..`, encoded slashes, backslashes, NUL bytes or bad escapes
+  | 'E_NOT_FOUND' // 404: no such route or file
+  | 'E_METHOD_NOT_ALLOWED' // 405: the route exists, not with this method
+  | 'E_URL_TOO_LONG' // 414: the request target is longer than serveDefaults.maxUrlBytes
+  | 'E_UNKNOWN_TRACK' // 404: no track with this id in the folder
+  | 'E_UNKNOWN_QUALITY' // 404: the track has no profile with this quality_id
+  | 'E_UNKNOWN_SESSION' // 404: no streaming session with this id (never made, ended or expired)
+  | 'E_BAD_JSON' // 400: a request body that is not JSON, or not a JSON object
+  | 'E_FIELD' // 400: a field of a request (body or query) has a wrong type or value
+  | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
+  | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
+  | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open
+  | 'E_INTERNAL'; // 500: a bug or an unreadable file; the message names no path
 
 export interface HlsaudioErrorOptions {
   /** The file the error concerns (a source, a profile file, an output file). */
@@ -49,6 +67,11 @@ export function isHlsaudioError(value: unknown): value is HlsaudioError {
 /** `Expected \`x\` to be …, got …`: the one way option errors read (as p-queue and execa word them). */
 export function optionError(field: string, expected: string, got: unknown): HlsaudioError {
   return new HlsaudioError('E_OPTION', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+}
+
+/** The same wording for a field of a request body or query (`client_capabilities.device_type`). */
+export function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
+  return new HlsaudioError('E_FIELD', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
 }
 
 export function describe(value: unknown): string {

@@ -9,7 +9,7 @@ export const EXIT = {
   usage: 2,
   /** No working ffmpeg/ffprobe. */
   ffmpegMissing: 3,
-  /** The output folder or its catalog cannot be written or read. */
+  /** The output folder or its catalog cannot be written or read (or, for `serve`, is not an output folder). */
   output: 4,
   /** Stopped by SIGINT (SIGTERM gives 143). */
   interrupted: 130,
@@ -25,6 +25,7 @@ export function exitCodeFor(code: ErrorCode | string): number {
       return EXIT.ffmpegMissing;
     case 'E_OUTPUT':
     case 'E_CATALOG':
+    case 'E_NOT_OUTPUT_FOLDER':
       return EXIT.output;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;
