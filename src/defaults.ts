@@ -69,6 +69,13 @@ export const serveDefaults = {
   corsMaxAgeSec: 600,
   /** Bytes read from a media file at a time when streaming it; one read covers a typical 6 s segment. */
   readChunkBytes: 256 * 1024,
+  /**
+   * Memory kept for recently served media ranges (`--media-cache`), so that the segments many
+   * players ask for are answered without a file read (serve/range-cache.ts). 0 disables.
+   */
+  mediaCacheBytes: 64 * 1024 * 1024,
+  /** Longest range kept in that cache: a 6 s segment at 320 kbit/s is about 240 KB; whole-file downloads are streamed. */
+  mediaCacheMaxEntryBytes: 1024 * 1024,
   /** On shutdown, connections still busy after this long are destroyed. */
   shutdownGraceMs: 5000,
 } as const;

@@ -54,7 +54,8 @@ program
   .argument('[dir]', 'output folder of `hlsaudio package`', 'out')
   .option('--port <n>', 'TCP port; 0 takes a free one (the startup line says which)', String(serveDefaults.port))
   .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', serveDefaults.host)
-  .action(async (dir: string, options: { port: string; host: string }) => {
+  .option('--media-cache <MiB>', 'memory for recently served segment ranges; 0 disables', String(serveDefaults.mediaCacheBytes / 2 ** 20))
+  .action(async (dir: string, options: { port: string; host: string; mediaCache: string }) => {
     const { runServe } = await import('./serve.js');
     return runServe(dir, options);
   });

@@ -10,11 +10,12 @@ import { numberOption } from './options.js';
  * `hlsaudio serve <dir>`: checks that the folder is one `package` wrote, listens, prints where, and
  * runs until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish.
  */
-export async function runServe(dir: string, options: { port: string; host: string }): Promise<void> {
+export async function runServe(dir: string, options: { port: string; host: string; mediaCache: string }): Promise<void> {
   const port = numberOption('--port', options.port, { min: 0, max: 65535, integer: true });
+  const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
   const root = resolve(dir);
   const trackCount = await checkOutputFolder(root);
-  const hls = await createHlsServer({ root });
+  const hls = await createHlsServer({ root, mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20) });
   const address = await hls.listen(port, options.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (catalog: /catalog.json; Ctrl-C stops)\n`);

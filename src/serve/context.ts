@@ -1,6 +1,7 @@
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
 import type { FrameViews } from './frame-views.js';
+import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
 import type { TrackStore } from './track-store.js';
 
@@ -19,6 +20,8 @@ export interface ServeOptions {
   corsOrigin: string;
   corsMaxAgeSec: number;
   readChunkBytes: number;
+  mediaCacheBytes: number;
+  mediaCacheMaxEntryBytes: number;
   shutdownGraceMs: number;
 }
 
@@ -28,6 +31,7 @@ export interface ServeContext {
   tracks: TrackStore;
   texts: TextFiles;
   views: FrameViews;
+  ranges: RangeCache;
   streaming: AdaptiveStreamingManager;
   options: ServeOptions;
   startedAtMs: number;

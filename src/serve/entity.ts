@@ -1,8 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { HlsaudioError } from '../errors.js';
+import type { FileInfo } from './file-cache.js';
 import { sendError } from './http-error.js';
+import type { RangeCache } from './range-cache.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
 import { parseRange } from './range.js';
 
@@ -21,8 +24,8 @@ export interface Entity {
   headers?: OutgoingHttpHeaders;
   /** Whether a Range is honoured (a gzipped body is sent whole). */
   ranges: boolean;
-  /** Bytes `start` to `end`, both inclusive. */
-  body(start: number, end: number): Readable | Buffer;
+  /** Bytes `start` to `end`, both inclusive: a stream, or bytes at hand or once read. */
+  body(start: number, end: number): Readable | Buffer | Promise<Buffer>;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface Entity {
  * otherwise. Bodies are streamed with backpressure; a failing read ends the connection (the length
  * is already promised).
  */
-export function sendEntity(req: IncomingMessage, res: ServerResponse, entity: Entity): void {
+export async function sendEntity(req: IncomingMessage, res: ServerResponse, entity: Entity): Promise<void> {
   const headers: OutgoingHttpHeaders = {
     'Content-Type': entity.contentType,
     'Cache-Control': entity.cacheControl,
@@ -56,12 +59,13 @@ export function sendEntity(req: IncomingMessage, res: ServerResponse, entity: En
   const end = range?.end ?? entity.size - 1;
   headers['Content-Length'] = end - start + 1;
   if (range) headers['Content-Range'] = `bytes ${start}-${end}/${entity.size}`;
-  res.writeHead(range ? 206 : 200, headers);
   if (req.method === 'HEAD' || entity.size === 0) {
+    res.writeHead(range ? 206 : 200, headers);
     res.end();
     return;
   }
-  const body = entity.body(start, end);
+  const body = await entity.body(start, end); // bytes read before the status line, so a failed read is a clean 500
+  res.writeHead(range ? 206 : 200, headers);
   if (Buffer.isBuffer(body)) {
     res.end(body);
     return;
@@ -74,4 +78,39 @@ export function sendEntity(req: IncomingMessage, res: ServerResponse, entity: En
 /** A file's bytes as a stream, read `chunkBytes` at a time. */
 export function fileBody(path: string, chunkBytes: number): (start: number, end: number) => Readable {
   return (start, end) => createReadStream(path, { start, end, highWaterMark: chunkBytes });
+}
+
+/**
+ * A media file's bytes: a range the cache accepts (a segment) from the cache or read whole in one
+ * call and kept; a longer one (the whole file) streamed.
+ */
+export function cachedFileBody(file: FileInfo, cache: RangeCache, chunkBytes: number): (start: number, end: number) => Readable | Buffer | Promise<Buffer> {
+  const stream = fileBody(file.path, chunkBytes);
+  return (start, end) => {
+    const length = end - start + 1;
+    if (!cache.accepts(length)) return stream(start, end);
+    const key = `${file.path}\0${file.etag}\0${start}-${end}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    return readRange(file.path, start, length).then((bytes) => {
+      cache.set(key, bytes);
+      return bytes;
+    });
+  };
+}
+
+async function readRange(path: string, start: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
+      if (bytesRead === 0) throw new Error(`${path} ended before byte ${start + length}`);
+      done += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }

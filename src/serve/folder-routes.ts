@@ -11,7 +11,7 @@ export function addFolderRoutes(router: Router, context: ServeContext): void {
   router.add('GET', '/catalog.json', async ({ req, res }) => {
     const file = await context.files.lookup([CATALOG_FILE]);
     if (!file) throw notFound('This folder has no catalog.json; `hlsaudio catalog <dir>` writes it');
-    sendEntity(req, res, {
+    return sendEntity(req, res, {
       size: file.size,
       etag: file.etag,
       lastModified: file.lastModified,

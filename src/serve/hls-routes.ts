@@ -3,7 +3,7 @@ import type { TrackInfo } from '../catalog/schema.js';
 import { masterWithVariantFirst } from '../streaming/session-master.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
-import { type Entity, fileBody, sendEntity } from './entity.js';
+import { cachedFileBody, type Entity, sendEntity } from './entity.js';
 import type { FileInfo } from './file-cache.js';
 import { notFound } from './http-error.js';
 import { contentEtag, textEntity } from './respond.js';
@@ -39,10 +39,9 @@ async function sendTrackFile(request: RequestContext, context: ServeContext, tra
   }
   const file = found.file;
   if (isPlaylist(relative)) {
-    sendEntity(request.req, request.res, await playlistEntity(request, context, file));
-    return;
+    return sendEntity(request.req, request.res, await playlistEntity(request, context, file));
   }
-  sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative)));
+  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative)));
 }
 
 export function mediaEntity(context: ServeContext, file: FileInfo, contentType: string): Entity {
@@ -53,7 +52,7 @@ export function mediaEntity(context: ServeContext, file: FileInfo, contentType: 
     contentType,
     cacheControl: `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
     ranges: true,
-    body: fileBody(file.path, context.options.readChunkBytes),
+    body: cachedFileBody(file, context.ranges, context.options.readChunkBytes),
   };
 }
 
@@ -101,7 +100,7 @@ async function sendSessionMaster(request: RequestContext, context: ServeContext,
     },
     context.options.gzipMinBytes,
   );
-  sendEntity(request.req, request.res, entity);
+  return sendEntity(request.req, request.res, entity);
 }
 
 export function unknownTrack(trackId: string): HlsaudioError {

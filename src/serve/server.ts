@@ -10,6 +10,7 @@ import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
 import { notFound, sendError } from './http-error.js';
+import { RangeCache } from './range-cache.js';
 import { parseRequestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
@@ -48,7 +49,16 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   const tracks = new TrackStore(files, settings.fileCacheEntries);
   const streaming = new AdaptiveStreamingManager(tracks, options.streaming);
   if (options.qualityMonitor !== false) streaming.startQualityMonitor();
-  const context: ServeContext = { files, tracks, texts, views: new FrameViews(texts, settings.fileCacheEntries), streaming, options: settings, startedAtMs: performance.now() };
+  const context: ServeContext = {
+    files,
+    tracks,
+    texts,
+    views: new FrameViews(texts, settings.fileCacheEntries),
+    ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
+    streaming,
+    options: settings,
+    startedAtMs: performance.now(),
+  };
 
   const router = new Router();
   addHlsRoutes(router, context);

@@ -38,7 +38,7 @@ export function addStreamRoute(router: Router, context: ServeContext): void {
     const playlist = variant && (await context.tracks.trackFile(trackId, variant.playlist))?.file;
     if (!media || !playlist) throw notFound(`Track ${JSON.stringify(trackId)} has no ${profile.quality_id} variant on disk`);
     const view = await context.views.get(media, playlist);
-    sendEntity(request.req, request.res, {
+    return sendEntity(request.req, request.res, {
       size: view.size,
       etag: view.etag,
       lastModified: media.lastModified,
