@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseInitialProfile } from '../../../src/streaming/choose-profile.js';
 import type { ClientCapabilities, ConnectionType, DeviceType } from '../../../src/streaming/types.js';
+import { CHOICE_TABLE } from '../../helpers/choice-table.js';
 import { LADDER } from '../../helpers/ladder.js';
 
 function capabilities(connection: ConnectionType, device: DeviceType, bandwidth: number, extra: Partial<ClientCapabilities> = {}): ClientCapabilities {
@@ -8,33 +9,7 @@ function capabilities(connection: ConnectionType, device: DeviceType, bandwidth:
 }
 
 describe('chooseInitialProfile on the spec ladder (fits: bandwidth_estimate_kbps <= 0.8 x bandwidth)', () => {
-  it.each<[ConnectionType, DeviceType, number, string]>([
-    ['Wifi', 'Desktop', 1000, 'high'],
-    ['Wifi', 'Desktop', 500, 'high'], // 400 <= 0.8 x 500 exactly
-    ['Wifi', 'Desktop', 499, 'medium'],
-    ['Wifi', 'Desktop', 400, 'medium'],
-    ['Wifi', 'Desktop', 312, 'mobile'], // medium needs 312.5
-    ['Wifi', 'Desktop', 200, 'mobile'],
-    ['Wifi', 'Desktop', 100, 'mobile'], // nothing fits: the lowest
-    ['Wifi', 'Desktop', 0, 'high'], // unknown: 500 assumed
-    ['Ethernet', 'Desktop', 5000, 'high'],
-    ['Ethernet', 'Tablet', 5000, 'high'],
-    ['Wifi', 'SmartSpeaker', 600, 'high'], // a smart speaker on Wi-Fi may take high
-    ['Wifi', 'SmartSpeaker', 300, 'mobile'],
-    ['Wifi', 'Mobile', 5000, 'medium'], // device cap 192
-    ['Wifi', 'CarAudio', 5000, 'medium'],
-    ['Cellular4G', 'Tablet', 5000, 'high'],
-    ['Cellular4G', 'Mobile', 5000, 'medium'],
-    ['Cellular4G', 'CarAudio', 300, 'mobile'],
-    ['Cellular3G', 'Desktop', 5000, 'medium'], // connection cap 192
-    ['Cellular3G', 'Mobile', 150, 'mobile'],
-    ['Cellular2G', 'Mobile', 5000, 'mobile'], // 2G gets mobile
-    ['Cellular2G', 'SmartSpeaker', 50, 'mobile'],
-    ['Cellular2G', 'Desktop', 0, 'mobile'],
-    ['Unknown', 'Unknown', 1000, 'high'],
-    ['Unknown', 'Unknown', 0, 'high'],
-    ['Unknown', 'Mobile', 0, 'medium'],
-  ])('%s, %s, %d kbps: %s', (connection, device, bandwidth, expected) => {
+  it.each(CHOICE_TABLE)('%s, %s, %d kbps: %s', (connection, device, bandwidth, expected) => {
     expect(chooseInitialProfile(LADDER, capabilities(connection, device, bandwidth)).quality_id).toBe(expected);
   });
 
