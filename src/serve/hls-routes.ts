@@ -21,7 +21,7 @@ export function addHlsRoutes(router: Router, context: ServeContext): void {
   router.add('GET', '/hls/:track_id/:file', async (request) => {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
-    if (session !== null && isPlaylist(file)) return sendSessionMaster(request, context, trackId, session);
+    if (session !== null && isPlaylist(file)) return sendSessionMaster(request, context, trackId, file, session);
     return sendTrackFile(request, context, trackId, file);
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
@@ -78,14 +78,16 @@ function playlistEntity(request: RequestContext, context: ServeContext, file: Fi
  * cannot switch families), its profile's variant listed first so that players start on it.
  * Private and revalidated: it changes when the session's profile does.
  */
-async function sendSessionMaster(request: RequestContext, context: ServeContext, trackId: string, sessionId: string): Promise<void> {
+async function sendSessionMaster(request: RequestContext, context: ServeContext, trackId: string, requested: string, sessionId: string): Promise<void> {
   const { session, profile, masterFile } = context.streaming.sessionProfile(sessionId);
   if (session.track_id !== trackId) {
     throw new HlsaudioError('E_FIELD', `Expected \`session\` to be a session of track ${JSON.stringify(trackId)}, got one of track ${JSON.stringify(session.track_id)}`, { field: 'session' });
   }
   const found = await context.tracks.trackFile(trackId, masterFile);
   if (!found) throw unknownTrack(trackId);
-  if (!found.file) throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(masterFile)}`);
+  if (!found.file || !found.track.masters.some((master) => master.file === requested)) {
+    throw notFound(`Track ${JSON.stringify(trackId)} has no master ${JSON.stringify(requested)}`);
+  }
   const variant = found.track.variants.find((candidate) => candidate.quality_id === profile.quality_id);
   const text = (await context.texts.read(found.file)).toString('utf8');
   const bytes = Buffer.from(variant ? masterWithVariantFirst(text, variant.playlist) : text);

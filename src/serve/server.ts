@@ -42,13 +42,14 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const settings: ServeOptions = { ...serveDefaults, ...definedOnly(options) };
-  const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
-  const files = await FileCache.create(options.root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
+  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, ...overrides } = options;
+  const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
+  const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
+  const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
   const tracks = new TrackStore(files, settings.fileCacheEntries);
-  const streaming = new AdaptiveStreamingManager(tracks, options.streaming);
-  if (options.qualityMonitor !== false) streaming.startQualityMonitor();
+  const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
+  if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
     files,
     tracks,
