@@ -67,6 +67,11 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     return;
   }
   const body = await entity.body(start, end); // bytes read before the status line, so a failed read is a clean 500
+  if (res.destroyed) {
+    // The client left while the bytes were read (players abort segment loads when they switch).
+    if (!Buffer.isBuffer(body)) body.destroy();
+    return;
+  }
   res.writeHead(range ? 206 : 200, headers);
   if (Buffer.isBuffer(body)) {
     res.end(body);

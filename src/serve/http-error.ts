@@ -26,6 +26,7 @@ export function httpStatusOf(error: HlsaudioError): number | undefined {
  * track.json) become `E_INTERNAL` with a message that names no path; `onInternal` gets the real one.
  */
 export function sendError(res: ServerResponse, error: unknown, onInternal: (error: unknown) => void, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return; // the client is gone: nobody to answer, nothing wrong with the server
   const status = isHlsaudioError(error) ? httpStatusOf(error) : undefined;
   const known = status !== undefined ? (error as HlsaudioError) : undefined;
   if (!known) onInternal(error);

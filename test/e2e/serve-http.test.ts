@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, cpSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,22 @@ describe('hlsaudio serve: media files and ranges', () => {
     expect((await get(path, { 'If-None-Match': `W/${first.headers.etag}` })).status).toBe(304);
     expect((await get(path, { 'If-Modified-Since': first.headers['last-modified']! })).status).toBe(304);
     expect((await get(path, { 'If-None-Match': '"other"', 'If-Modified-Since': first.headers['last-modified']! })).status).toBe(200);
+  });
+
+  it('takes clients that leave mid-answer in its stride: no error logged, still serving', async () => {
+    const leaving = Array.from({ length: 40 }, (_, i) =>
+      new Promise<void>((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port: server.port, path: i % 2 ? path : `/stream/${ID}.mp3?quality=low`, headers: { Range: `bytes=${i * 997}-${i * 997 + 150_000}` }, agent: false });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        req.on('socket', (socket) => socket.on('connect', () => setTimeout(() => req.destroy(), i % 4)));
+        req.end();
+      }),
+    );
+    await Promise.all(leaving);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.stderr()).toBe('');
+    expect((await get(path, { Range: 'bytes=0-9' })).status).toBe(206);
   });
 
   it('lets players on other origins read ranges (CORS, preflight)', async () => {
