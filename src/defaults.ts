@@ -74,8 +74,13 @@ export const serveDefaults = {
    * players ask for are answered without a file read (serve/range-cache.ts). 0 disables.
    */
   mediaCacheBytes: 64 * 1024 * 1024,
-  /** Longest range kept in that cache: a 6 s segment at 320 kbit/s is about 240 KB; whole-file downloads are streamed. */
+  /**
+   * Longest range read in one call (and kept in that cache): a 6 s segment at 320 kbit/s is about
+   * 240 KB. Longer ranges (whole-file downloads) are streamed in readChunkBytes pieces.
+   */
   mediaCacheMaxEntryBytes: 1024 * 1024,
+  /** Media files kept open between reads (serve/open-files.ts); a handle idle for fileCacheTtlMs is closed. */
+  openFiles: 256,
   /** On shutdown, connections still busy after this long are destroyed. */
   shutdownGraceMs: 5000,
 } as const;

@@ -1,6 +1,7 @@
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
 import type { FrameViews } from './frame-views.js';
+import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
 import type { TrackStore } from './track-store.js';
@@ -22,6 +23,7 @@ export interface ServeOptions {
   readChunkBytes: number;
   mediaCacheBytes: number;
   mediaCacheMaxEntryBytes: number;
+  openFiles: number;
   shutdownGraceMs: number;
 }
 
@@ -32,6 +34,7 @@ export interface ServeContext {
   texts: TextFiles;
   views: FrameViews;
   ranges: RangeCache;
+  openFiles: OpenFiles;
   streaming: AdaptiveStreamingManager;
   options: ServeOptions;
   startedAtMs: number;

@@ -1,10 +1,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { HlsaudioError } from '../errors.js';
 import type { FileInfo } from './file-cache.js';
 import { sendError } from './http-error.js';
+import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
 import { parseRange } from './range.js';
@@ -88,36 +88,20 @@ export function fileBody(path: string, chunkBytes: number): (start: number, end:
 }
 
 /**
- * A media file's bytes: a range the cache accepts (a segment) from the cache or read whole in one
- * call and kept; a longer one (the whole file) streamed.
+ * A media file's bytes: a range up to the cache's entry size (a segment) from the cache, or read in
+ * one call on a kept-open handle and kept (when the cache is on); a longer one (a whole file) streamed.
  */
-export function cachedFileBody(file: FileInfo, cache: RangeCache, chunkBytes: number): (start: number, end: number) => Readable | Buffer | Promise<Buffer> {
+export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: OpenFiles, chunkBytes: number): (start: number, end: number) => Readable | Buffer | Promise<Buffer> {
   const stream = fileBody(file.path, chunkBytes);
   return (start, end) => {
     const length = end - start + 1;
-    if (!cache.accepts(length)) return stream(start, end);
+    if (length > cache.maxEntryBytes) return stream(start, end);
     const key = `${file.path}\0${file.etag}\0${start}-${end}`;
     const hit = cache.get(key);
     if (hit) return hit;
-    return readRange(file.path, start, length).then((bytes) => {
+    return openFiles.read(file, start, length).then((bytes) => {
       cache.set(key, bytes);
       return bytes;
     });
   };
-}
-
-async function readRange(path: string, start: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const bytes = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
-      if (bytesRead === 0) throw new Error(`${path} ended before byte ${start + length}`);
-      done += bytesRead;
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
 }

@@ -52,7 +52,7 @@ export function mediaEntity(context: ServeContext, file: FileInfo, contentType: 
     contentType,
     cacheControl: `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
     ranges: true,
-    body: cachedFileBody(file, context.ranges, context.options.readChunkBytes),
+    body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
   };
 }
 

@@ -10,6 +10,7 @@ import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
 import { notFound, sendError } from './http-error.js';
+import { OpenFiles } from './open-files.js';
 import { RangeCache } from './range-cache.js';
 import { parseRequestTarget } from './request-target.js';
 import { Router } from './router.js';
@@ -56,6 +57,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     texts,
     views: new FrameViews(texts, settings.fileCacheEntries),
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
+    openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
     options: settings,
     startedAtMs: performance.now(),
@@ -102,7 +104,10 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     router,
     streaming,
     listen: (port, host) => listen(server, port, host),
-    close: () => close(server, streaming, settings.shutdownGraceMs),
+    close: async () => {
+      await close(server, streaming, settings.shutdownGraceMs);
+      context.openFiles.close();
+    },
   };
 }
 
