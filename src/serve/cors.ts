@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 export interface CorsOptions {
   origin: string;
@@ -10,11 +10,13 @@ const EXPOSED = 'Content-Range, Content-Length, Accept-Ranges, ETag, X-Hlsaudio-
 const DEFAULT_ALLOWED_HEADERS = 'Range, Content-Type, If-None-Match, If-Modified-Since, If-Range';
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
-/** Set on every answer, before routing, so that errors carry them too. */
-export function setCorsHeaders(res: ServerResponse, options: CorsOptions): void {
-  res.setHeader('Access-Control-Allow-Origin', options.origin);
-  res.setHeader('Access-Control-Expose-Headers', EXPOSED);
-  if (options.origin !== '*') res.setHeader('Vary', 'Origin');
+/** The CORS headers of every answer, errors included (HlsResponse adds them). */
+export function corsHeaders(options: CorsOptions): OutgoingHttpHeaders {
+  return {
+    'Access-Control-Allow-Origin': options.origin,
+    'Access-Control-Expose-Headers': EXPOSED,
+    ...(options.origin === '*' ? {} : { Vary: 'Origin' }),
+  };
 }
 
 /** Answers a preflight (OPTIONS) for a path that allows `methods`. */

@@ -43,8 +43,6 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     ...(entity.ranges ? { 'Accept-Ranges': 'bytes' } : { 'Accept-Ranges': 'none' }),
     ...entity.headers,
   };
-  const vary = [res.getHeader('Vary'), entity.headers?.Vary].filter(Boolean).join(', ');
-  if (vary) headers.Vary = vary; // keeps CORS's `Vary: Origin` beside the entity's own
   if (isNotModified(req, entity.etag, entity.lastModified)) {
     delete headers['Content-Type'];
     res.writeHead(304, headers);

@@ -32,11 +32,13 @@ export function parseRequestTarget(raw: string, maxBytes: number): RequestTarget
   const segments = path.slice(1).split('/');
   return {
     segments: segments.map((segment, index) => {
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(segment);
-      } catch {
-        throw badPath('the path has a malformed percent-escape');
+      let decoded = segment;
+      if (segment.includes('%')) {
+        try {
+          decoded = decodeURIComponent(segment);
+        } catch {
+          throw badPath('the path has a malformed percent-escape');
+        }
       }
       if (decoded === '' && index < segments.length - 1) throw badPath('the path has an empty segment');
       if (decoded === '.' || decoded === '..') throw badPath('the path has a `.` or `..` segment');

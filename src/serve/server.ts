@@ -1,10 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveDefaults } from '../defaults.js';
 import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
 import type { ServeContext, ServeOptions } from './context.js';
-import { answerPreflight, setCorsHeaders } from './cors.js';
+import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
 import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
@@ -12,6 +12,7 @@ import { addHlsRoutes } from './hls-routes.js';
 import { notFound, sendError } from './http-error.js';
 import { OpenFiles } from './open-files.js';
 import { RangeCache } from './range-cache.js';
+import { HlsResponse } from './response.js';
 import { parseRequestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
@@ -70,11 +71,11 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   addFolderRoutes(router, context);
 
   const cors = { origin: settings.corsOrigin, maxAgeSec: settings.corsMaxAgeSec };
+  const baseHeaders = { ...corsHeaders(cors), 'X-Content-Type-Options': 'nosniff' };
   const onInternal = (error: unknown) => log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setCorsHeaders(res, cors);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
+  async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
+    res.baseHeaders = baseHeaders;
     try {
       const target = parseRequestTarget(req.url ?? '', settings.maxUrlBytes);
       const method = req.method ?? 'GET';
@@ -92,7 +93,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     }
   }
 
-  const server = createServer({ keepAliveTimeout: settings.keepAliveTimeoutMs, headersTimeout: settings.headersTimeoutMs }, (req, res) => void handle(req, res));
+  const server = createServer({ ServerResponse: HlsResponse, keepAliveTimeout: settings.keepAliveTimeoutMs, headersTimeout: settings.headersTimeoutMs }, (req, res) => void handle(req, res as HlsResponse));
   server.on('clientError', (_error, socket) => {
     if (!socket.writable) return socket.destroy();
     const body = JSON.stringify({ error: 'E_BAD_REQUEST' satisfies ErrorCode, message: 'Malformed HTTP request' });

@@ -48,4 +48,33 @@ describe('createHlsServer: what the WebSocket and analytics servers build on', a
     await expect(other.listen(0, '192.0.2.1')).rejects.toMatchObject({ code: 'E_LISTEN', message: 'Cannot listen on 192.0.2.1:0: 192.0.2.1 is not an address of this machine' });
     await other.close();
   });
+
+  it('adds its base headers to implicit heads and leaves a route\'s own alone', async () => {
+    hls.router.add('GET', '/implicit', ({ res }) => res.end('x'));
+    hls.router.add('GET', '/own-cors', ({ res }) => {
+      res.setHeader('Access-Control-Allow-Origin', 'https://only.example');
+      res.end('y');
+    });
+    const implicit = await fetch(`${base}/implicit`);
+    expect(implicit.headers.get('access-control-allow-origin')).toBe('*');
+    expect(implicit.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${base}/own-cors`)).headers.get('access-control-allow-origin')).toBe('https://only.example');
+  });
+});
+
+describe('createHlsServer with one allowed origin', async () => {
+  const hls = await createHlsServer({ root: tempDir(), corsOrigin: 'https://app.example' });
+  const { port } = await hls.listen(0, '127.0.0.1');
+  afterAll(() => hls.close());
+
+  it('names it and varies on Origin beside the answer\'s own Vary', async () => {
+    hls.router.add('GET', '/varied', ({ res }) => {
+      res.writeHead(200, { Vary: 'Accept-Encoding' });
+      res.end();
+    });
+    const answer = await fetch(`http://127.0.0.1:${port}/varied`);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(answer.headers.get('vary')).toBe('Origin, Accept-Encoding');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).headers.get('vary')).toBe('Origin');
+  });
 });
