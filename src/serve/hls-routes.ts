@@ -44,7 +44,7 @@ async function sendTrackFile(request: RequestContext, context: ServeContext, tra
   return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative)));
 }
 
-export function mediaEntity(context: ServeContext, file: FileInfo, contentType: string): Entity {
+function mediaEntity(context: ServeContext, file: FileInfo, contentType: string): Entity {
   return {
     size: file.size,
     etag: file.etag,

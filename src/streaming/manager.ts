@@ -152,7 +152,10 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     if (record.monitor.lastRebufferCount > session.performance_metrics.rebuffer_count) {
       record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // the player restarted its counters
     }
-    if (!this.qualityMonitorRunning || !session.client_capabilities.adaptive_enabled) return session;
+    if (!this.qualityMonitorRunning || !session.client_capabilities.adaptive_enabled) {
+      record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // a later judgement starts from here
+      return session;
+    }
     const current = profileById(record.ladder, session.current_quality, 'current_quality');
     const cap = bitrateCapKbps(session.client_capabilities, this.options);
     const family = familyOf(record.ladder, current.quality_id).filter((profile) => profile.bitrate_kbps <= Math.max(cap, current.bitrate_kbps));

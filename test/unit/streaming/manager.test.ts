@@ -82,6 +82,8 @@ describe('AdaptiveStreamingManager quality monitor', () => {
     for (let i = 0; i < 3; i++) manager.reportMetrics(fixed.session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i + 1 });
     expect(recommendations).toEqual([]);
     expect(manager.getSession(session.session_id).performance_metrics).toMatchObject({ rebuffer_count: 3, buffer_health_percentage: 95 });
+    // The stalls reported before the monitor started are not taken for a new one.
+    expect(manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 3 }).current_quality).toBe('high');
     expect(manager.getSession(fixed.session.session_id).current_quality).toBe('high');
   });
 });
