@@ -67,7 +67,7 @@ export const serveDefaults = {
   corsOrigin: '*',
   /** `Access-Control-Max-Age` of preflight answers: browsers reuse a preflight this long. */
   corsMaxAgeSec: 600,
-  /** Bytes read from a media file at a time when streaming it; one read covers a typical 6 s segment. */
+  /** Bytes read at a time when a whole media file or a /stream/ view is streamed. */
   readChunkBytes: 256 * 1024,
   /**
    * Memory kept for recently served media ranges (`--media-cache`), so that the segments many
