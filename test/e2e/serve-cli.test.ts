@@ -1,13 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { packageFixtures, request, startServe } from '../helpers/serve.js';
+import { packageFixtures, request, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
 const work = tempDir();
 const out = join(work, 'out');
+
+afterAll(stopServers);
 
 beforeAll(async () => {
   await packageFixtures(out, ['short-22k-stereo.wav']);

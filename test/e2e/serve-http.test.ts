@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync, cpSync, rmSync } f
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackInfo } from '../../src/catalog/schema.js';
 import { id3TagLength } from '../../src/hls/id3.js';
 import { readMediaPlaylist } from '../../src/hls/parse.js';
 import { decode, durationOf } from '../helpers/media.js';
-import { packageFixtures, rawRequest, request, type RunningServer, startServe } from '../helpers/serve.js';
+import { packageFixtures, rawRequest, request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
 const work = tempDir();
@@ -19,6 +19,8 @@ let server: RunningServer;
 let track: TrackInfo;
 const get = (path: string, headers: Record<string, string> = {}) => request(server.port, 'GET', path, { headers });
 const file = (relative: string) => readFileSync(join(out, relative));
+
+afterAll(stopServers);
 
 beforeAll(async () => {
   await packageFixtures(out, [`${ID}.wav`]);

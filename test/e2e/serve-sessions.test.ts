@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMasterPlaylist } from '../../src/hls/parse.js';
 import { CHOICE_TABLE } from '../helpers/choice-table.js';
-import { packageFixtures, request, type RunningServer, startServe } from '../helpers/serve.js';
+import { packageFixtures, request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
 const out = join(tempDir(), 'out');
@@ -15,6 +15,8 @@ const json = (method: string, path: string, body?: unknown, headers: Record<stri
   request(server.port, method, path, { headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
 const createSession = (capabilities: Record<string, unknown>, trackId = ID) => json('POST', '/api/streaming/session', { track_id: trackId, client_capabilities: capabilities });
 const firstVariant = (text: string) => readMasterPlaylist(text).variants[0]!.uri;
+
+afterAll(stopServers);
 
 beforeAll(async () => {
   await packageFixtures(out, [`${ID}.wav`, `${OTHER}.wav`]);

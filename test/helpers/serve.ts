@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { BIN, FIXTURES, ROOT, runCli } from './cli.js';
 
 /** Packages fixtures into `out` with the real CLI (the default ladder). */
@@ -21,9 +21,16 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const running = new Set<Omit<RunningServer, 'port'>>();
+
+/** Stops every server startServe started and that still runs: each test file calls it in its top-level afterAll. */
+export async function stopServers(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
 /**
  * Starts `hlsaudio serve <dir> --port 0 --host 127.0.0.1` (other engineers' tests share this machine:
- * always a free port, always loopback) and reads the port from the startup line. Stopped after the file.
+ * always a free port, always loopback) and reads the port from the startup line.
  */
 export function startServe(dir: string, extraArgs: string[] = []): Promise<RunningServer> {
   const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
@@ -43,7 +50,8 @@ export function startServe(dir: string, extraArgs: string[] = []): Promise<Runni
       return exited;
     },
   };
-  afterAll(() => server.stop());
+  running.add(server);
+  void exited.then(() => running.delete(server));
   return new Promise((resolve, reject) => {
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
