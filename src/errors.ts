@@ -25,18 +25,33 @@ export type ErrorCode =
   | 'E_UNAVAILABLE' // the event server is full or shutting down
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
   | 'E_RATE_LIMIT' // a connection sent commands faster than its token bucket allows
-  | 'E_UNKNOWN_TRACK' // a command names a track the catalog does not hold
   | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
   | 'E_PLAYLIST' // a playlist command does not fit the playlist (unknown, missing track, bad position, full)
-  | 'E_INTERNAL' // a bug or a failing dependency; the message a client sees says only that, the log says more
   // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
   | 'E_ANALYTICS_DB' // the analytics database cannot be opened, is not one, or was made by a newer hlsaudio
   | 'E_ANALYTICS_CLOSED' // a call on an analytics store after close()
   | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (it is dropped; the next write retries the totals)
-  | 'E_FIELD' // 400: an argument or query parameter has a wrong type or value
   | 'E_UNKNOWN_PLAY_SESSION' // no play session with this id
   | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
-  | 'E_TOO_MANY_PLAY_SESSIONS'; // analyticsDefaults.maxOpenSessions play sessions are open
+  | 'E_TOO_MANY_PLAY_SESSIONS' // analyticsDefaults.maxOpenSessions play sessions are open
+  // `hlsaudio serve`: the folder and the socket
+  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no catalog.json nor track folder
+  | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
+  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
+  | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it)
+  | 'E_BAD_PATH' // 400: a request path with `..`, encoded slashes, backslashes, NUL bytes or bad escapes
+  | 'E_NOT_FOUND' // 404: no such route or file
+  | 'E_METHOD_NOT_ALLOWED' // 405: the route exists, not with this method
+  | 'E_URL_TOO_LONG' // 414: the request target is longer than serveDefaults.maxUrlBytes
+  | 'E_UNKNOWN_TRACK' // 404: no track with this id (HTTP), or a command names a track the catalog does not hold (WebSocket)
+  | 'E_UNKNOWN_QUALITY' // 404: the track has no profile with this quality_id
+  | 'E_UNKNOWN_SESSION' // 404: no streaming session with this id (never made, ended or expired)
+  | 'E_BAD_JSON' // 400: a request body that is not JSON, or not a JSON object
+  | 'E_FIELD' // 400: a field of a request (body or query) or an analytics argument has a wrong type or value
+  | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
+  | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
+  | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open
+  | 'E_INTERNAL'; // 500: a bug or a failing dependency; what a client sees names no path, the log says more
 
 export interface HlsaudioErrorOptions {
   /** The file the error concerns (a source, a profile file, an output file). */
@@ -67,6 +82,11 @@ export function isHlsaudioError(value: unknown): value is HlsaudioError {
 /** `Expected \`x\` to be …, got …`: the one way option errors read (as p-queue and execa word them). */
 export function optionError(field: string, expected: string, got: unknown): HlsaudioError {
   return new HlsaudioError('E_OPTION', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+}
+
+/** The same wording for a field of a request body or query (`client_capabilities.device_type`). */
+export function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
+  return new HlsaudioError('E_FIELD', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
 }
 
 export function describe(value: unknown): string {

@@ -9,7 +9,7 @@ export const EXIT = {
   usage: 2,
   /** No working ffmpeg/ffprobe. */
   ffmpegMissing: 3,
-  /** The output folder or its catalog cannot be written or read. */
+  /** The output folder or its catalog cannot be written or read (or, for `serve`, is not an output folder). */
   output: 4,
   /** Stopped by SIGINT (SIGTERM gives 143). */
   interrupted: 130,
@@ -27,6 +27,7 @@ export function exitCodeFor(code: ErrorCode | string): number {
     case 'E_CATALOG':
     case 'E_DATA':
     case 'E_ANALYTICS_DB':
+    case 'E_NOT_OUTPUT_FOLDER':
       return EXIT.output;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;

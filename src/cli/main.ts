@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { packageDefaults } from '../defaults.js';
+import { packageDefaults, serveDefaults } from '../defaults.js';
 import { isHlsaudioError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { interrupt } from './context.js';
@@ -56,6 +56,18 @@ program
   .action(async (dir: string, options: { json?: boolean }) => {
     const { runValidate } = await import('./validate.js');
     return runValidate(dir, options);
+  });
+
+program
+  .command('serve')
+  .description('serve a folder written by `package` over HTTP: HLS playlists and media with byte ranges, progressive /stream/, the adaptive-streaming sessions API')
+  .argument('[dir]', 'output folder of `hlsaudio package`', 'out')
+  .option('--port <n>', 'TCP port; 0 takes a free one (the startup line says which)', String(serveDefaults.port))
+  .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', serveDefaults.host)
+  .option('--media-cache <MiB>', 'memory for recently served segment ranges; 0 disables', String(serveDefaults.mediaCacheBytes / 2 ** 20))
+  .action(async (dir: string, options: { port: string; host: string; mediaCache: string }) => {
+    const { runServe } = await import('./serve.js');
+    return runServe(dir, options);
   });
 
 program

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { readCatalog, listTrackIds } from '../catalog/store.js';
+import { displayPath, HlsaudioError } from '../errors.js';
+import { createHlsServer } from '../serve/server.js';
+import { interrupt } from './context.js';
+import { numberOption } from './options.js';
+
+/**
+ * `hlsaudio serve <dir>`: checks that the folder is one `package` wrote, listens, prints where, and
+ * runs until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish.
+ */
+export async function runServe(dir: string, options: { port: string; host: string; mediaCache: string }): Promise<void> {
+  const port = numberOption('--port', options.port, { min: 0, max: 65535, integer: true });
+  const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
+  const root = resolve(dir);
+  const trackCount = await checkOutputFolder(root);
+  const hls = await createHlsServer({ root, mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20) });
+  const address = await hls.listen(port, options.host);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(`hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (catalog: /catalog.json; Ctrl-C stops)\n`);
+  if (!interrupt.signal.aborted) await new Promise((done) => interrupt.signal.addEventListener('abort', done, { once: true }));
+  await hls.close();
+  process.stdout.write('hlsaudio serve: stopped\n');
+}
+
+/** The number of tracks, or E_NOT_OUTPUT_FOLDER when the folder has neither a catalog nor a track. */
+async function checkOutputFolder(root: string): Promise<number> {
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new HlsaudioError('E_NOT_OUTPUT_FOLDER', `${displayPath(root)}: ${info ? 'not a folder' : 'no such folder'}; serve a folder written by \`hlsaudio package … -o <dir>\``, { file: root });
+  }
+  const [catalog, ids] = await Promise.all([readCatalog(root), listTrackIds(root)]);
+  if (!catalog && ids.length === 0) {
+    throw new HlsaudioError('E_NOT_OUTPUT_FOLDER', `${displayPath(root)} is not an hlsaudio output folder (no catalog.json, no track folder with a track.json); write one with \`hlsaudio package <sources> -o ${displayPath(root)}\``, {
+      file: root,
+    });
+  }
+  return ids.length;
+}

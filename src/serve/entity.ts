@@ -1,0 +1,105 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import { HlsaudioError } from '../errors.js';
+import type { FileInfo } from './file-cache.js';
+import { sendError } from './http-error.js';
+import type { OpenFiles } from './open-files.js';
+import type { RangeCache } from './range-cache.js';
+import { ifRangeHolds, isNotModified } from './conditional.js';
+import { parseRange } from './range.js';
+
+/**
+ * One representation a GET or HEAD answers with, whatever holds its bytes (a file, a buffer, the
+ * frame-only view of a variant): sendEntity does validators, ranges and HEAD the same way for all.
+ */
+export interface Entity {
+  size: number;
+  /** Strong, quoted. */
+  etag: string;
+  lastModified?: string;
+  contentType: string;
+  cacheControl: string;
+  /** More headers (Content-Encoding, Vary, Content-Disposition). */
+  headers?: OutgoingHttpHeaders;
+  /** Whether a Range is honoured (a gzipped body is sent whole). */
+  ranges: boolean;
+  /** Bytes `start` to `end`, both inclusive: a stream, or bytes at hand or once read. */
+  body(start: number, end: number): Readable | Buffer | Promise<Buffer>;
+}
+
+/**
+ * Answers GET or HEAD: 304 when the client's copy is current, 206 with Content-Range for one
+ * satisfiable range, 416 (Content-Range naming the size) for one that starts past the end, 200
+ * otherwise. Bodies are streamed with backpressure; a failing read ends the connection (the length
+ * is already promised).
+ */
+export async function sendEntity(req: IncomingMessage, res: ServerResponse, entity: Entity): Promise<void> {
+  const headers: OutgoingHttpHeaders = {
+    'Content-Type': entity.contentType,
+    'Cache-Control': entity.cacheControl,
+    ETag: entity.etag,
+    ...(entity.lastModified ? { 'Last-Modified': entity.lastModified } : {}),
+    ...(entity.ranges ? { 'Accept-Ranges': 'bytes' } : { 'Accept-Ranges': 'none' }),
+    ...entity.headers,
+  };
+  if (isNotModified(req, entity.etag, entity.lastModified)) {
+    delete headers['Content-Type'];
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const range = entity.ranges && ifRangeHolds(req, entity.etag, entity.lastModified) ? parseRange(req.headers.range, entity.size) : undefined;
+  if (range === 'unsatisfiable') {
+    const error = new HlsaudioError('E_RANGE_NOT_SATISFIABLE', `The range ${JSON.stringify(req.headers.range)} starts past the end of this ${entity.size}-byte file`);
+    sendError(res, error, () => {}, { 'Content-Range': `bytes */${entity.size}`, 'Accept-Ranges': 'bytes' });
+    return;
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? entity.size - 1;
+  headers['Content-Length'] = end - start + 1;
+  if (range) headers['Content-Range'] = `bytes ${start}-${end}/${entity.size}`;
+  if (req.method === 'HEAD' || entity.size === 0) {
+    res.writeHead(range ? 206 : 200, headers);
+    res.end();
+    return;
+  }
+  const body = await entity.body(start, end); // bytes read before the status line, so a failed read is a clean 500
+  if (res.destroyed) {
+    // The client left while the bytes were read (players abort segment loads when they switch).
+    if (!Buffer.isBuffer(body)) body.destroy();
+    return;
+  }
+  res.writeHead(range ? 206 : 200, headers);
+  if (Buffer.isBuffer(body)) {
+    res.end(body);
+    return;
+  }
+  pipeline(body, res, (error) => {
+    if (error) res.destroy();
+  });
+}
+
+/** A file's bytes as a stream, read `chunkBytes` at a time. */
+export function fileBody(path: string, chunkBytes: number): (start: number, end: number) => Readable {
+  return (start, end) => createReadStream(path, { start, end, highWaterMark: chunkBytes });
+}
+
+/**
+ * A media file's bytes: a range up to the cache's entry size (a segment) from the cache, or read in
+ * one call on a kept-open handle and kept (when the cache is on); a longer one (a whole file) streamed.
+ */
+export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: OpenFiles, chunkBytes: number): (start: number, end: number) => Readable | Buffer | Promise<Buffer> {
+  const stream = fileBody(file.path, chunkBytes);
+  return (start, end) => {
+    const length = end - start + 1;
+    if (length > cache.maxEntryBytes) return stream(start, end);
+    const key = `${file.path}\0${file.etag}\0${start}-${end}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    return openFiles.read(file, start, length).then((bytes) => {
+      cache.set(key, bytes);
+      return bytes;
+    });
+  };
+}

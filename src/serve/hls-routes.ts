@@ -1,0 +1,116 @@
+import { HlsaudioError } from '../errors.js';
+import type { TrackInfo } from '../catalog/schema.js';
+import { masterWithVariantFirst } from '../streaming/session-master.js';
+import { contentTypeOf, isPlaylist } from './content-type.js';
+import type { ServeContext } from './context.js';
+import { cachedFileBody, type Entity, sendEntity } from './entity.js';
+import type { FileInfo } from './file-cache.js';
+import { notFound } from './http-error.js';
+import { contentEtag, textEntity } from './respond.js';
+import { gzipBytes } from './text-files.js';
+import type { RequestContext, Router } from './router.js';
+
+/**
+ * The spec's HLS routes, on the layout `package` writes:
+ *   /hls/:track_id/master.m3u8 (and master-<codec>.m3u8)   ?session=ID: that session's master
+ *   /hls/:track_id/:quality/playlist.m3u8
+ *   /hls/:track_id/:quality/audio.<ext>                    the media file, byte ranges
+ * Only files that the track's track.json lists are served.
+ */
+export function addHlsRoutes(router: Router, context: ServeContext): void {
+  router.add('GET', '/hls/:track_id/:file', async (request) => {
+    const { track_id: trackId, file } = request.params as { track_id: string; file: string };
+    const session = request.query.get('session');
+    if (session !== null && isPlaylist(file)) return sendSessionMaster(request, context, trackId, file, session);
+    return sendTrackFile(request, context, trackId, file);
+  });
+  router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
+    const { track_id: trackId, quality, file } = request.params as { track_id: string; quality: string; file: string };
+    return sendTrackFile(request, context, trackId, `${quality}/${file}`, quality);
+  });
+}
+
+async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string): Promise<void> {
+  const found = await context.tracks.trackFile(trackId, relative);
+  if (!found) throw unknownTrack(trackId);
+  if (!found.file) {
+    if (quality !== undefined && !found.track.profiles.some((profile) => profile.quality_id === quality)) throw unknownQuality(found.track, quality);
+    throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
+  }
+  const file = found.file;
+  if (isPlaylist(relative)) {
+    return sendEntity(request.req, request.res, await playlistEntity(request, context, file));
+  }
+  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative)));
+}
+
+function mediaEntity(context: ServeContext, file: FileInfo, contentType: string): Entity {
+  return {
+    size: file.size,
+    etag: file.etag,
+    lastModified: file.lastModified,
+    contentType,
+    cacheControl: `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
+    ranges: true,
+    body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
+  };
+}
+
+function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo): Promise<Entity> {
+  return context.texts.read(file).then((bytes) =>
+    textEntity(
+      request.req,
+      {
+        bytes,
+        gzipped: () => context.texts.gzipped(file),
+        etag: file.etag,
+        lastModified: file.lastModified,
+        contentType: 'application/vnd.apple.mpegurl',
+        cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}`,
+      },
+      context.options.gzipMinBytes,
+    ),
+  );
+}
+
+/**
+ * `?session=ID`: the master of the session's codec family (whichever master was asked for: players
+ * cannot switch families), its profile's variant listed first so that players start on it.
+ * Private and revalidated: it changes when the session's profile does.
+ */
+async function sendSessionMaster(request: RequestContext, context: ServeContext, trackId: string, requested: string, sessionId: string): Promise<void> {
+  const { session, profile, masterFile } = context.streaming.sessionProfile(sessionId);
+  if (session.track_id !== trackId) {
+    throw new HlsaudioError('E_FIELD', `Expected \`session\` to be a session of track ${JSON.stringify(trackId)}, got one of track ${JSON.stringify(session.track_id)}`, { field: 'session' });
+  }
+  const found = await context.tracks.trackFile(trackId, masterFile);
+  if (!found) throw unknownTrack(trackId);
+  if (!found.file || !found.track.masters.some((master) => master.file === requested)) {
+    throw notFound(`Track ${JSON.stringify(trackId)} has no master ${JSON.stringify(requested)}`);
+  }
+  const variant = found.track.variants.find((candidate) => candidate.quality_id === profile.quality_id);
+  const text = (await context.texts.read(found.file)).toString('utf8');
+  const bytes = Buffer.from(variant ? masterWithVariantFirst(text, variant.playlist) : text);
+  const entity = await textEntity(
+    request.req,
+    {
+      bytes,
+      gzipped: () => gzipBytes(bytes),
+      etag: contentEtag(bytes),
+      contentType: 'application/vnd.apple.mpegurl',
+      cacheControl: 'private, no-cache',
+    },
+    context.options.gzipMinBytes,
+  );
+  return sendEntity(request.req, request.res, entity);
+}
+
+export function unknownTrack(trackId: string): HlsaudioError {
+  return new HlsaudioError('E_UNKNOWN_TRACK', `No track ${JSON.stringify(trackId)} in this folder`, { field: 'track_id' });
+}
+
+export function unknownQuality(track: TrackInfo, quality: string): HlsaudioError {
+  return new HlsaudioError('E_UNKNOWN_QUALITY', `Track ${JSON.stringify(track.id)} has no quality ${JSON.stringify(quality)}; it has ${track.profiles.map((p) => p.quality_id).join(', ')}`, {
+    field: 'quality',
+  });
+}

@@ -1,0 +1,81 @@
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { HlsaudioError } from '../errors.js';
+import { ID3_HEADER_BYTES, id3TagLength } from '../hls/id3.js';
+import { readMediaPlaylist } from '../hls/parse.js';
+import type { FileInfo } from './file-cache.js';
+
+/** A run of bytes of the media file that the view keeps. */
+interface Piece {
+  offset: number;
+  length: number;
+}
+
+/** A variant's media file without the ID3 tag at the start of each segment: plain ADTS or MPEG audio. */
+export interface FrameView {
+  /** Validator of the media file and the playlist together. */
+  etag: string;
+  size: number;
+  pieces: Piece[];
+}
+
+/**
+ * Builds the frame-only view of a variant: the byte ranges of its playlist, each less the ID3 tag
+ * it starts with. Packed audio needs those tags between segments, but read as one file they break
+ * MP3 decoders (`Header missing` and lost audio at each, DESIGN.md), so `/stream/` leaves them out.
+ * Reads ten bytes per segment to size its tag; the result is cached by the caller.
+ */
+export async function buildFrameView(playlistText: string, media: FileInfo, playlist: FileInfo): Promise<FrameView> {
+  const segments = readMediaPlaylist(playlistText).segments;
+  const handle = await open(media.path, 'r');
+  const pieces: Piece[] = [];
+  try {
+    const header = Buffer.alloc(ID3_HEADER_BYTES);
+    let next = 0;
+    for (const segment of segments) {
+      const offset = segment.offset ?? next;
+      const length = segment.length ?? media.size - offset;
+      next = offset + length;
+      if (offset < 0 || next > media.size) throw new HlsaudioError('E_INTERNAL', `${playlist.path}: a byte range ends past its media file`);
+      const { bytesRead } = await handle.read(header, 0, ID3_HEADER_BYTES, offset);
+      const tag = bytesRead === ID3_HEADER_BYTES ? (id3TagLength(header, 0) ?? 0) : 0;
+      const kept = { offset: offset + Math.min(tag, length), length: length - Math.min(tag, length) };
+      const last = pieces[pieces.length - 1];
+      if (last && last.offset + last.length === kept.offset) last.length += kept.length;
+      else if (kept.length > 0) pieces.push(kept);
+    }
+  } finally {
+    await handle.close();
+  }
+  return {
+    etag: `"v${media.etag.slice(1, -1)}-${playlist.etag.slice(1, -1)}"`,
+    size: pieces.reduce((sum, piece) => sum + piece.length, 0),
+    pieces,
+  };
+}
+
+/** Bytes `start` to `end` (inclusive) of the view, read piece by piece from the media file. */
+export function frameViewBody(path: string, view: FrameView, chunkBytes: number): (start: number, end: number) => Readable {
+  return (start, end) => Readable.from(readView(path, view.pieces, start, end + 1, chunkBytes), { objectMode: false });
+}
+
+async function* readView(path: string, pieces: readonly Piece[], start: number, stop: number, chunkBytes: number): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    let viewAt = 0;
+    for (const piece of pieces) {
+      const pieceStop = viewAt + piece.length;
+      if (viewAt >= stop) break;
+      for (let at = Math.max(start, viewAt); at < Math.min(stop, pieceStop); ) {
+        const wanted = Math.min(chunkBytes, Math.min(stop, pieceStop) - at);
+        const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(wanted), 0, wanted, piece.offset + (at - viewAt));
+        if (bytesRead === 0) throw new Error(`${path} is shorter than its playlist says`);
+        yield buffer.subarray(0, bytesRead);
+        at += bytesRead;
+      }
+      viewAt = pieceStop;
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
+import { readJsonBody } from './body.js';
+import type { ServeContext } from './context.js';
+import { sendJson } from './respond.js';
+import type { Router } from './router.js';
+
+/**
+ * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
+ *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
+ *   GET    /api/streaming/session/:id            the StreamingSession
+ *   PUT    /api/streaming/session/:id/quality    {quality} → the session
+ *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
+ *   DELETE /api/streaming/session/:id            → the ended session
+ *   GET    /api/streaming/stats                  get_streaming_stats
+ */
+export function addStreamingRoutes(router: Router, context: ServeContext): void {
+  const { streaming } = context;
+  const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
+
+  router.add('POST', '/api/streaming/session', async ({ req, res }) => {
+    const request = parseCreateSession(await body(req));
+    const { session, profile } = await streaming.createSession({
+      trackId: request.track_id,
+      capabilities: request.client_capabilities,
+      clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+    });
+    sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
+  });
+  router.add('GET', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.getSession(params.id!)));
+  router.add('PUT', '/api/streaming/session/:id/quality', async ({ req, res, params }) => {
+    const quality = parseQualityRequest(await body(req));
+    sendJson(res, 200, streaming.updateSessionQuality(params.id!, quality));
+  });
+  router.add('POST', '/api/streaming/session/:id/metrics', async ({ req, res, params }) => {
+    const metrics = parseMetrics(await body(req));
+    sendJson(res, 200, streaming.reportMetrics(params.id!, metrics));
+  });
+  router.add('DELETE', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.endSession(params.id!)));
+  router.add('GET', '/api/streaming/stats', ({ res }) => sendJson(res, 200, streaming.getStreamingStats()));
+}

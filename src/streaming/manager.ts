@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { streamingDefaults } from '../defaults.js';
+import { HlsaudioError } from '../errors.js';
+import type { TrackInfo } from '../catalog/schema.js';
+import type { AdaptiveProfile } from '../profiles/profile.js';
+import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
+import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
+import { streamingStats, type StatsCounters } from './stats.js';
+import type { ClientCapabilities, PerformanceMetrics, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './types.js';
+
+/** Where the manager finds a track's profiles and masters (the server's cached track.json reader). */
+export interface TrackSource {
+  getTrack(trackId: string): Promise<TrackInfo | undefined>;
+}
+
+export interface StreamingOptions extends ChoiceOptions, MonitorOptions {
+  maxSessions: number;
+  sessionIdleMs: number;
+  sweepIntervalMs: number;
+  /** The clock, in ms since the epoch; tests pass their own. */
+  now: () => number;
+}
+
+interface SessionRecord {
+  session: StreamingSession;
+  ladder: Ladder;
+  monitor: MonitorState;
+  lastSeenMs: number;
+  /** Whether a metrics report arrived yet (the stats average only real reports). */
+  reported: boolean;
+}
+
+const NO_METRICS: PerformanceMetrics = {
+  buffer_health_percentage: 0,
+  download_speed_kbps: 0,
+  packet_loss_percentage: 0,
+  latency_ms: 0,
+  rebuffer_count: 0,
+  rebuffer_duration_ms: 0,
+  quality_switches: 0,
+};
+
+/**
+ * The spec's AdaptiveStreamingManager: sessions in memory, the initial profile choice, the quality
+ * monitor and the stats. It knows nothing of HTTP; the serve layer maps its errors to statuses and
+ * the WebSocket server listens to its events (`manager.on('recommendation', …)`).
+ */
+export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
+  readonly options: StreamingOptions;
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly tracks: TrackSource,
+    options: Partial<StreamingOptions> = {},
+  ) {
+    super();
+    this.options = { ...streamingDefaults, now: Date.now, ...options };
+  }
+
+  /** `start_quality_monitor`: metrics reports are judged from now on, and idle sessions expire. */
+  startQualityMonitor(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => this.expireIdleSessions(), this.options.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  stopQualityMonitor(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  get qualityMonitorRunning(): boolean {
+    return this.sweepTimer !== undefined;
+  }
+
+  /** `create_session`: the session and its initial profile. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY, E_TOO_MANY_SESSIONS. */
+  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
+    const track = await this.tracks.getTrack(request.trackId);
+    if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${JSON.stringify(request.trackId)} in this folder`, { field: 'track_id' });
+    if (this.sessions.size >= this.options.maxSessions) {
+      this.expireIdleSessions();
+      if (this.sessions.size >= this.options.maxSessions) {
+        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`);
+      }
+    }
+    const ladder: Ladder = { profiles: track.profiles, masters: track.masters };
+    const profile = chooseInitialProfile(ladder, request.capabilities, this.options);
+    const now = this.options.now();
+    const sessionId = randomUUID();
+    const session: StreamingSession = {
+      session_id: sessionId,
+      track_id: track.id,
+      client_id: request.clientId,
+      current_quality: profile.quality_id,
+      client_capabilities: request.capabilities,
+      performance_metrics: { ...NO_METRICS },
+      created_at: new Date(now).toISOString(),
+      last_updated: new Date(now).toISOString(),
+      master_url: masterUrl(track.id, sessionId),
+      recommendation: null,
+    };
+    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false });
+    this.counters.created++;
+    this.emit('session-created', session);
+    return { session, profile };
+  }
+
+  /** The session (a request about it keeps it alive). Throws E_UNKNOWN_SESSION. */
+  getSession(sessionId: string): StreamingSession {
+    const record = this.record(sessionId);
+    record.lastSeenMs = this.options.now();
+    return record.session;
+  }
+
+  /** The session's playing profile and the master that holds it. */
+  sessionProfile(sessionId: string): { session: StreamingSession; profile: AdaptiveProfile; masterFile: string } {
+    const record = this.record(sessionId);
+    record.lastSeenMs = this.options.now();
+    const profile = profileById(record.ladder, record.session.current_quality, 'current_quality');
+    return { session: record.session, profile, masterFile: masterFileOf(record.ladder, profile.quality_id) };
+  }
+
+  /** `update_session_quality`: the client plays another profile now. Throws E_UNKNOWN_SESSION, E_UNKNOWN_QUALITY. */
+  updateSessionQuality(sessionId: string, quality: string): StreamingSession {
+    const record = this.record(sessionId);
+    const profile = profileById(record.ladder, quality, 'quality');
+    const now = this.options.now();
+    record.lastSeenMs = now;
+    if (profile.quality_id !== record.session.current_quality) {
+      record.monitor = { ...record.monitor, downStreak: 0, upStreak: 0, lastSwitchAtMs: now };
+      this.switchTo(record, profile, now);
+    }
+    return record.session;
+  }
+
+  /**
+   * A PerformanceMetrics report: stored on the session (fields left out keep their last value) and,
+   * with the monitor started and adaptation on, judged; a decision switches the session's profile,
+   * is stored as its `recommendation` and emitted.
+   */
+  reportMetrics(sessionId: string, report: Partial<PerformanceMetrics>): StreamingSession {
+    const record = this.record(sessionId);
+    const now = this.options.now();
+    record.lastSeenMs = now;
+    record.reported = true;
+    const session = record.session;
+    session.performance_metrics = { ...session.performance_metrics, ...report, quality_switches: session.performance_metrics.quality_switches };
+    session.last_updated = new Date(now).toISOString();
+    if (record.monitor.lastRebufferCount > session.performance_metrics.rebuffer_count) {
+      record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // the player restarted its counters
+    }
+    if (!this.qualityMonitorRunning || !session.client_capabilities.adaptive_enabled) {
+      record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // a later judgement starts from here
+      return session;
+    }
+    const current = profileById(record.ladder, session.current_quality, 'current_quality');
+    const cap = bitrateCapKbps(session.client_capabilities, this.options);
+    const family = familyOf(record.ladder, current.quality_id).filter((profile) => profile.bitrate_kbps <= Math.max(cap, current.bitrate_kbps));
+    const { state, decision } = assessReport(record.monitor, session.performance_metrics, current, family, now, this.options);
+    record.monitor = state;
+    if (decision) {
+      const recommendation: QualityRecommendation = {
+        session_id: session.session_id,
+        track_id: session.track_id,
+        from_quality: current.quality_id,
+        to_quality: decision.to.quality_id,
+        direction: decision.direction,
+        reason: decision.reason,
+        profile: decision.to,
+        master_url: session.master_url,
+        created_at: new Date(now).toISOString(),
+      };
+      session.recommendation = recommendation;
+      this.switchTo(record, decision.to, now);
+      this.emit('recommendation', recommendation);
+    }
+    return session;
+  }
+
+  /** Ends a session (DELETE). Throws E_UNKNOWN_SESSION. */
+  endSession(sessionId: string): StreamingSession {
+    const record = this.record(sessionId);
+    this.sessions.delete(sessionId);
+    this.counters.ended++;
+    this.emit('session-ended', record.session, 'ended');
+    return record.session;
+  }
+
+  /** Sessions with no request and no report for `sessionIdleMs` end; returns how many. */
+  expireIdleSessions(): number {
+    const deadline = this.options.now() - this.options.sessionIdleMs;
+    let expired = 0;
+    for (const [id, record] of this.sessions) {
+      if (record.lastSeenMs > deadline) continue;
+      this.sessions.delete(id);
+      this.counters.expired++;
+      expired++;
+      this.emit('session-ended', record.session, 'expired');
+    }
+    return expired;
+  }
+
+  /** `get_streaming_stats`. */
+  getStreamingStats(): StreamingStats {
+    return streamingStats(
+      [...this.sessions.values()].map(({ session, reported }) => ({ session, reported })),
+      this.counters,
+      this.options.now(),
+      this.qualityMonitorRunning,
+    );
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  close(): void {
+    this.stopQualityMonitor();
+    this.sessions.clear();
+  }
+
+  private record(sessionId: string): SessionRecord {
+    const record = this.sessions.get(sessionId);
+    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${JSON.stringify(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
+    return record;
+  }
+
+  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number): void {
+    const session = record.session;
+    const previous = session.current_quality;
+    session.current_quality = profile.quality_id;
+    session.performance_metrics.quality_switches++;
+    session.last_updated = new Date(now).toISOString();
+    this.emit('quality-changed', session, previous);
+  }
+}
+
+/** The URL a session's player loads: the master of the session's codec family, its profile first. */
+export function masterUrl(trackId: string, sessionId: string): string {
+  return `/hls/${trackId}/master.m3u8?session=${sessionId}`;
+}
+
+function masterFileOf(ladder: Ladder, qualityId: string): string {
+  return ladder.masters.find((master) => master.profiles.includes(qualityId))?.file ?? ladder.masters[0]!.file;
+}

@@ -1,0 +1,22 @@
+import { readMasterPlaylist } from '../hls/parse.js';
+import { formatMasterPlaylist } from '../hls/playlist.js';
+
+/**
+ * A master playlist with one variant moved to the top: HLS clients start with the first variant
+ * listed, so this is how a session's profile becomes the one a player starts on. The variants are
+ * read from the packaged master (measured BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, URIs relative to
+ * the track folder) and formatted again by the writer `package` uses; the others keep their order.
+ */
+export function masterWithVariantFirst(masterText: string, variantUri: string): string {
+  const { variants } = readMasterPlaylist(masterText);
+  const first = variants.filter((variant) => variant.uri === variantUri);
+  const rest = variants.filter((variant) => variant.uri !== variantUri);
+  return formatMasterPlaylist(
+    [...first, ...rest].map((variant) => ({
+      uri: variant.uri,
+      bandwidth: variant.bandwidth ?? 0,
+      averageBandwidth: variant.averageBandwidth ?? variant.bandwidth ?? 0,
+      codecs: variant.codecs ?? '',
+    })),
+  );
+}

@@ -1,0 +1,95 @@
+import type { AdaptiveProfile } from '../profiles/profile.js';
+
+/**
+ * The spec's adaptive-streaming types ("Streaming Adaptatif"), field names as on the wire
+ * (snake_case), enum values spelled as the spec spells them.
+ */
+export const CONNECTION_TYPES = ['Wifi', 'Cellular4G', 'Cellular3G', 'Cellular2G', 'Ethernet', 'Unknown'] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+export const DEVICE_TYPES = ['Desktop', 'Mobile', 'Tablet', 'SmartSpeaker', 'CarAudio', 'Unknown'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+export interface ClientCapabilities {
+  /** 0 when the client does not know (streamingDefaults.assumedBandwidthKbps is then assumed). */
+  estimated_bandwidth_kbps: number;
+  buffer_duration_ms: number;
+  connection_type: ConnectionType;
+  device_type: DeviceType;
+  preferred_quality: string | null;
+  adaptive_enabled: boolean;
+}
+
+export interface PerformanceMetrics {
+  /** 0 to 100. */
+  buffer_health_percentage: number;
+  /** 0 when the client measured nothing (a full buffer downloads nothing). */
+  download_speed_kbps: number;
+  packet_loss_percentage: number;
+  latency_ms: number;
+  /** Running totals since the session started, as the player counts them. */
+  rebuffer_count: number;
+  rebuffer_duration_ms: number;
+  /** Counted by the server: every change of `current_quality` (monitor, PUT quality). */
+  quality_switches: number;
+}
+
+export type SwitchDirection = 'up' | 'down';
+/** Why the monitor switched: the first criterion that held, in the order the monitor checks them. */
+export type SwitchReason = 'rebuffer' | 'buffer_low' | 'packet_loss' | 'latency' | 'bandwidth' | 'bandwidth_headroom';
+
+/** What the quality monitor decided for a session; stored on it and emitted as `recommendation`. */
+export interface QualityRecommendation {
+  session_id: string;
+  track_id: string;
+  from_quality: string;
+  to_quality: string;
+  direction: SwitchDirection;
+  reason: SwitchReason;
+  /** The profile to play now, in full, so that a client needs no other lookup. */
+  profile: AdaptiveProfile;
+  /** The master playlist holding `to_quality` (its codec family's). */
+  master_url: string;
+  created_at: string;
+}
+
+export interface StreamingSession {
+  session_id: string;
+  track_id: string;
+  client_id: string;
+  current_quality: string;
+  client_capabilities: ClientCapabilities;
+  performance_metrics: PerformanceMetrics;
+  /** ISO 8601. */
+  created_at: string;
+  last_updated: string;
+  /** Not in the spec: the URL of the master that lists `current_quality` first, for this session. */
+  master_url: string;
+  /** Not in the spec: the quality monitor's last decision, or null while it has made none. */
+  recommendation: QualityRecommendation | null;
+}
+
+/** `get_streaming_stats()`. */
+export interface StreamingStats {
+  active_sessions: number;
+  sessions_by_quality: Record<string, number>;
+  /** Mean over the sessions that reported metrics; null while none has. */
+  average_buffer_health_percentage: number | null;
+  /** Reported rebuffering time over the summed age of the active sessions, 0 to 1. */
+  rebuffer_ratio: number;
+  total_rebuffers: number;
+  total_quality_switches: number;
+  sessions_created: number;
+  sessions_ended: number;
+  sessions_expired: number;
+  quality_monitor_running: boolean;
+}
+
+/** Events of AdaptiveStreamingManager, for the WebSocket server to push (as hls.js types its events in one map). */
+export interface StreamingEvents {
+  'session-created': [session: StreamingSession];
+  /** `current_quality` changed: by the monitor (`recommendation` is set) or by the client (PUT quality). */
+  'quality-changed': [session: StreamingSession, previous_quality: string];
+  recommendation: [recommendation: QualityRecommendation];
+  'session-ended': [session: StreamingSession, reason: 'ended' | 'expired'];
+}

@@ -1,0 +1,140 @@
+import { fieldError, HlsaudioError } from '../errors.js';
+import { TRACK_ID } from '../catalog/track-id.js';
+import {
+  type ClientCapabilities,
+  CONNECTION_TYPES,
+  type ConnectionType,
+  DEVICE_TYPES,
+  type PerformanceMetrics,
+} from './types.js';
+
+/**
+ * Reading the sessions API's request bodies: every field checked, each error naming the field as a
+ * path (`client_capabilities.device_type`) with `Expected … got …`. Fields the spec does not know are
+ * ignored, so that newer clients keep working.
+ */
+
+export interface CreateSessionRequest {
+  track_id: string;
+  client_capabilities: ClientCapabilities;
+  client_id: string | undefined;
+}
+
+/** u32 counters of the spec: JavaScript clients send floats (`downlink * 1000`), so they are rounded. */
+const U32_MAX = 0xffff_ffff;
+
+export function parseCreateSession(body: unknown): CreateSessionRequest {
+  const object = asObject(body, 'body');
+  const trackId = object.track_id;
+  if (typeof trackId !== 'string' || !TRACK_ID.test(trackId)) throw fieldError('track_id', 'a track id (lower-case letters, digits, - and _)', trackId);
+  const clientId = object.client_id;
+  if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)) {
+    throw fieldError('client_id', 'a string of 1 to 256 characters', clientId);
+  }
+  return {
+    track_id: trackId,
+    client_capabilities: parseCapabilities(object.client_capabilities, 'client_capabilities'),
+    client_id: clientId,
+  };
+}
+
+/**
+ * ClientCapabilities (at `path` of the request, '' for a query) with every field optional: the spec's React hook sends no `preferred_quality`.
+ * Absent: bandwidth 0 (unknown), buffer 0, connection and device `Unknown`, adaptation on.
+ */
+export function parseCapabilities(value: unknown, path: string): ClientCapabilities {
+  const object = value === undefined ? {} : asObject(value, path);
+  const at = (name: string) => (path === '' ? name : `${path}.${name}`);
+  const preferred = object.preferred_quality;
+  if (preferred !== undefined && preferred !== null && (typeof preferred !== 'string' || preferred === '')) {
+    throw fieldError(at('preferred_quality'), 'a quality_id or null', preferred);
+  }
+  const adaptive = object.adaptive_enabled;
+  if (adaptive !== undefined && typeof adaptive !== 'boolean') throw fieldError(at('adaptive_enabled'), 'true or false', adaptive);
+  return {
+    estimated_bandwidth_kbps: optionalCount(object.estimated_bandwidth_kbps, at('estimated_bandwidth_kbps')) ?? 0,
+    buffer_duration_ms: optionalCount(object.buffer_duration_ms, at('buffer_duration_ms')) ?? 0,
+    connection_type: enumValue(object.connection_type, at('connection_type'), CONNECTION_TYPES, CONNECTION_ALIASES),
+    device_type: enumValue(object.device_type, at('device_type'), DEVICE_TYPES, {}),
+    preferred_quality: typeof preferred === 'string' ? preferred : null,
+    adaptive_enabled: adaptive ?? true,
+  };
+}
+
+/**
+ * A PerformanceMetrics report. `buffer_health_percentage` and `download_speed_kbps` are required (the
+ * monitor decides on them); the other fields keep their last reported value when left out (browsers
+ * cannot measure packet loss). `quality_switches` is accepted and ignored: the server counts switches.
+ */
+export function parseMetrics(body: unknown): Partial<PerformanceMetrics> & Pick<PerformanceMetrics, 'buffer_health_percentage' | 'download_speed_kbps'> {
+  const object = asObject(body, 'body');
+  const report = {
+    buffer_health_percentage: percentage(object.buffer_health_percentage, 'buffer_health_percentage', true)!,
+    download_speed_kbps: optionalCount(object.download_speed_kbps, 'download_speed_kbps', true)!,
+    packet_loss_percentage: percentage(object.packet_loss_percentage, 'packet_loss_percentage', false),
+    latency_ms: optionalCount(object.latency_ms, 'latency_ms'),
+    rebuffer_count: optionalCount(object.rebuffer_count, 'rebuffer_count'),
+    rebuffer_duration_ms: optionalCount(object.rebuffer_duration_ms, 'rebuffer_duration_ms'),
+  };
+  optionalCount(object.quality_switches, 'quality_switches');
+  return Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined)) as ReturnType<typeof parseMetrics>;
+}
+
+/** `PUT /api/streaming/session/:id/quality`: `{"quality": "medium"}` (`quality_id` is accepted too). */
+export function parseQualityRequest(body: unknown): string {
+  const object = asObject(body, 'body');
+  const field = object.quality !== undefined || object.quality_id === undefined ? 'quality' : 'quality_id';
+  const quality = object[field];
+  if (typeof quality !== 'string' || quality === '') throw fieldError(field, 'a quality_id such as "medium"', quality);
+  return quality;
+}
+
+/**
+ * Values of the Network Information API (`navigator.connection.type` and `.effectiveType`), which is
+ * what a browser client has at hand to fill `connection_type`.
+ */
+const CONNECTION_ALIASES: Record<string, ConnectionType> = {
+  '4g': 'Cellular4G',
+  '3g': 'Cellular3G',
+  '2g': 'Cellular2G',
+  'slow-2g': 'Cellular2G',
+};
+
+/**
+ * The spec's enum names, matched without regard to case, plus aliases. Any other string becomes
+ * `Unknown` (the enums have that value for what a client cannot tell); a non-string is an error.
+ */
+function enumValue<T extends string>(value: unknown, path: string, names: readonly T[], aliases: Record<string, T>): T {
+  if (value === undefined || value === null) return 'Unknown' as T;
+  if (typeof value !== 'string') throw fieldError(path, `one of ${names.join(', ')}`, value);
+  const lower = value.toLowerCase();
+  return names.find((name) => name.toLowerCase() === lower) ?? aliases[lower] ?? ('Unknown' as T);
+}
+
+function optionalCount(value: unknown, path: string, required = false): number | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > U32_MAX) {
+    throw fieldError(path, `a number from 0 to ${U32_MAX}`, value);
+  }
+  return Math.round(value);
+}
+
+function percentage(value: unknown, path: string, required: boolean): number | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) throw fieldError(path, 'a number from 0 to 100', value);
+  return value;
+}
+
+function asObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (path === 'body') throw new HlsaudioError('E_BAD_JSON', `Expected the request body to be a JSON object, got ${describeBody(value)}`);
+    throw fieldError(path, 'an object', value);
+  }
+  return value as Record<string, unknown>;
+}
+
+function describeBody(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'string' ? 'a string' : typeof value;
+}

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import type { TrackInfo } from '../../src/catalog/schema.js';
+import type { AdaptiveProfile } from '../../src/profiles/profile.js';
+import type { Ladder } from '../../src/streaming/choose-profile.js';
+
+/** The spec's four profiles, as profiles/*.json ship them, grouped as `package` groups them. */
+const read = (id: string) => JSON.parse(readFileSync(new URL(`../../profiles/${id}.json`, import.meta.url), 'utf8')) as AdaptiveProfile;
+export const PROFILES = ['high', 'medium', 'low', 'mobile'].map(read);
+export const LADDER: Ladder = {
+  profiles: PROFILES,
+  masters: [
+    { file: 'master.m3u8', codec_family: 'aac', profiles: ['high', 'medium', 'mobile'] },
+    { file: 'master-mp3.m3u8', codec_family: 'mp3', profiles: ['low'] },
+  ],
+};
+
+/** Just what the manager reads of a track.json. */
+export function fakeTrack(id: string): TrackInfo {
+  return { id, profiles: LADDER.profiles, masters: LADDER.masters, variants: [] } as unknown as TrackInfo;
+}
