@@ -6,8 +6,9 @@ import { connectRealtime } from './realtime.js';
 const $ = (selector) => document.querySelector(selector);
 const field = (name) => document.querySelector(`[data-field="${name}"]`);
 const audio = $('#audio');
-const playback = new Playback(audio);
 const params = new URLSearchParams(location.search);
+// ?buffer=<seconds>: how far ahead to buffer (less memory on small devices; the browser tests use it).
+const playback = new Playback(audio, { bufferSec: Number(params.get('buffer')) || undefined });
 const userId = params.get('user_id') ?? (localStorage.hlsaudioUser ??= `listener-${Math.random().toString(36).slice(2, 8)}`);
 const MAX_EVENTS = 50;
 const PROGRESS_INTERVAL_MS = 5000;
@@ -39,8 +40,11 @@ function showError(message) {
 function showEvent(event) {
   if (event.event === 'LiveStats') return showLiveStats(event);
   if (event.event === 'ServerMessage' && event.message) field('recommendation').textContent = event.message;
+  const { event: name, ...fields } = event;
   const item = document.createElement('li');
-  item.textContent = JSON.stringify(event);
+  item.dataset.event = name;
+  const time = new Date().toLocaleTimeString();
+  item.textContent = `${time} ${name} ${JSON.stringify(fields)}`;
   const list = $('#events');
   list.prepend(item);
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
@@ -53,7 +57,7 @@ function showLiveStats(stats) {
   list.replaceChildren(
     ...stats.top_tracks.map((track) => {
       const item = document.createElement('li');
-      item.textContent = `${track.title} — ${track.artist} (${track.current_listeners})`;
+      item.textContent = `${track.title}${track.artist ? ` — ${track.artist}` : ''} (${track.current_listeners})`;
       return item;
     }),
   );
@@ -107,7 +111,7 @@ async function selectTrack(track) {
   const response = await fetch('/api/streaming/session', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ track_id: track.id, client_capabilities: capabilities() }),
+    body: JSON.stringify({ track_id: track.id, client_id: userId, client_capabilities: capabilities() }),
   });
   const body = await response.json();
   if (!response.ok) return showError(body.message ?? `session: HTTP ${response.status}`);
@@ -115,7 +119,8 @@ async function selectTrack(track) {
   realtime.setSession?.(session.session_id);
   field('session').textContent = `${session.session_id.slice(0, 8)}… started on ${session.initial_profile.quality_id}`;
   const select = $('#quality');
-  select.replaceChildren(new Option('Auto (AAC ladder)', 'auto'), ...track.profiles.map((id) => new Option(id, id)));
+  const familyOf = (id) => track.masters.find((master) => master.profiles.includes(id))?.codec_family.toUpperCase();
+  select.replaceChildren(new Option('Auto (AAC ladder)', 'auto'), ...track.profiles.map((id) => new Option(`${id} (${familyOf(id)})`, id)));
   select.disabled = false;
   $('#play').disabled = false;
   $('#seek').disabled = false;
@@ -157,8 +162,8 @@ function render() {
 
 playback.addEventListener('change', render);
 playback.addEventListener('error', (event) => showError(`Playback error: ${event.detail}`));
-audio.addEventListener('play', () => ($('#play').textContent = '⏸', $('#play').setAttribute('aria-label', 'Pause')));
-audio.addEventListener('pause', () => ($('#play').textContent = '▶', $('#play').setAttribute('aria-label', 'Play')));
+audio.addEventListener('play', () => ($('#play').textContent = 'Pause'));
+audio.addEventListener('pause', () => ($('#play').textContent = 'Play'));
 audio.addEventListener('timeupdate', () => {
   const duration = current ? current.duration_ms / 1000 : 0;
   $('#seek').value = String(audio.currentTime);
@@ -172,7 +177,18 @@ audio.addEventListener('timeupdate', () => {
 audio.addEventListener('ended', () => current && realtime.send({ command: 'Stop', track_id: current.id }).catch(() => {}));
 $('#play').addEventListener('click', () => (audio.paused ? play() : pause()));
 $('#seek').addEventListener('change', (event) => seekTo(Number(event.target.value)));
-$('#quality').addEventListener('change', (event) => playback.setQuality(event.target.value));
+$('#quality').addEventListener('change', (event) => chooseQuality(event.target.value));
+
+/** Plays a forced variant (or auto), and tells the session what the listener chose. */
+function chooseQuality(mode) {
+  playback.setQuality(mode);
+  if (!session || mode === 'auto') return;
+  fetch(`/api/streaming/session/${encodeURIComponent(session.session_id)}/quality`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ quality: mode }),
+  }).catch(() => {});
+}
 document.addEventListener('keydown', (event) => {
   if (!current || event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
   if (event.key === ' ' && !(event.target instanceof HTMLButtonElement)) {
@@ -183,7 +199,7 @@ document.addEventListener('keydown', (event) => {
   else if (event.key === 'q' || event.key === 'Q') {
     const select = $('#quality');
     select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
-    playback.setQuality(select.value);
+    chooseQuality(select.value);
   }
 });
 

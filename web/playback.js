@@ -8,10 +8,14 @@ import Hls from '/vendor/hls.min.mjs';
 export const METRICS_INTERVAL_MS = 5000;
 
 export class Playback extends EventTarget {
-  /** @param {HTMLAudioElement} audio */
-  constructor(audio) {
+  /**
+   * @param {HTMLAudioElement} audio
+   * @param {{ bufferSec?: number }} options  seconds hls.js buffers ahead (its default, 30, when absent)
+   */
+  constructor(audio, options = {}) {
     super();
     this.audio = audio;
+    this.bufferSec = options.bufferSec;
     this.hls = undefined;
     this.track = undefined;
     this.sessionId = undefined;
@@ -83,7 +87,8 @@ export class Playback extends EventTarget {
     const resume = !this.audio.paused || this.started;
     this.hls?.destroy();
     this.family = family;
-    const hls = new Hls({ startPosition, enableWorker: true });
+    const buffer = this.bufferSec ? { maxBufferLength: this.bufferSec, maxMaxBufferLength: 2 * this.bufferSec } : {};
+    const hls = new Hls({ startPosition, enableWorker: true, ...buffer });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       if (forced) {

@@ -60,12 +60,15 @@ program
 
 program
   .command('serve')
-  .description('serve a folder written by `package` over HTTP: HLS playlists and media with byte ranges, progressive /stream/, the adaptive-streaming sessions API')
+  .description('serve a folder written by `package`: HLS with byte ranges, progressive /stream/, the sessions API, the WebSocket event server, analytics and the player page')
   .argument('[dir]', 'output folder of `hlsaudio package`', 'out')
   .option('--port <n>', 'TCP port; 0 takes a free one (the startup line says which)', String(serveDefaults.port))
   .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', serveDefaults.host)
   .option('--media-cache <MiB>', 'memory for recently served segment ranges; 0 disables', String(serveDefaults.mediaCacheBytes / 2 ** 20))
-  .action(async (dir: string, options: { port: string; host: string; mediaCache: string }) => {
+  .option('--data-dir <dir>', 'server-side playlists and event-server stats (default: <dir>/.hlsaudio)')
+  .option('--db <file>', 'listening analytics database, SQLite (default: <dir>/.hlsaudio/analytics.db)')
+  .option('--jwks <file>', 'verify WebSocket tokens against this JWKS file (or HLSAUDIO_JWKS_FILE; an HS256 secret comes from HLSAUDIO_JWT_SECRET)')
+  .action(async (dir: string, options: import('./serve.js').ServeCliOptions) => {
     const { runServe } = await import('./serve.js');
     return runServe(dir, options);
   });

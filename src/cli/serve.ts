@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { readCatalog, listTrackIds } from '../catalog/store.js';
 import { displayPath, HlsaudioError } from '../errors.js';
-import { createHlsServer } from '../serve/server.js';
+import { authOptionsFromEnv } from '../realtime/auth.js';
+import { startServeApp } from '../serve/app.js';
 import { interrupt } from './context.js';
 import { numberOption } from './options.js';
 
@@ -10,17 +11,36 @@ import { numberOption } from './options.js';
  * `hlsaudio serve <dir>`: checks that the folder is one `package` wrote, listens, prints where, and
  * runs until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish.
  */
-export async function runServe(dir: string, options: { port: string; host: string; mediaCache: string }): Promise<void> {
+export interface ServeCliOptions {
+  port: string;
+  host: string;
+  mediaCache: string;
+  dataDir?: string;
+  db?: string;
+  jwks?: string;
+}
+
+export async function runServe(dir: string, options: ServeCliOptions): Promise<void> {
   const port = numberOption('--port', options.port, { min: 0, max: 65535, integer: true });
   const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
   const root = resolve(dir);
   const trackCount = await checkOutputFolder(root);
-  const hls = await createHlsServer({ root, mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20) });
-  const address = await hls.listen(port, options.host);
+  const env = authOptionsFromEnv();
+  const app = await startServeApp({
+    root,
+    mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20),
+    dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+    dbFile: options.db === undefined ? undefined : resolve(options.db),
+    realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
+  });
+  const address = await app.listen(port, options.host).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (catalog: /catalog.json; Ctrl-C stops)\n`);
+  process.stdout.write(`hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (player: /, events: ws://${host}:${address.port}/api/ws; Ctrl-C stops)\n`);
   if (!interrupt.signal.aborted) await new Promise((done) => interrupt.signal.addEventListener('abort', done, { once: true }));
-  await hls.close();
+  await app.close();
   process.stdout.write('hlsaudio serve: stopped\n');
 }
 

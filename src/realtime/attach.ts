@@ -48,7 +48,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     log,
   });
   const broker = deps.broker ?? new InProcessBroker();
-  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, playlists, broker, log, now });
+  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, log, now });
   // ws 8 takes `closeTimeout` (lib/websocket-server.js); @types/ws 8.18 does not list it.
   const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -97,7 +97,8 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     if (socket.destroyed) return;
     if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
     const ipAddress = req.socket.remoteAddress ?? '';
-    wss.handleUpgrade(req, socket, head, (ws) => manager.accept(ws, identity, ipAddress, query.session_id));
+    const client = { userAgent: req.headers['user-agent'] ?? null, referrer: req.headers.origin ?? req.headers.referer ?? null };
+    wss.handleUpgrade(req, socket, head, (ws) => manager.accept(ws, identity, ipAddress, query.session_id, client));
   };
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     onUpgrade(req, socket, head).catch((error: unknown) => {

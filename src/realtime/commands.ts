@@ -1,6 +1,6 @@
 import { HlsaudioError } from '../errors.js';
 import type { RealtimeConnection } from './connection.js';
-import type { SessionDirectory, TrackDirectory, TrackSummary } from './deps.js';
+import type { PlaybackChange, SessionDirectory, TrackDirectory, TrackSummary } from './deps.js';
 import { checkFilters } from './filters.js';
 import type { PlaylistStore } from './playlists.js';
 import type { CommandName, CommandOf, EventFilters, EventName, ServerEvent } from './protocol.js';
@@ -21,6 +21,8 @@ export interface CommandContext {
   unsubscribe(connection: RealtimeConnection, events: EventName[]): void;
   stats(): Record<string, number>;
   now(): number;
+  /** Tells the playback observer (listening analytics) of a change this command made. */
+  observe(change: Omit<PlaybackChange, 'connection'>): void;
 }
 
 type Handler<K extends CommandName> = (command: CommandOf<K>, context: CommandContext) => unknown;
@@ -35,6 +37,7 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     const start = command.start_position_ms ?? null;
     if (playback.trackId === command.track_id) {
       const position_ms = playback.resume(command.track_id, start);
+      context.observe({ kind: 'resumed', trackId: command.track_id, positionMs: position_ms });
       context.publish({ event: 'PlaybackResumed', track_id: command.track_id, user_id: user, position_ms });
       return data;
     }
@@ -43,9 +46,13 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     }
     const previous = playback.trackId;
     if (previous !== undefined) {
-      context.publish({ event: 'PlaybackStopped', track_id: previous, user_id: user, total_played_ms: playback.stop(previous) });
+      const positionMs = playback.snapshot()?.position_ms ?? 0;
+      const total_played_ms = playback.stop(previous);
+      context.observe({ kind: 'stopped', trackId: previous, positionMs });
+      context.publish({ event: 'PlaybackStopped', track_id: previous, user_id: user, total_played_ms });
     }
     playback.start(command.track_id, track.duration_ms, start ?? 0);
+    context.observe({ kind: 'started', trackId: command.track_id, positionMs: start ?? 0, durationMs: track.duration_ms, quality });
     context.publish({ event: 'PlaybackStarted', track_id: command.track_id, user_id: user, timestamp: Math.floor(context.now() / 1000) });
     return data;
   },
@@ -53,13 +60,17 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
   Pause(command, context) {
     const user = requireUser(context.connection, command.command);
     const position_ms = context.connection.playback.pause(command.track_id);
+    context.observe({ kind: 'paused', trackId: command.track_id, positionMs: position_ms });
     context.publish({ event: 'PlaybackPaused', track_id: command.track_id, user_id: user, position_ms });
     return { position_ms };
   },
 
   Stop(command, context) {
     const user = requireUser(context.connection, command.command);
-    const total_played_ms = context.connection.playback.stop(command.track_id);
+    const { playback } = context.connection;
+    const positionMs = playback.trackId === command.track_id ? (playback.snapshot()?.position_ms ?? 0) : 0;
+    const total_played_ms = playback.stop(command.track_id);
+    context.observe({ kind: 'stopped', trackId: command.track_id, positionMs });
     context.publish({ event: 'PlaybackStopped', track_id: command.track_id, user_id: user, total_played_ms });
     return { total_played_ms };
   },
@@ -68,6 +79,7 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     const user = requireUser(context.connection, command.command);
     const { playback, sessionId } = context.connection;
     playback.seek(command.track_id, command.position_ms);
+    context.observe({ kind: 'progress', trackId: command.track_id, positionMs: command.position_ms });
     // A seek starts a new buffer; without a session's report the honest figure is an empty one.
     const buffer_percentage = context.sessions?.bufferPercentageFor?.(user, command.track_id, sessionId ?? undefined) ?? 0;
     context.publish({ event: 'PlaybackProgress', track_id: command.track_id, user_id: user, position_ms: command.position_ms, buffer_percentage });

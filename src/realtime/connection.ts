@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Identity } from './auth.js';
+import type { PlaybackListener } from './deps.js';
 import { PlaybackState } from './playback.js';
 import type { EventFilters, EventName } from './protocol.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -28,6 +29,8 @@ export class RealtimeConnection {
     readonly ipAddress: string,
     /** The streaming session (`?session_id=`) whose quality recommendations this connection receives. */
     readonly sessionId: string | null,
+    /** The upgrade request's User-Agent and Origin (or Referer), for listening analytics. */
+    readonly client: { userAgent: string | null; referrer: string | null },
     limits: { ratePerSec: number; burst: number },
     now: () => number,
   ) {
@@ -39,6 +42,11 @@ export class RealtimeConnection {
 
   get userId(): string | null {
     return this.identity.user_id;
+  }
+
+  /** The connection as playback observers see it. */
+  get listener(): PlaybackListener {
+    return { id: this.id, userId: this.userId, ipAddress: this.ipAddress, userAgent: this.client.userAgent, referrer: this.client.referrer, sessionId: this.sessionId };
   }
 
   /** GetStatus's view of the connection. */

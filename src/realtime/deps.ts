@@ -30,9 +30,35 @@ export interface SessionDirectory {
   bufferPercentageFor?(userId: string | undefined, trackId: string, sessionId?: string): number | undefined;
 }
 
+/**
+ * A change of what a connection plays, as its commands (or its closing) make it: `serve` records
+ * listening analytics from these. Positions are the connection's playback clock, in ms.
+ */
+export interface PlaybackChange {
+  kind: 'started' | 'resumed' | 'paused' | 'progress' | 'stopped';
+  connection: PlaybackListener;
+  trackId: string;
+  positionMs: number;
+  /** On `started`: the track's length and the quality Play answered with. */
+  durationMs?: number;
+  quality?: string | null;
+}
+
+/** Who plays: the connection as the analytics record it. */
+export interface PlaybackListener {
+  id: string;
+  userId: string | null;
+  ipAddress: string;
+  userAgent: string | null;
+  referrer: string | null;
+  sessionId: string | null;
+}
+
 export interface RealtimeDeps {
   tracks: TrackDirectory;
   sessions?: SessionDirectory | undefined;
+  /** Told of every playback change of every connection (listening analytics). */
+  onPlayback?: ((change: PlaybackChange) => void) | undefined;
   /** Folder for server-side playlists (`playlists.json`) and the stats written at shutdown. */
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */

@@ -5,7 +5,7 @@ import type { Identity } from './auth.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
 import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
 import { RealtimeConnection } from './connection.js';
-import type { SessionDirectory, TrackDirectory } from './deps.js';
+import type { PlaybackChange, SessionDirectory, TrackDirectory } from './deps.js';
 import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
@@ -33,6 +33,7 @@ export interface WebSocketStats {
 export interface ManagerParts {
   tracks: TrackDirectory;
   sessions: SessionDirectory | undefined;
+  onPlayback?: ((change: PlaybackChange) => void) | undefined;
   playlists: PlaylistStore;
   broker: RealtimeBroker;
   log: (line: string) => void;
@@ -92,9 +93,15 @@ export class WebSocketManager {
   }
 
   /** The spec's handle_websocket, after the upgrade: registers the socket and serves its commands. */
-  accept(socket: WebSocket, identity: Identity, ipAddress: string, sessionId: string | null): RealtimeConnection {
+  accept(
+    socket: WebSocket,
+    identity: Identity,
+    ipAddress: string,
+    sessionId: string | null,
+    client: { userAgent: string | null; referrer: string | null } = { userAgent: null, referrer: null },
+  ): RealtimeConnection {
     const limits = { ratePerSec: this.options.wsCommandRatePerSec, burst: this.options.wsCommandBurst };
-    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, limits, this.parts.now);
+    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, client, limits, this.parts.now);
     this.connections.set(connection.id, connection);
     if (connection.userId !== null) addTo(this.byUser, connection.userId, connection);
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
@@ -245,7 +252,18 @@ export class WebSocketManager {
       unsubscribe: (target, events) => this.unsubscribe(target, events),
       stats: () => ({ ...this.getStats() }),
       now: this.parts.now,
+      observe: (change) => this.observe(connection, change),
     };
+  }
+
+  /** Tells the playback observer; its failure is logged, never the command's. */
+  private observe(connection: RealtimeConnection, change: Omit<PlaybackChange, 'connection'>): void {
+    if (!this.parts.onPlayback) return;
+    try {
+      this.parts.onPlayback({ ...change, connection: connection.listener });
+    } catch (error) {
+      this.parts.log(`hlsaudio realtime: playback observer failed: ${(error as Error)?.stack ?? String(error)}`);
+    }
   }
 
   /** The command_id of a message not parsed (too large, rate-limited), if its first kilobyte shows one. */
@@ -382,10 +400,13 @@ export class WebSocketManager {
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
     for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
     const trackId = connection.playback.trackId;
-    // A listener who leaves stops listening: subscribers learn it as they would from Stop.
-    if (trackId !== undefined && connection.userId !== null && !this.shuttingDown) {
-      this.broadcastEvent({ event: 'PlaybackStopped', track_id: trackId, user_id: connection.userId, total_played_ms: connection.playback.stop(trackId) });
-    }
+    if (trackId === undefined || connection.userId === null) return;
+    // A listener who leaves stops listening: subscribers learn it as they would from Stop, and so do
+    // the analytics, even when the server is shutting down.
+    const positionMs = connection.playback.snapshot()?.position_ms ?? 0;
+    const total_played_ms = connection.playback.stop(trackId);
+    this.observe(connection, { kind: 'stopped', trackId, positionMs });
+    if (!this.shuttingDown) this.broadcastEvent({ event: 'PlaybackStopped', track_id: trackId, user_id: connection.userId, total_played_ms });
   }
 
   private every(intervalMs: number, tick: () => void): void {

@@ -14,6 +14,12 @@ const TYPES: Record<string, string> = {
   '.m4s': 'audio/mp4',
   '.ts': 'video/mp2t',
   '.json': 'application/json; charset=utf-8',
+  // the player page (serve/web-routes.ts)
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
 };
 
 export function contentTypeOf(file: string): string {

@@ -36,6 +36,8 @@ export interface HlsServer {
   /** Add routes here (`router.add('GET', '/api/analytics/summary', handler)`), `/` for a player page. */
   router: Router;
   streaming: AdaptiveStreamingManager;
+  /** The caches and options the routes share, for routes added from outside (the player page). */
+  context: ServeContext;
   /** Listens; port 0 takes a free one. Rejects with E_LISTEN and a message that says what to do. */
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stops accepting, ends idle connections, lets busy ones finish for `shutdownGraceMs`, then cuts them. */
@@ -104,6 +106,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     server,
     router,
     streaming,
+    context,
     listen: (port, host) => listen(server, port, host),
     close: async () => {
       await close(server, streaming, settings.shutdownGraceMs);

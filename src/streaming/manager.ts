@@ -115,6 +115,11 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return record.session;
   }
 
+  /** The session if it is open, without counting the look as activity (observers use this). */
+  peekSession(sessionId: string): StreamingSession | undefined {
+    return this.sessions.get(sessionId)?.session;
+  }
+
   /** The session's playing profile and the master that holds it. */
   sessionProfile(sessionId: string): { session: StreamingSession; profile: AdaptiveProfile; masterFile: string } {
     const record = this.record(sessionId);
@@ -147,8 +152,10 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     record.lastSeenMs = now;
     record.reported = true;
     const session = record.session;
+    const previous = session.performance_metrics;
     session.performance_metrics = { ...session.performance_metrics, ...report, quality_switches: session.performance_metrics.quality_switches };
     session.last_updated = new Date(now).toISOString();
+    this.emit('metrics-reported', session, previous);
     if (record.monitor.lastRebufferCount > session.performance_metrics.rebuffer_count) {
       record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // the player restarted its counters
     }

@@ -91,5 +91,7 @@ export interface StreamingEvents {
   /** `current_quality` changed: by the monitor (`recommendation` is set) or by the client (PUT quality). */
   'quality-changed': [session: StreamingSession, previous_quality: string];
   recommendation: [recommendation: QualityRecommendation];
+  /** A PerformanceMetrics report was stored; `previous` is what the session held before (analytics counts rebuffers from the difference). */
+  'metrics-reported': [session: StreamingSession, previous: PerformanceMetrics];
   'session-ended': [session: StreamingSession, reason: 'ended' | 'expired'];
 }

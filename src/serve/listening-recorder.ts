@@ -1,0 +1,122 @@
+import type { AnalyticsEngine } from '../analytics/engine.js';
+import type { Platform, QualitySwitchReason } from '../analytics/types.js';
+import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
+import type { AdaptiveStreamingManager } from '../streaming/manager.js';
+import type { PerformanceMetrics, StreamingSession, SwitchReason } from '../streaming/types.js';
+
+/** The monitor's reasons, as the analytics name them. */
+const SWITCH_REASONS: Record<SwitchReason, QualitySwitchReason> = {
+  rebuffer: 'Rebuffer',
+  buffer_low: 'BufferHealth',
+  packet_loss: 'PacketLoss',
+  latency: 'Latency',
+  bandwidth: 'Bandwidth',
+  bandwidth_headroom: 'Bandwidth',
+};
+
+interface Play {
+  playId: string;
+  sessionId: string | null;
+}
+
+/**
+ * Records listening analytics from what the player tells the server: the WebSocket commands (Play,
+ * Pause, Seek, Stop, or the connection closing) open, advance and end a play; the streaming session
+ * the connection named (`?session_id=`) adds its quality switches and rebuffers. A failure to record
+ * is logged and never reaches the listener.
+ */
+export class ListeningRecorder {
+  private readonly plays = new Map<string, Play>();
+
+  constructor(
+    private readonly analytics: AnalyticsEngine,
+    private readonly streaming: AdaptiveStreamingManager,
+    private readonly log: (line: string) => void,
+  ) {
+    streaming.on('quality-changed', (session, previous) => this.qualityChanged(session, previous));
+    streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
+  }
+
+  /** The event server's `onPlayback`. */
+  readonly onPlayback = (change: PlaybackChange): void => {
+    const { connection } = change;
+    const play = this.plays.get(connection.id);
+    this.safely(() => {
+      if (change.kind === 'started') {
+        if (play) this.end(connection.id, play, change.positionMs);
+        const playId = this.analytics.startPlaySession({
+          userId: connection.userId ?? undefined,
+          trackId: change.trackId,
+          ip: connection.ipAddress,
+          userAgent: connection.userAgent ?? undefined,
+          durationMs: change.durationMs ?? 0,
+          quality: change.quality ?? this.sessionQuality(connection.sessionId) ?? 'unknown',
+          platform: platformOf(connection.userAgent),
+          referrer: connection.referrer ?? undefined,
+          startPositionMs: change.positionMs,
+        });
+        this.plays.set(connection.id, { playId, sessionId: connection.sessionId });
+      } else if (play && change.kind === 'stopped') {
+        this.end(connection.id, play, change.positionMs);
+      } else if (play) {
+        this.analytics.updatePlayProgress(play.playId, change.positionMs, this.bufferHealth(connection));
+      }
+    });
+  };
+
+  private end(connectionId: string, play: Play, positionMs: number): void {
+    this.plays.delete(connectionId);
+    this.analytics.endPlaySession(play.playId, positionMs);
+  }
+
+  private qualityChanged(session: StreamingSession, previous: string): void {
+    const byMonitor = session.recommendation?.created_at === session.last_updated ? session.recommendation : undefined;
+    const reason: QualitySwitchReason = byMonitor ? SWITCH_REASONS[byMonitor.reason] : 'User';
+    for (const play of this.playsOf(session.session_id)) {
+      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, reason));
+    }
+  }
+
+  /** Players report running totals: a rise of rebuffer_count is that many new stalls, sharing the added time. */
+  private metricsReported(session: StreamingSession, previous: PerformanceMetrics): void {
+    const stalls = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
+    if (stalls <= 0) return;
+    const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
+    for (const play of this.playsOf(session.session_id)) {
+      for (let i = 0; i < stalls; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / stalls));
+    }
+  }
+
+  private playsOf(sessionId: string): Play[] {
+    return [...this.plays.values()].filter((play) => play.sessionId === sessionId);
+  }
+
+  private sessionQuality(sessionId: string | null): string | undefined {
+    return this.session(sessionId)?.current_quality;
+  }
+
+  private bufferHealth(connection: PlaybackListener): number | null {
+    return this.session(connection.sessionId)?.performance_metrics.buffer_health_percentage ?? null;
+  }
+
+  private session(sessionId: string | null): StreamingSession | undefined {
+    return sessionId === null ? undefined : this.streaming.peekSession(sessionId);
+  }
+
+  private safely(record: () => void): void {
+    try {
+      record();
+    } catch (error) {
+      this.log(`analytics: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+}
+
+/** The platform a User-Agent names, as the analytics count them. */
+export function platformOf(userAgent: string | null): Platform {
+  if (!userAgent) return 'Unknown';
+  if (/Android/i.test(userAgent)) return 'Android';
+  if (/iPhone|iPad|iPod/i.test(userAgent)) return 'Ios';
+  if (/Mozilla\//.test(userAgent)) return 'Web';
+  return 'Unknown';
+}

@@ -1,0 +1,178 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeMusic } from '../../fixtures/make-fixtures.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { type RunningServer, startServe, stopServers } from '../helpers/serve.js';
+import { tempDir } from '../helpers/temp.js';
+
+/**
+ * The player page in Debian's Chromium, driven by playwright-core, against `hlsaudio serve` on a
+ * packaged track cut into 2 s segments, with hls.js told to buffer only 4 s ahead (`?buffer=4`):
+ * "still playing" proves nothing while hls.js plays what it buffered before a switch, so each
+ * switch must be followed by that variant's own byte ranges and by playback passing the end of what
+ * was buffered when the switch was asked for.
+ */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
+const SCREENSHOTS = join(ROOT, 'test-output');
+const TRACK = 'groove';
+const root = tempDir();
+const out = join(root, 'out');
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const requests: { url: string; range: string | undefined; at: number }[] = [];
+const problems: string[] = [];
+
+interface State {
+  time: number;
+  paused: boolean;
+  bufferedEnd: number;
+  variant: string | undefined;
+  ws: string;
+  rate: number;
+}
+
+const state = (): Promise<State> =>
+  page.evaluate(() => {
+    const audio = document.querySelector('audio')!;
+    const { buffered } = audio;
+    const snapshot = (window as unknown as { hlsaudioPlayer: { playback: { snapshot(): { variant?: string } } } }).hlsaudioPlayer.playback.snapshot();
+    return {
+      time: audio.currentTime,
+      paused: audio.paused,
+      bufferedEnd: buffered.length ? buffered.end(buffered.length - 1) : 0,
+      variant: snapshot.variant,
+      ws: document.querySelector('[data-field="ws"]')!.textContent!,
+      rate: audio.playbackRate,
+    };
+  });
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; page state ${JSON.stringify(await state())}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  const source = makeMusic(48, join(root, `${TRACK}.wav`));
+  const packaged = await runCli(['package', source, '-o', out, '--segment-duration', '2', '--quiet']);
+  expect(packaged.code).toBe(0);
+  server = await startServe(out);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  page = await browser.newPage();
+  page.on('request', (request: Request) => requests.push({ url: request.url(), range: request.headers().range, at: Date.now() }));
+  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stopServers();
+});
+
+describe('the player page', () => {
+  it('lists the catalog, plays the chosen track and shows the events received', async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/?buffer=4&user_id=browser-test`);
+    await page.getByRole('button', { name: /Groove/i }).or(page.locator(`#catalog button[data-track="${TRACK}"]`)).first().click();
+    await waitFor('playback to start', async () => (await state()).time > 1);
+    const before = (await state()).time;
+    await page.waitForTimeout(1500);
+    const after = await state();
+    expect(after.paused).toBe(false);
+    expect(after.time).toBeGreaterThan(before + 0.8);
+    expect(after.ws).toBe('open');
+    await expect.poll(() => page.locator('#events li[data-event="PlaybackStarted"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-field="listeners"]').textContent(), { timeout: 15_000 }).toBe('1');
+    await page.evaluate(() => {
+      const audio = document.querySelector('audio')!;
+      audio.defaultPlaybackRate = 2;
+      audio.playbackRate = 2;
+    });
+  });
+
+  it.each([
+    ['mobile', 'aac'],
+    ['medium', 'aac'],
+    ['low', 'mp3'],
+    ['high', 'aac'],
+  ])('keeps playing after a forced switch to %s: its own byte ranges are fetched and playback passes what was buffered before', async (quality, extension) => {
+    const before = await state();
+    const askedAt = Date.now();
+    await page.selectOption('#quality', quality);
+    const media = `/hls/${TRACK}/${quality}/audio.${extension}`;
+    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && r.url.endsWith(media) && /^bytes=\d+-\d+$/.test(r.range ?? '')));
+    await waitFor(`playback past ${before.bufferedEnd.toFixed(1)} s on ${quality}`, async () => {
+      const now = await state();
+      return !now.paused && now.time > before.bufferedEnd + 0.3 && now.variant === quality;
+    });
+    // A switch to the other codec family reloads that family's master where playback was: no restart.
+    const now = await state();
+    expect(now.time).toBeGreaterThan(before.time);
+    expect(await page.locator('[data-field="variant"]').textContent()).toBe(quality);
+    if (now.time > 40) await page.evaluate(() => (window as unknown as { hlsaudioPlayer: { seekTo(s: number): void } }).hlsaudioPlayer.seekTo(4));
+  });
+
+  it('reports the play to the analytics once the listener leaves', async () => {
+    await page.screenshot({ path: join(SCREENSHOTS, 'player.png'), fullPage: true });
+    await page.goto('about:blank'); // closes the WebSocket: the play ends
+    await expect
+      .poll(async () => {
+        const summary = await (await fetch(`http://127.0.0.1:${server.port}/api/analytics/summary`)).json();
+        return summary.tracks?.find((track: { track_id: string }) => track.track_id === TRACK);
+      }, { timeout: 15_000 })
+      .toMatchObject({ track_id: TRACK, plays: 1, ended_plays: 1 });
+    const details = await (await fetch(`http://127.0.0.1:${server.port}/api/analytics/tracks/${TRACK}`)).json();
+    expect(details.totals.listened_ms).toBeGreaterThan(5000);
+    // The forced switches played several variants; the analytics saw them as quality switches.
+    expect(details.quality_distribution.length).toBeGreaterThan(1);
+    expect(details.platforms).toEqual([expect.objectContaining({ platform: 'Web', plays: 1 })]);
+    expect(details.totals.quality_switches).toBeGreaterThanOrEqual(4); // the four forced switches, told to the session
+  });
+
+  it('works at phone width and from the keyboard', async () => {
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(`http://127.0.0.1:${server.port}/?buffer=4&user_id=browser-test`);
+    await page.locator(`#catalog button[data-track="${TRACK}"]`).focus();
+    await page.keyboard.press('Enter');
+    await waitFor('playback to start', async () => (await state()).time > 0.5);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.getByLabel('Quality').isVisible()).toBe(true);
+    expect(await page.getByLabel('Position').isVisible()).toBe(true);
+    await page.locator('h1').click(); // focus out of the controls: page-level keys
+    await page.keyboard.press(' ');
+    await waitFor('pause from the keyboard', async () => (await state()).paused);
+    const paused = await state();
+    await page.keyboard.press('ArrowRight');
+    await waitFor('a 5 s seek from the keyboard', async () => (await state()).time >= paused.time + 4.5);
+    await page.keyboard.press(' ');
+    await waitFor('play from the keyboard', async () => !(await state()).paused);
+    await page.screenshot({ path: join(SCREENSHOTS, 'player-phone.png'), fullPage: true });
+  });
+
+  it('reconnects when the server restarts', async () => {
+    const port = server.port;
+    await server.stop();
+    await waitFor('the page to see the connection drop', async () => (await state()).ws !== 'open', 15_000);
+    server = await startServe(out, ['--port', String(port)]);
+    await waitFor('the page to reconnect', async () => (await state()).ws === 'open', 30_000);
+  });
+
+  it('logged no console error and no page error', () => {
+    // The server restart makes the browser log the refused reconnection attempts; nothing else may appear.
+    expect(problems.filter((problem) => !/WebSocket connection to .* failed/.test(problem))).toEqual([]);
+  });
+});
