@@ -5,6 +5,14 @@ import { VERSION } from '../version.js';
 import { interrupt } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
+// node:sqlite (the analytics) is stable in use but still flagged experimental in Node 22.13 to 24.14,
+// which print a warning on first use; a user of `hlsaudio serve` cannot act on it.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(warning).includes('SQLite is an experimental feature')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /**
  * The only file that calls process.exit: commands throw HlsaudioError, and this maps codes to exit
  * statuses (README, "Exit codes"). Subcommands are imported when run, so `--help` stays instant.
