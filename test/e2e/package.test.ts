@@ -91,7 +91,6 @@ describe('hlsaudio package on every fixture format', () => {
     });
 
     it('declares measured BANDWIDTH, AVERAGE-BANDWIDTH and exact CODECS, one codec family per master', () => {
-      const info = track(id);
       const families = { 'master.m3u8': ['high', 'medium', 'mobile'], 'master-mp3.m3u8': ['low'] } as const;
       for (const [file, qualities] of Object.entries(families)) {
         const master = parsePlaylist(join(out, id, file));

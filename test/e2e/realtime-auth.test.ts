@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { CLOSE_CODES } from '../../src/realtime/protocol.js';
-import { connect, type RealtimeHarness, startRealtime } from '../helpers/realtime.js';
+import { connect, startRealtimePerTest } from '../helpers/realtime.js';
 import { tempDir } from '../helpers/temp.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
@@ -16,15 +16,7 @@ function hs256(claims: Record<string, unknown>, options: { secret?: string; expi
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
-const harnesses: RealtimeHarness[] = [];
-async function start(...args: Parameters<typeof startRealtime>): Promise<RealtimeHarness> {
-  const harness = await startRealtime(...args);
-  harnesses.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.stop()));
-});
+const start = startRealtimePerTest();
 
 async function refused(promise: Promise<unknown>): Promise<{ status: number; body: { error: string; message: string } }> {
   const error = (await promise.then(

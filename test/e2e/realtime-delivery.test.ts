@@ -1,21 +1,13 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readCatalog } from '../../src/catalog/store.js';
 import { InProcessBroker, parseQualityRecommendation, type QualityRecommendation, tracksFromCatalog } from '../../src/realtime/index.js';
 import type { LiveStats, ServerMessage } from '../../src/realtime/protocol.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';
-import { connect, delay, type RealtimeHarness, startRealtime } from '../helpers/realtime.js';
+import { connect, delay, startRealtimePerTest } from '../helpers/realtime.js';
 import { tempDir } from '../helpers/temp.js';
 
-const harnesses: RealtimeHarness[] = [];
-async function start(...args: Parameters<typeof startRealtime>): Promise<RealtimeHarness> {
-  const harness = await startRealtime(...args);
-  harnesses.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.stop()));
-});
+const start = startRealtimePerTest();
 
 const liked = (user_id: string, track_id = 'song-a') => ({ event: 'TrackLiked' as const, track_id, user_id, total_likes: 1 });
 

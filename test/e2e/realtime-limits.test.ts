@@ -2,21 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { PLAYLISTS_FILE, STATS_FILE } from '../../src/realtime/index.js';
 import { CLOSE_CODES, type CommandResponse, type RateLimitWarning } from '../../src/realtime/protocol.js';
-import { connect, delay, type RealtimeHarness, startRealtime, type TestClient, until } from '../helpers/realtime.js';
+import { connect, delay, startRealtime, startRealtimePerTest, type TestClient, until } from '../helpers/realtime.js';
 import { tempDir } from '../helpers/temp.js';
 
-const harnesses: RealtimeHarness[] = [];
-async function start(...args: Parameters<typeof startRealtime>): Promise<RealtimeHarness> {
-  const harness = await startRealtime(...args);
-  harnesses.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.stop()));
-});
+const start = startRealtimePerTest();
 
 /** The client's TCP socket: pausing it stops reading, as a stalled client does. */
 function tcp(client: TestClient): Duplex {
@@ -78,7 +70,7 @@ describe('command rate', () => {
 
 describe('connections', () => {
   test('beyond wsMaxConnections an upgrade gets 503 with Retry-After', async () => {
-    const { wsUrl } = await start({ options: { wsMaxConnections: 2 } });
+    const { wsUrl, realtime } = await start({ options: { wsMaxConnections: 2 } });
     const first = await connect(wsUrl, { user_id: 'a' });
     await connect(wsUrl, { user_id: 'b' });
     const refused = (await connect(wsUrl, { user_id: 'c' }).catch((error: unknown) => error)) as { status: number; body: string; headers: Record<string, string> };
@@ -86,7 +78,7 @@ describe('connections', () => {
     expect(JSON.parse(refused.body)).toEqual({ error: 'E_UNAVAILABLE', message: 'the event server holds its maximum of 2 connections' });
     expect(refused.headers['retry-after']).toBe('5');
     await first.close();
-    await until(() => harnesses[0]!.realtime.manager.size === 1);
+    await until(() => realtime.manager.size === 1);
     await connect(wsUrl, { user_id: 'c' });
   });
 

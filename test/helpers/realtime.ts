@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { attachRealtime, type RealtimeDeps, type RealtimeOptions, type RealtimeServer, type TrackDirectory, type TrackSummary } from '../../src/realtime/index.js';
 import type { ClientCommand, CommandResponse, ServerEvent } from '../../src/realtime/protocol.js';
@@ -62,6 +63,19 @@ export async function startRealtime(setup: { deps?: Partial<RealtimeDeps>; optio
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** startRealtime for one test: every harness it starts is stopped after each test of the file. */
+export function startRealtimePerTest(): typeof startRealtime {
+  const harnesses: RealtimeHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((harness) => harness.stop()));
+  });
+  return async (...args) => {
+    const harness = await startRealtime(...args);
+    harnesses.push(harness);
+    return harness;
   };
 }
 

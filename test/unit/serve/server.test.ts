@@ -50,7 +50,7 @@ describe('createHlsServer: what the WebSocket and analytics servers build on', a
   });
 
   it('adds its base headers to implicit heads and leaves a route\'s own alone', async () => {
-    hls.router.add('GET', '/implicit', ({ res }) => res.end('x'));
+    hls.router.add('GET', '/implicit', ({ res }) => void res.end('x'));
     hls.router.add('GET', '/own-cors', ({ res }) => {
       res.setHeader('Access-Control-Allow-Origin', 'https://only.example');
       res.end('y');

@@ -94,7 +94,7 @@ describe('AdaptiveStreamingManager sessions', () => {
     const events: string[] = [];
     manager.on('session-created', (s: StreamingSession) => events.push(`created ${s.current_quality}`));
     manager.on('quality-changed', (s: StreamingSession, previous: string) => events.push(`changed ${previous}->${s.current_quality}`));
-    manager.on('session-ended', (s: StreamingSession, reason) => events.push(`ended ${reason}`));
+    manager.on('session-ended', (_session: StreamingSession, reason) => events.push(`ended ${reason}`));
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'client-1' });
     expect(session).toMatchObject({ track_id: 'song', client_id: 'client-1', current_quality: 'high', created_at: '2026-01-01T00:00:00.000Z', recommendation: null });
     manager.updateSessionQuality(session.session_id, 'low');
@@ -134,7 +134,7 @@ describe('AdaptiveStreamingManager sessions', () => {
     const ended: string[] = [];
     manager.on('session-ended', (s, reason) => ended.push(`${s.client_id} ${reason}`));
     const a = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'a' });
-    const b = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'b' });
+    await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'b' });
     clock.now += 50_000;
     manager.getSession(a.session.session_id);
     clock.now += 20_000;
