@@ -109,7 +109,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   server.on('upgrade', upgradeListener);
 
   const keys = [resolved.jwtSecret ? 'HS256 secret' : '', resolved.jwksFile ? 'JWKS file' : ''].filter(Boolean).join(' and ');
-  log(
+  (deps.announce ?? log)(
     auth.mode === 'jwt'
       ? `hlsaudio realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
       : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST ${resolved.eventsPath} is refused`,

@@ -63,8 +63,10 @@ export interface RealtimeDeps {
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
-  /** One line per notable happening (startup mode, write failures, internal errors); stderr by default. */
+  /** One line per notable happening (write failures, internal errors); stderr by default. */
   log?: ((line: string) => void) | undefined;
+  /** Startup information (the authentication mode); `log` by default. */
+  announce?: ((line: string) => void) | undefined;
   /** Wall clock in ms (playback positions, rate limits, idle times); Date.now by default. Tests pass their own. */
   now?: (() => number) | undefined;
 }

@@ -23,6 +23,8 @@ export interface ServeAppOptions extends HlsServerOptions {
 }
 
 export interface ServeApp {
+  /** Startup information for the user (the event server's authentication mode). */
+  notices: string[];
   hls: HlsServer;
   realtime: RealtimeServer;
   analytics: AnalyticsEngine;
@@ -52,7 +54,12 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
-    const realtime = await attachRealtime(hls.server, { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog }, realtimeOptions);
+    const notices: string[] = [];
+    const realtime = await attachRealtime(
+      hls.server,
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
+      realtimeOptions,
+    );
     hls.router.add('POST', '/api/events', ({ req, res }) => realtime.handleEvents(req, res));
     const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id) });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
@@ -60,6 +67,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     await addWebRoutes(hls.router, hls.context);
     const server = hls;
     return {
+      notices,
       hls: server,
       realtime,
       analytics,

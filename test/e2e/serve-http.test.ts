@@ -42,7 +42,9 @@ beforeAll(async () => {
 
 describe('hlsaudio serve: the startup line and the folder routes', () => {
   it('says how many tracks it serves and where', () => {
-    expect(server.stdout()).toMatch(/^hlsaudio serve: 2 tracks from .+ at http:\/\/127\.0\.0\.1:\d+\/ \(catalog: \/catalog\.json; Ctrl-C stops\)\n$/);
+    expect(server.stdout()).toMatch(
+      /^hlsaudio serve: 2 tracks from .+ at http:\/\/127\.0\.0\.1:\d+\/ \(player: \/, events: ws:\/\/127\.0\.0\.1:\d+\/api\/ws; Ctrl-C stops\)\nhlsaudio realtime: \/api\/ws runs in anonymous mode: .+\n$/,
+    );
   });
 
   it('answers /healthz and /catalog.json', async () => {
