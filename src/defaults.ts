@@ -18,8 +18,11 @@ export const packageDefaults = {
   tailMergeMaxSec: 0.5,
   /** Encoder processes run at once (`--concurrency`); the native AAC encoder uses one core each. */
   concurrency: Math.max(1, availableParallelism()),
-  /** Tracks decoded and waiting for their encoders at once; bounds temporary disk use (one f32 PCM file each). */
-  tracksInFlight: Math.max(2, availableParallelism() + 1),
+  /**
+   * Tracks in flight (decoded, their PCM file on disk, encoders queued) beyond `--concurrency`: one
+   * more than the encoders, so the next track's decode overlaps the last encodes. Bounds temporary disk use.
+   */
+  extraTracksInFlight: 1,
   /** ffprobe processes run at once while a catalog is scanned. */
   probeConcurrency: 4,
   /** Folder of the default ladder, relative to the package root. */

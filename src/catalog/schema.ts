@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { HOST_TAG } from '../fs.js';
 import type { AdaptiveProfile, Codec } from '../profiles/profile.js';
 
 /**
@@ -14,13 +15,13 @@ export const VARIANT_PLAYLIST_FILE = 'playlist.m3u8';
 export const MEDIA_FILE_STEM = 'audio';
 
 /**
- * A track folder being built (`.<id>.tmp-<pid>-<hex>`) or a previous build moved aside while the new
- * one is renamed in (`.<id>.old-<pid>-<hex>`). Hidden, so no reader takes it for a track.
+ * A track folder being built (`.<id>.tmp-<host tag>-<pid>-<hex>`) or a previous build moved aside
+ * while the new one is renamed in (`.<id>.old-…`). Hidden, so no reader takes it for a track.
  */
-export const TEMPORARY_TRACK_FOLDER = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]+$/;
+export const TEMPORARY_TRACK_FOLDER = /^\.(.+)\.(tmp|old)-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
 
 export function temporaryTrackFolder(id: string, kind: 'tmp' | 'old'): string {
-  return `.${id}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `.${id}.${kind}-${HOST_TAG}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** A master playlist and the profiles (one codec family) a player may switch among in it. */

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageDefaults } from '../defaults.js';
@@ -101,8 +101,9 @@ async function withCatalogLock<T>(outDir: string, work: () => Promise<T>): Promi
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new HlsaudioError('E_OUTPUT', `${displayPath(lock)}: cannot create lock (${(error as Error).message})`, { file: lock, cause: error });
       }
-      if (await lockIsStale(lock)) {
-        await rm(lock, { force: true });
+      const stale = await staleLockContent(lock);
+      if (stale !== undefined) {
+        await takeOverStaleLock(lock, stale);
         continue;
       }
       if (Date.now() > deadline) {
@@ -118,13 +119,26 @@ async function withCatalogLock<T>(outDir: string, work: () => Promise<T>): Promi
   }
 }
 
-async function lockIsStale(lock: string): Promise<boolean> {
+/** The lock's content when its holder is gone (dead on this host, or silent past catalogLockStaleMs). */
+async function staleLockContent(lock: string): Promise<string | undefined> {
   try {
     const [text, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    if (Date.now() - info.mtimeMs > packageDefaults.catalogLockStaleMs) return true;
+    if (Date.now() - info.mtimeMs > packageDefaults.catalogLockStaleMs) return text;
     const holder = JSON.parse(text) as { pid?: number; host?: string };
-    return holder.host === hostname() && typeof holder.pid === 'number' && !processIsAlive(holder.pid);
+    return holder.host === hostname() && typeof holder.pid === 'number' && !processIsAlive(holder.pid) ? text : undefined;
   } catch {
-    return false; // being written or just removed: look again
+    return undefined; // being written or just removed: look again
   }
+}
+
+/**
+ * Removes a stale lock by renaming it aside first: of two waiters that both judged it stale, one
+ * rename wins. If what was moved is not the stale lock any more (the other waiter had already taken
+ * over and locked anew), it is put back with link(), which never overwrites.
+ */
+async function takeOverStaleLock(lock: string, staleContent: string): Promise<void> {
+  const aside = `${lock}.${process.pid}-${Math.random().toString(16).slice(2)}`;
+  if (!(await rename(lock, aside).then(() => true, () => false))) return;
+  if ((await readFile(aside, 'utf8').catch(() => '')) !== staleContent) await link(aside, lock).catch(() => {});
+  await rm(aside, { force: true });
 }

@@ -27,12 +27,14 @@ export function createPackageOutput({ json, quiet }: { json: boolean; quiet: boo
 
 function finishedLine(outcome: TrackOutcome): string {
   if (outcome.status === 'skipped') return `${outcome.id} up to date (${outcome.source})`;
+  if (outcome.status === 'interrupted') return `${outcome.id} not built (interrupted)`;
   const speed = outcome.duration_s && outcome.wall_s ? ` (${(outcome.duration_s / outcome.wall_s).toFixed(1)}x)` : '';
   return `${outcome.id} ${formatSeconds(outcome.duration_s ?? 0)} of audio in ${formatSeconds(outcome.wall_s ?? 0)}${speed}`;
 }
 
 function summaryLine(summary: PackageSummary): string {
   const parts = [`${summary.built} built`, `${summary.skipped} up to date`, `${summary.failed} failed`];
+  if (summary.interrupted_tracks > 0) parts.push(`${summary.interrupted_tracks} not built`);
   if (summary.out_of_shard > 0) parts.push(`${summary.out_of_shard} in other shards`);
   const state = summary.interrupted ? 'Interrupted' : 'Packaged';
   return `${state}: ${parts.join(', ')} in ${formatSeconds(summary.wall_s)} → ${displayPath(summary.out_dir)}`;
@@ -72,7 +74,7 @@ function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutp
           printError(outcome);
           if (active.size > 0) render();
         } else {
-          persist(chalk.green('✔'), finishedLine(outcome));
+          persist(outcome.status === 'interrupted' ? chalk.yellow('−') : chalk.green('✔'), finishedLine(outcome));
         }
       },
     },

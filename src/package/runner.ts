@@ -12,7 +12,7 @@ import { cacheKey, sha256File } from './cache.js';
 import { inShard, type Shard } from './shard.js';
 import { type IdSource, type SourceFile, assignTrackIds, expandInputs } from './sources.js';
 import { recoverInterruptedBuilds } from './stale.js';
-import { TrackBuild, type TrackSource } from './track-build.js';
+import { round3, TrackBuild, type TrackSource } from './track-build.js';
 
 export interface PackageOptions {
   inputs: string[];
@@ -31,7 +31,8 @@ export interface PackageOptions {
   reporter?: PackageReporter;
 }
 
-export type TrackStatus = 'built' | 'skipped' | 'failed';
+/** `interrupted`: not built because the run was stopped (SIGINT, SIGTERM) before or while building it. */
+export type TrackStatus = 'built' | 'skipped' | 'failed' | 'interrupted';
 
 /** One track of a run, as `--json` prints it (snake_case, like every file hlsaudio writes). */
 export interface TrackOutcome {
@@ -51,6 +52,7 @@ export interface PackageSummary {
   built: number;
   skipped: number;
   failed: number;
+  interrupted_tracks: number;
   /** Tracks of other shards, left out by `--shard`. */
   out_of_shard: number;
   wall_s: number;
@@ -76,7 +78,7 @@ const DECODE_COST = 0.0006;
 
 /**
  * Packages many sources into one output folder. All encoder runs of the catalog share one queue sized
- * to the cores, longest first, so both cores stay busy until the end; at most `tracksInFlight` tracks
+ * to the cores, longest first, so both cores stay busy until the end; at most concurrency + 1 tracks
  * hold decoded PCM at once, so disk and memory use do not grow with the catalog. A failing source does
  * not stop the others. catalog.json is updated as each track lands, and rebuilt at the end.
  */
@@ -84,7 +86,7 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
   const started = performance.now();
   const outDir = resolve(options.outDir);
   const tools = await locateMediaTools();
-  const { sources, missing } = await expandInputs(options.inputs, options.listFiles);
+  const { sources, missing } = await expandInputs(options.inputs, options.listFiles, outDir);
   if (sources.length === 0 && missing.length === 0) {
     throw new HlsaudioError('E_OPTION', 'Expected `inputs` to name audio files or folders holding some, got none', { field: 'inputs' });
   }
@@ -105,13 +107,16 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
   for (const outcome of outcomes) reporter.trackFinished?.(outcome);
 
   const queue = new PQueue({ concurrency: options.concurrency });
-  const slots = new PQueue({ concurrency: packageDefaults.tracksInFlight });
+  const slots = new PQueue({ concurrency: options.concurrency + packageDefaults.extraTracksInFlight });
   // Longest tracks start first; within the tracks in flight the queue orders steps by cost.
   prepared.sort((a, b) => (b.probe.durationSec ?? 0) - (a.probe.durationSec ?? 0));
   await Promise.all(
     prepared.map((source) =>
       slots.add(async () => {
-        if (options.signal.aborted) return;
+        if (options.signal.aborted) {
+          outcomes.push({ id: source.id, source: displayPath(source.probe.file), status: 'interrupted' });
+          return;
+        }
         const outcome = await buildTrack(source, { ...options, outDir, tailMergeMaxSec }, tools, queue, reporter);
         outcomes.push(outcome);
         reporter.trackFinished?.(outcome);
@@ -126,6 +131,7 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
     built: tracks.filter((t) => t.status === 'built').length,
     skipped: tracks.filter((t) => t.status === 'skipped').length,
     failed: tracks.filter((t) => t.status === 'failed').length,
+    interrupted_tracks: tracks.filter((t) => t.status === 'interrupted').length,
     out_of_shard: ids.size - selected.length,
     wall_s: round3((performance.now() - started) / 1000),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -231,6 +237,7 @@ async function buildTrack(
     return { id: build.id, source: build.displayFile, status: 'built', duration_s: round3(seconds), wall_s: round3((performance.now() - started) / 1000) };
   } catch (error) {
     await build.discard();
+    if (options.signal.aborted) return { id: build.id, source: build.displayFile, status: 'interrupted' };
     return failure(build.id, source.probe.file, error);
   }
 }
@@ -243,8 +250,4 @@ function failure(id: string, file: string, error: unknown): TrackOutcome {
     status: 'failed',
     error: { code: known ? error.code : 'E_INTERNAL', message: known ? error.message : `${displayPath(file)}: ${(error as Error)?.message ?? error}` },
   };
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

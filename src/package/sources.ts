@@ -1,6 +1,7 @@
 import { glob, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { displayPath, errnoText, HlsaudioError } from '../errors.js';
+import { CATALOG_FILE, TRACK_FILE } from '../catalog/schema.js';
 import { slugify, TRACK_ID } from '../catalog/track-id.js';
 
 /** Extensions picked up when a folder is walked; a file named on the command line is taken whatever its name. */
@@ -25,8 +26,10 @@ export interface ExpandedInputs {
  * Expands command-line inputs: files, folders (walked recursively for audio extensions, hidden
  * entries skipped, symlinked folders followed once each so loops end), glob patterns, and `--list`
  * files of paths. The same file named twice is taken once. Order is sorted, so runs are repeatable.
+ * A walk never enters `skipDir` (the output folder, when it lies inside an input folder) nor any
+ * folder hlsaudio wrote (one holding a catalog.json or a track.json): its media are not sources.
  */
-export async function expandInputs(inputs: readonly string[], listFiles: readonly string[] = []): Promise<ExpandedInputs> {
+export async function expandInputs(inputs: readonly string[], listFiles: readonly string[] = [], skipDir?: string): Promise<ExpandedInputs> {
   const named = [...inputs];
   for (const list of listFiles) named.push(...(await readList(list)));
   const sources = new Map<string, SourceFile>();
@@ -39,7 +42,7 @@ export async function expandInputs(inputs: readonly string[], listFiles: readonl
     const info = await stat(input).catch((cause: NodeJS.ErrnoException) => cause);
     if (!(info instanceof Error)) {
       if (info.isDirectory()) {
-        for (const file of await walk(input)) await add(file, relative(input, file));
+        for (const file of await walk(input, skipDir)) await add(file, relative(input, file));
       } else {
         await add(input, relative(process.cwd(), resolve(input)));
       }
@@ -72,14 +75,16 @@ async function readList(list: string): Promise<string[]> {
     .filter((line) => line && !line.startsWith('#'));
 }
 
-async function walk(root: string): Promise<string[]> {
+async function walk(root: string, skipDir: string | undefined): Promise<string[]> {
   const found: string[] = [];
   const visited = new Set<string>();
+  const skipped = skipDir ? await realpath(skipDir).catch(() => resolve(skipDir)) : undefined;
   const visit = async (dir: string) => {
     const real = await realpath(dir);
-    if (visited.has(real)) return; // a symlink loop, or a folder reached twice
+    if (visited.has(real) || real === skipped) return; // a symlink loop, a folder reached twice, the output
     visited.add(real);
     const entries = await readdir(dir, { withFileTypes: true });
+    if (entries.some((entry) => entry.isFile() && (entry.name === CATALOG_FILE || entry.name === TRACK_FILE))) return;
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);

@@ -1,7 +1,7 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
-import { ATOMIC_TEMPORARY_FILE, processIsAlive } from '../fs.js';
+import { ATOMIC_TEMPORARY_FILE, HOST_TAG, processIsAlive } from '../fs.js';
 
 
 /** A temporary folder older than this is stale even when its pid is alive (pids are reused). */
@@ -19,13 +19,13 @@ export async function recoverInterruptedBuilds(outDir: string): Promise<void> {
     const path = join(outDir, entry.name);
     const file = ATOMIC_TEMPORARY_FILE.exec(entry.name);
     if (entry.isFile() && file) {
-      if (await isStale(path, Number(file[2]))) await rm(path, { force: true });
+      if (await isStale(path, file[2]!, Number(file[3]))) await rm(path, { force: true });
       continue;
     }
     const match = TEMPORARY_TRACK_FOLDER.exec(entry.name);
     if (!entry.isDirectory() || !match) continue;
-    const [, id, kind, pid] = match;
-    if (!(await isStale(path, Number(pid)))) continue;
+    const [, id, kind, host, pid] = match;
+    if (!(await isStale(path, host!, Number(pid)))) continue;
     if (kind === 'old') {
       const target = join(outDir, id!);
       const restored = await rename(path, target).then(() => true, () => false);
@@ -35,8 +35,13 @@ export async function recoverInterruptedBuilds(outDir: string): Promise<void> {
   }
 }
 
-/** Left by a run that no longer exists: its pid is dead (or is ours, reused), or it is a day old. */
-async function isStale(path: string, pid: number): Promise<boolean> {
-  const age = Date.now() - (await stat(path)).mtimeMs;
-  return pid === process.pid || !processIsAlive(pid) || age >= STALE_AGE_MS;
+/**
+ * Left by a run that no longer exists: on this host, its pid is dead (or is ours, reused); on any host,
+ * it is a day old. Gone already (another run cleaned it, or renamed it into place): not ours to touch.
+ */
+async function isStale(path: string, host: string, pid: number): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return false;
+  if (Date.now() - info.mtimeMs >= STALE_AGE_MS) return true;
+  return host === HOST_TAG && (pid === process.pid || !processIsAlive(pid));
 }

@@ -236,7 +236,13 @@ export class TrackBuild {
         throw error;
       },
     );
-    await rename(this.workDir, target);
+    try {
+      await rename(this.workDir, target);
+    } catch (error) {
+      // The new build stays in its temporary folder (discarded by the caller); the previous one goes back.
+      if (hadPrevious) await rename(previous, target).catch(() => {});
+      throw error;
+    }
     if (hadPrevious) await rm(previous, { recursive: true, force: true });
   }
 
@@ -286,6 +292,7 @@ function titleFromFile(file: string): string {
   return name.replace(/\.[^.]+$/, '');
 }
 
-function round3(value: number): number {
+/** Milliseconds and seconds in JSON: three decimals are plenty. */
+export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }

@@ -35,6 +35,13 @@ export function codecsString(codec: Codec, aacObjectType?: number): string {
   return `mp4a.40.${aacObjectType ?? 2}`;
 }
 
+/** The codec family a CODECS value names (RFC 6381: MP3 is mp4a.40.34, mp4a.6B or mp4a.69), or undefined. */
+export function codecOfCodecs(codecs: string): Codec | undefined {
+  if (/^mp4a\.(40\.34|6b|69)$/i.test(codecs)) return 'mp3';
+  if (/^mp4a\.40\.\d+$/i.test(codecs)) return 'aac';
+  return undefined;
+}
+
 /** Sample rates an ADTS header can carry (ISO 14496-3 samplingFrequencyIndex 0..12). */
 export const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 

@@ -20,10 +20,6 @@ export class FindingList {
     this.items.push(line === undefined ? { severity: 'warning', rule, file, message } : { severity: 'warning', rule, file, line, message });
   }
 
-  add(findings: readonly Finding[]): void {
-    this.items.push(...findings);
-  }
-
   get errors(): Finding[] {
     return this.items.filter((finding) => finding.severity === 'error');
   }

@@ -5,6 +5,7 @@ import { lintMasterPlaylist } from '../hls/lint.js';
 import { readMasterPlaylist } from '../hls/parse.js';
 import type { MediaTools } from '../media/locate.js';
 import { runMediaTool } from '../media/run.js';
+import { codecOfCodecs } from '../profiles/profile.js';
 import { FindingList } from './findings.js';
 import { checkVariant, type MeasuredVariant } from './variant.js';
 
@@ -18,12 +19,6 @@ export interface TrackReport {
   track: TrackInfo | undefined;
 }
 
-/** The codec family a CODECS value names; players cannot switch between families. */
-function familyOf(codecs: string): string {
-  if (/^mp4a\.(40\.34|6b|69)$/i.test(codecs)) return 'mp3';
-  if (/^mp4a\.40\.\d+$/i.test(codecs)) return 'aac';
-  return codecs;
-}
 
 /**
  * Validates one track folder: its track.json, every variant (see checkVariant), every master against
@@ -90,7 +85,8 @@ async function checkMaster(
       if (!known) findings.error('unknown-variant', master, `variant ${variant.uri} is not a variant of this track.json`);
       continue;
     }
-    if (variant.codecs) families.add(familyOf(variant.codecs));
+    // Players cannot switch between codec families.
+    if (variant.codecs) families.add(codecOfCodecs(variant.codecs) ?? variant.codecs);
     if (variant.bandwidth !== undefined && variant.bandwidth < real.peakBitrate) {
       findings.error('BANDWIDTH', master, `${variant.uri}: BANDWIDTH ${variant.bandwidth} is below the measured peak segment bit rate ${real.peakBitrate} (RFC 8216 section 4.3.4.2)`);
     }

@@ -169,7 +169,7 @@ describe('hlsaudio validate on hand-damaged output', () => {
     const dir = damaged('warnings');
     const catalog = readJson<CatalogInfo>(join(dir, 'catalog.json'));
     writeFileSync(join(dir, 'catalog.json'), JSON.stringify({ ...catalog, tracks: catalog.tracks.slice(1) }));
-    mkdirSync(join(dir, '.opus-48k-stereo.tmp-99999999-abcd'));
+    mkdirSync(join(dir, '.opus-48k-stereo.tmp-0badc0de-99999999-abcd'));
     const result = await runCli(['validate', dir, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);

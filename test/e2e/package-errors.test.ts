@@ -114,7 +114,7 @@ describe('interruption', () => {
       },
     });
     expect(result.code).toBe(130);
-    expect(result.stdout).toMatch(/Interrupted: 0 built/);
+    expect(result.stdout).toMatch(/Interrupted: 0 built, 0 up to date, 0 failed, 2 not built/);
     const children = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
     for (const pid of children) expect(() => process.kill(pid, 0)).toThrow(); // gone
     expect(contents(out).filter((path) => path.startsWith('.'))).toEqual([]);

@@ -20,6 +20,19 @@ describe('expandInputs', () => {
     expect(sources.map((s) => s.relativePath).sort()).toEqual(['a/deep/two.MP3', 'a/one.flac', 'b/three.wav', 'six.opus']);
   });
 
+  it('does not walk into the output folder nor into folders hlsaudio wrote', async () => {
+    const library = join(root, 'library');
+    mkdirSync(join(library, 'out', 'song', 'high'), { recursive: true });
+    mkdirSync(join(library, 'elsewhere', 'song', 'low'), { recursive: true });
+    writeFileSync(join(library, 'song.flac'), 'x');
+    writeFileSync(join(library, 'out', 'catalog.json'), '{}');
+    writeFileSync(join(library, 'out', 'song', 'high', 'audio.aac'), 'x');
+    writeFileSync(join(library, 'elsewhere', 'song', 'track.json'), '{}');
+    writeFileSync(join(library, 'elsewhere', 'song', 'low', 'audio.mp3'), 'x');
+    const { sources } = await expandInputs([library], [], join(library, 'out'));
+    expect(sources.map((s) => s.relativePath)).toEqual(['song.flac']);
+  });
+
   it('takes globs, list files and named files, each file once', async () => {
     const list = join(root, 'list.txt');
     writeFileSync(list, `# my sources\n${join(music, 'b/three.wav')}\n\n${join(music, 'b/notes.txt')}\n`);
