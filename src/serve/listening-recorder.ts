@@ -2,16 +2,18 @@ import type { AnalyticsEngine } from '../analytics/engine.js';
 import type { Platform, QualitySwitchReason } from '../analytics/types.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
-import type { PerformanceMetrics, StreamingSession, SwitchReason } from '../streaming/types.js';
+import type { PerformanceMetrics, QualityChangeReason, StreamingSession } from '../streaming/types.js';
 
-/** The monitor's reasons, as the analytics name them. */
-const SWITCH_REASONS: Record<SwitchReason, QualitySwitchReason> = {
+/** Why a session's quality changed, as the analytics name it: the monitor's reasons, the listener, the player's ABR. */
+const SWITCH_REASONS: Record<QualityChangeReason, QualitySwitchReason> = {
   rebuffer: 'Rebuffer',
   buffer_low: 'BufferHealth',
   packet_loss: 'PacketLoss',
   latency: 'Latency',
   bandwidth: 'Bandwidth',
   bandwidth_headroom: 'Bandwidth',
+  user: 'User',
+  player: 'Auto',
 };
 
 interface Play {
@@ -33,7 +35,7 @@ export class ListeningRecorder {
     private readonly streaming: AdaptiveStreamingManager,
     private readonly log: (line: string) => void,
   ) {
-    streaming.on('quality-changed', (session, previous) => this.qualityChanged(session, previous));
+    streaming.on('quality-changed', (session, previous, reason) => this.qualityChanged(session, previous, reason));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
   }
 
@@ -69,11 +71,9 @@ export class ListeningRecorder {
     this.analytics.endPlaySession(play.playId, positionMs);
   }
 
-  private qualityChanged(session: StreamingSession, previous: string): void {
-    const byMonitor = session.recommendation?.created_at === session.last_updated ? session.recommendation : undefined;
-    const reason: QualitySwitchReason = byMonitor ? SWITCH_REASONS[byMonitor.reason] : 'User';
+  private qualityChanged(session: StreamingSession, previous: string, reason: QualityChangeReason): void {
     for (const play of this.playsOf(session.session_id)) {
-      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, reason));
+      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, SWITCH_REASONS[reason]));
     }
   }
 
