@@ -1,5 +1,6 @@
 import type { AnalyticsEngine } from '../analytics/engine.js';
 import type { Platform, QualitySwitchReason } from '../analytics/types.js';
+import { analyticsDefaults } from '../defaults.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { PerformanceMetrics, QualityChangeReason, StreamingSession } from '../streaming/types.js';
@@ -77,13 +78,23 @@ export class ListeningRecorder {
     }
   }
 
-  /** Players report running totals: a rise of rebuffer_count is that many new stalls, sharing the added time. */
+  /**
+   * Players report running totals: a rise of rebuffer_count is that many new stalls, sharing the
+   * added time. Anyone may report metrics, so one report records at most maxRebuffersPerReport of them
+   * (the time is still shared in full): a claim of millions would otherwise write millions of rows.
+   */
   private metricsReported(session: StreamingSession, previous: PerformanceMetrics): void {
     const stalls = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
     if (stalls <= 0) return;
+    const plays = this.playsOf(session.session_id);
+    if (plays.length === 0) return;
+    const recorded = Math.min(stalls, analyticsDefaults.maxRebuffersPerReport);
+    if (recorded < stalls) {
+      this.log(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
+    }
     const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
-    for (const play of this.playsOf(session.session_id)) {
-      for (let i = 0; i < stalls; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / stalls));
+    for (const play of plays) {
+      for (let i = 0; i < recorded; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / recorded));
     }
   }
 
