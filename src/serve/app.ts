@@ -49,18 +49,20 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
   const tracks = await CatalogTracks.open(options.root, catalogRefreshMs);
   let hls: HlsServer | undefined;
+  let realtime: RealtimeServer | undefined;
   try {
     hls = await createHlsServer(hlsOptions);
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
     const notices: string[] = [];
-    const realtime = await attachRealtime(
+    realtime = await attachRealtime(
       hls.server,
       { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
       realtimeOptions,
     );
-    hls.router.add('POST', '/api/events', ({ req, res }) => realtime.handleEvents(req, res));
+    const eventServer = realtime;
+    hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
     const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id) });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
     hls.router.add('GET', '/api/analytics/tracks/:id', ({ req, res, params }) => handlers.track(req, res, params));
@@ -69,17 +71,18 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     return {
       notices,
       hls: server,
-      realtime,
+      realtime: eventServer,
       analytics,
       listen: (port, host) => server.listen(port, host),
       close: async () => {
-        await realtime.close();
+        await eventServer.close();
         await server.close();
         tracks.close();
         analytics.close();
       },
     };
   } catch (error) {
+    await realtime?.close();
     await hls?.close();
     tracks.close();
     analytics.close();
