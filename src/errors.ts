@@ -21,7 +21,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED' // the run was stopped by a signal
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
   | 'E_AUTH' // a token is missing, malformed, badly signed, expired, or not for this user
-  | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, no publish scope)
+  | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, a token without the publish or analytics scope)
   | 'E_UNAVAILABLE' // the event server is full or shutting down
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
   | 'E_RATE_LIMIT' // a connection sent commands faster than its token bucket allows

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
+import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
@@ -20,6 +21,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   realtime?: RealtimeOptions;
   /** How often catalog.json is checked for tracks added while serving. */
   catalogRefreshMs?: number;
+  /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
+  analyticsReadScope?: string;
 }
 
 export interface ServeApp {
@@ -43,7 +46,14 @@ const CATALOG_REFRESH_MS = 2000;
  * open and close analytics plays.
  */
 export async function startServeApp(options: ServeAppOptions): Promise<ServeApp> {
-  const { dataDir = join(options.root, '.hlsaudio'), dbFile = analyticsFile(options.root), realtime: realtimeOptions = {}, catalogRefreshMs = CATALOG_REFRESH_MS, ...hlsOptions } = options;
+  const {
+    dataDir = join(options.root, '.hlsaudio'),
+    dbFile = analyticsFile(options.root),
+    realtime: realtimeOptions = {},
+    catalogRefreshMs = CATALOG_REFRESH_MS,
+    analyticsReadScope = analyticsDefaults.readScope,
+    ...hlsOptions
+  } = options;
   const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   await mkdir(dataDir, { recursive: true });
   const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
@@ -63,7 +73,8 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     );
     const eventServer = realtime;
     hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
-    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id) });
+    // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
+    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope) });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
     hls.router.add('GET', '/api/analytics/tracks/:id', ({ req, res, params }) => handlers.track(req, res, params));
     await addWebRoutes(hls.router, hls.context);
