@@ -35,7 +35,7 @@ export type ErrorCode =
   | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
   | 'E_TOO_MANY_PLAY_SESSIONS' // analyticsDefaults.maxOpenSessions play sessions are open
   // `hlsaudio serve`: the folder and the socket
-  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no catalog.json nor track folder
+  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
   // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
   | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it)
