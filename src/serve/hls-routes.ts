@@ -1,12 +1,12 @@
 import { HlsaudioError } from '../errors.js';
 import type { TrackInfo } from '../catalog/schema.js';
-import { masterWithVariantFirst } from '../streaming/session-master.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { cachedFileBody, type Entity, sendEntity } from './entity.js';
 import type { FileInfo } from './file-cache.js';
 import { notFound } from './http-error.js';
 import { contentEtag, textEntity } from './respond.js';
+import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';
 import type { RequestContext, Router } from './router.js';
 

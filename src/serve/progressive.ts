@@ -4,6 +4,7 @@ import { HlsaudioError } from '../errors.js';
 import { ID3_HEADER_BYTES, id3TagLength } from '../hls/id3.js';
 import { readMediaPlaylist } from '../hls/parse.js';
 import type { FileInfo } from './file-cache.js';
+import { uriFile } from './playlist-uri.js';
 
 /** A run of bytes of the media file that the view keeps. */
 interface Piece {
@@ -23,10 +24,14 @@ export interface FrameView {
  * Builds the frame-only view of a variant: the byte ranges of its playlist, each less the ID3 tag
  * it starts with. Packed audio needs those tags between segments, but read as one file they break
  * MP3 decoders (`Header missing` and lost audio at each, DESIGN.md), so `/stream/` leaves them out.
- * Reads ten bytes per segment to size its tag; the result is cached by the caller.
+ * Every segment must be a range of the media file, whose URI relative to the playlist is `mediaUri`
+ * (a query on a segment's URI, such as `?v=<hash>`, is not part of the file's name). Reads ten bytes
+ * per segment to size its tag; the result is cached by the caller.
  */
-export async function buildFrameView(playlistText: string, media: FileInfo, playlist: FileInfo): Promise<FrameView> {
+export async function buildFrameView(playlistText: string, media: FileInfo, playlist: FileInfo, mediaUri: string): Promise<FrameView> {
   const segments = readMediaPlaylist(playlistText).segments;
+  const foreign = segments.find((segment) => uriFile(segment.uri) !== mediaUri);
+  if (foreign) throw new HlsaudioError('E_INTERNAL', `${playlist.path}: segment URI ${JSON.stringify(foreign.uri)} is not the variant's media file ${JSON.stringify(mediaUri)}`);
   const handle = await open(media.path, 'r');
   const pieces: Piece[] = [];
   try {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { posix } from 'node:path';
 import { HlsaudioError } from '../errors.js';
 import type { TrackInfo } from '../catalog/schema.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
@@ -37,7 +38,7 @@ export function addStreamRoute(router: Router, context: ServeContext): void {
     const media = variant && (await context.tracks.trackFile(trackId, variant.file))?.file;
     const playlist = variant && (await context.tracks.trackFile(trackId, variant.playlist))?.file;
     if (!media || !playlist) throw notFound(`Track ${JSON.stringify(trackId)} has no ${profile.quality_id} variant on disk`);
-    const view = await context.views.get(media, playlist);
+    const view = await context.views.get(media, playlist, posix.relative(posix.dirname(variant.playlist), variant.file));
     return sendEntity(request.req, request.res, {
       size: view.size,
       etag: view.etag,
