@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'E_FIELD' // 400: a field of a request (body or query) or an analytics argument has a wrong type or value
   | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
   | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
+  | 'E_FILE_CHANGED' // 503: a file was replaced (its track rebuilt) between its lookup and its read, twice in a row
   | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open
   | 'E_INTERNAL'; // 500: a bug or a failing dependency; what a client sees names no path, the log says more
 
