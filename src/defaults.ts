@@ -264,4 +264,17 @@ export const analyticsDefaults = {
   summaryTrackLimitMax: 1000,
   /** Latest play sessions listed by a track's details. */
   recentSessionsLimit: 20,
+  /**
+   * `GET /api/analytics/…` of `serve`: when the event server verifies JWTs, a bearer token whose
+   * `scope` claim holds this (the same check as `POST /api/events`); in anonymous mode they are open,
+   * and leave the listeners' `ip` and `user_agent` out.
+   */
+  readScope: 'analytics:read',
+  /**
+   * Rebuffers one streaming-session metrics report may add to its plays (serve/listening-recorder.ts).
+   * Reports carry running totals, and anyone with a session id may send one: a rise of rebuffer_count
+   * beyond this records this many rebuffers, sharing the added rebuffer time, and is logged. The page
+   * reports every 5 s; 10 stalls in between is already a track that does not play.
+   */
+  maxRebuffersPerReport: 10,
 } as const;

@@ -21,7 +21,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED' // the run was stopped by a signal
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
   | 'E_AUTH' // a token is missing, malformed, badly signed, expired, or not for this user
-  | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, no publish scope)
+  | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, a token without the publish or analytics scope)
   | 'E_UNAVAILABLE' // the event server is full or shutting down
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
   | 'E_RATE_LIMIT' // a connection sent commands faster than its token bucket allows
@@ -35,7 +35,7 @@ export type ErrorCode =
   | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
   | 'E_TOO_MANY_PLAY_SESSIONS' // analyticsDefaults.maxOpenSessions play sessions are open
   // `hlsaudio serve`: the folder and the socket
-  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no catalog.json nor track folder
+  | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
   // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
   | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it)
@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'E_FIELD' // 400: a field of a request (body or query) or an analytics argument has a wrong type or value
   | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
   | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
+  | 'E_FILE_CHANGED' // 503: a file was replaced (its track rebuilt) between its lookup and its read, twice in a row
   | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open
   | 'E_INTERNAL'; // 500: a bug or a failing dependency; what a client sees names no path, the log says more
 

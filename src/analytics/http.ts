@@ -14,11 +14,19 @@ export interface AnalyticsHandlerOptions {
    * this, a track with no recorded play answers 404.
    */
   trackExists?: ((trackId: string) => boolean | Promise<boolean>) | undefined;
+  /**
+   * Who may read: resolves whether the caller may see the listeners' `ip` and `user_agent` in
+   * `recent_sessions` (left out when false), or rejects with E_AUTH (401) or E_FORBIDDEN (403).
+   * Without it every caller reads everything.
+   */
+  authorize?: ((req: IncomingMessage) => Promise<boolean>) | undefined;
 }
 
 /** The JSON error of each code these handlers answer, and its status. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_FIELD: 400,
+  E_AUTH: 401,
+  E_FORBIDDEN: 403,
   E_UNKNOWN_TRACK: 404,
   E_ANALYTICS_CLOSED: 503,
 };
@@ -27,18 +35,21 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
  * `GET /api/analytics/summary?since=&until=&limit=` and `GET /api/analytics/tracks/:id?since=&until=`.
  * `since` and `until` bound the start of the plays counted (`since` included, `until` not), as epoch
  * milliseconds or ISO 8601 (`2025-06-01`, `2025-06-01T12:00:00Z`); `limit` caps the tracks listed.
- * Errors are JSON `{error: code, message}`: 400 for a bad parameter, 404 for an unknown track.
+ * Errors are JSON `{error: code, message}`: 400 for a bad parameter, 401 and 403 from `authorize`,
+ * 404 for an unknown track.
  */
 export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHandlerOptions = {}): { summary: RouteHandler; track: RouteHandler } {
   return {
     summary: (req, res) =>
-      answer(req, res, () => {
+      answer(req, res, async () => {
+        await options.authorize?.(req);
         const query = readQuery(req, ['since', 'until', 'limit']);
         const limit = query.get('limit');
         return engine.summary({ ...readRange(query), trackLimit: limit === undefined ? undefined : readLimit(limit) });
       }),
     track: (req, res, params) =>
       answer(req, res, async () => {
+        const listenerDetails = (await options.authorize?.(req)) ?? true;
         const range = readRange(readQuery(req, ['since', 'until']));
         const trackId = params.id ?? '';
         let details;
@@ -49,7 +60,8 @@ export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHan
           throw error;
         }
         if (details.totals.plays === 0 && !(await options.trackExists?.(trackId))) throw unknownTrack(trackId);
-        return details;
+        if (listenerDetails) return details;
+        return { ...details, recent_sessions: details.recent_sessions.map(({ ip: _ip, user_agent: _userAgent, ...play }) => play) };
       }),
   };
 }
@@ -57,12 +69,14 @@ export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHan
 async function answer(req: IncomingMessage, res: ServerResponse, body: () => unknown): Promise<void> {
   let status = 200;
   let payload: unknown;
+  const headers: Record<string, string> = {};
   try {
     payload = await body();
   } catch (error) {
     if (isHlsaudioError(error) && STATUS[error.code] !== undefined) {
       status = STATUS[error.code]!;
       payload = { error: error.code, message: error.message };
+      if (status === 401) headers['www-authenticate'] = 'Bearer';
     } else {
       // The message of an unexpected failure may name files: it goes to the log, not to the client.
       status = 500;
@@ -75,6 +89,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, body: () => unk
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...headers,
   });
   res.end(req.method === 'HEAD' ? undefined : text);
 }

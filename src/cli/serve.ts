@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
+import { CATALOG_FILE } from '../catalog/schema.js';
 import { readCatalog, listTrackIds } from '../catalog/store.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { authOptionsFromEnv } from '../realtime/auth.js';
@@ -45,14 +46,23 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   process.stdout.write('hlsaudio serve: stopped\n');
 }
 
-/** The number of tracks, or E_NOT_OUTPUT_FOLDER when the folder has neither a catalog nor a track. */
+/**
+ * The number of tracks, or E_NOT_OUTPUT_FOLDER when the folder has no readable catalog.json: the
+ * player page lists the catalog and the event server plays only what it lists, so track folders
+ * alone (merged shards, say) would be served half-way.
+ */
 async function checkOutputFolder(root: string): Promise<number> {
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new HlsaudioError('E_NOT_OUTPUT_FOLDER', `${displayPath(root)}: ${info ? 'not a folder' : 'no such folder'}; serve a folder written by \`hlsaudio package … -o <dir>\``, { file: root });
   }
   const [catalog, ids] = await Promise.all([readCatalog(root), listTrackIds(root)]);
-  if (!catalog && ids.length === 0) {
+  if (!catalog && ids.length > 0) {
+    throw new HlsaudioError('E_NOT_OUTPUT_FOLDER', `${displayPath(root)} has track folders but no readable catalog.json; write it with \`hlsaudio catalog ${displayPath(root)}\``, {
+      file: join(root, CATALOG_FILE),
+    });
+  }
+  if (!catalog) {
     throw new HlsaudioError('E_NOT_OUTPUT_FOLDER', `${displayPath(root)} is not an hlsaudio output folder (no catalog.json, no track folder with a track.json); write one with \`hlsaudio package <sources> -o ${displayPath(root)}\``, {
       file: root,
     });

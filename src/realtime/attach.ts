@@ -24,6 +24,12 @@ export interface RealtimeServer {
   /** `POST /api/events`, for the HTTP router to register. */
   handleEvents: EventsHandler;
   /**
+   * For other HTTP routes guarded by a scope, with the event server's keys: in JWT mode resolves
+   * true for a bearer token that holds `scope` and rejects with E_AUTH (401) or E_FORBIDDEN (403)
+   * otherwise; in anonymous mode, where no token can be verified, resolves false.
+   */
+  authorize(req: IncomingMessage, scope: string): Promise<boolean>;
+  /**
    * Graceful shutdown: refuses new upgrades (503), closes every connection with 1001, waits for them
    * (at most wsShutdownTimeoutMs), writes pending playlists and `realtime-stats.json` to the data
    * folder, and stops listening for upgrades. Returns the final stats. The HTTP server stays open.
@@ -120,6 +126,11 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     manager,
     authMode: auth.mode,
     handleEvents: createEventsHandler(manager, auth, resolved, log),
+    authorize: async (req, scope) => {
+      if (auth.mode === 'anonymous') return false;
+      await auth.authorizeScope(bearerToken(req), scope);
+      return true;
+    },
     close: () =>
       (closing ??= (async () => {
         await manager.close();

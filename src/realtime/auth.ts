@@ -90,10 +90,19 @@ export class Authenticator {
 
   /** A publisher of `POST /api/events`: a valid token (E_AUTH, 401) whose scope grants publishing (E_FORBIDDEN, 403). */
   async authorizePublisher(token: string | undefined): Promise<void> {
-    const scope = this.options.eventsPublishScope ?? realtimeDefaults.eventsPublishScope;
     if (!this.resolveKey) {
       throw new HlsaudioError('E_FORBIDDEN', 'publishing events needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode');
     }
+    await this.authorizeScope(token, this.options.eventsPublishScope ?? realtimeDefaults.eventsPublishScope);
+  }
+
+  /**
+   * The caller of an HTTP endpoint that needs `scope`, in JWT mode: a valid bearer token (E_AUTH, 401)
+   * whose `scope` claim (space-separated, RFC 8693) holds it (E_FORBIDDEN, 403). In anonymous mode
+   * nothing could verify a token: the endpoint decides what it does then.
+   */
+  async authorizeScope(token: string | undefined, scope: string): Promise<void> {
+    if (!this.resolveKey) throw new HlsaudioError('E_FORBIDDEN', `${scope} needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode`);
     if (token === undefined) throw new HlsaudioError('E_AUTH', 'a token is required: send Authorization: Bearer <JWT>', { field: 'authorization' });
     const payload = await this.verify(token);
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
+import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
@@ -20,6 +21,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   realtime?: RealtimeOptions;
   /** How often catalog.json is checked for tracks added while serving. */
   catalogRefreshMs?: number;
+  /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
+  analyticsReadScope?: string;
 }
 
 export interface ServeApp {
@@ -43,25 +46,35 @@ const CATALOG_REFRESH_MS = 2000;
  * open and close analytics plays.
  */
 export async function startServeApp(options: ServeAppOptions): Promise<ServeApp> {
-  const { dataDir = join(options.root, '.hlsaudio'), dbFile = analyticsFile(options.root), realtime: realtimeOptions = {}, catalogRefreshMs = CATALOG_REFRESH_MS, ...hlsOptions } = options;
+  const {
+    dataDir = join(options.root, '.hlsaudio'),
+    dbFile = analyticsFile(options.root),
+    realtime: realtimeOptions = {},
+    catalogRefreshMs = CATALOG_REFRESH_MS,
+    analyticsReadScope = analyticsDefaults.readScope,
+    ...hlsOptions
+  } = options;
   const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   await mkdir(dataDir, { recursive: true });
   const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
   const tracks = await CatalogTracks.open(options.root, catalogRefreshMs);
   let hls: HlsServer | undefined;
+  let realtime: RealtimeServer | undefined;
   try {
     hls = await createHlsServer(hlsOptions);
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
     const notices: string[] = [];
-    const realtime = await attachRealtime(
+    realtime = await attachRealtime(
       hls.server,
       { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
       realtimeOptions,
     );
-    hls.router.add('POST', '/api/events', ({ req, res }) => realtime.handleEvents(req, res));
-    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id) });
+    const eventServer = realtime;
+    hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
+    // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
+    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope) });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
     hls.router.add('GET', '/api/analytics/tracks/:id', ({ req, res, params }) => handlers.track(req, res, params));
     await addWebRoutes(hls.router, hls.context);
@@ -69,17 +82,18 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     return {
       notices,
       hls: server,
-      realtime,
+      realtime: eventServer,
       analytics,
       listen: (port, host) => server.listen(port, host),
       close: async () => {
-        await realtime.close();
+        await eventServer.close();
         await server.close();
         tracks.close();
         analytics.close();
       },
     };
   } catch (error) {
+    await realtime?.close();
     await hls?.close();
     tracks.close();
     analytics.close();

@@ -1,8 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
-import { HlsaudioError } from '../errors.js';
-import type { FileInfo } from './file-cache.js';
+import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { type FileInfo, openDescribed } from './file-cache.js';
 import { sendError } from './http-error.js';
 import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
@@ -24,8 +23,11 @@ export interface Entity {
   headers?: OutgoingHttpHeaders;
   /** Whether a Range is honoured (a gzipped body is sent whole). */
   ranges: boolean;
-  /** Bytes `start` to `end`, both inclusive: a stream, or bytes at hand or once read. */
-  body(start: number, end: number): Readable | Buffer | Promise<Buffer>;
+  /**
+   * Bytes `start` to `end`, both inclusive: a stream, or bytes at hand or once read. A file is opened
+   * (and checked against its info) before the promise resolves, so that a failure is a clean error.
+   */
+  body(start: number, end: number): Readable | Buffer | Promise<Readable | Buffer>;
 }
 
 /**
@@ -80,17 +82,17 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
   });
 }
 
-/** A file's bytes as a stream, read `chunkBytes` at a time. */
-export function fileBody(path: string, chunkBytes: number): (start: number, end: number) => Readable {
-  return (start, end) => createReadStream(path, { start, end, highWaterMark: chunkBytes });
+/** A file's bytes as a stream, read `chunkBytes` at a time from the file `file` describes (E_FILE_CHANGED if replaced since). */
+export function fileBody(file: FileInfo, chunkBytes: number): (start: number, end: number) => Promise<Readable> {
+  return async (start, end) => (await openDescribed(file)).createReadStream({ start, end, highWaterMark: chunkBytes });
 }
 
 /**
  * A media file's bytes: a range up to the cache's entry size (a segment) from the cache, or read in
  * one call on a kept-open handle and kept (when the cache is on); a longer one (a whole file) streamed.
  */
-export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: OpenFiles, chunkBytes: number): (start: number, end: number) => Readable | Buffer | Promise<Buffer> {
-  const stream = fileBody(file.path, chunkBytes);
+export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: OpenFiles, chunkBytes: number): (start: number, end: number) => Buffer | Promise<Readable | Buffer> {
+  const stream = fileBody(file, chunkBytes);
   return (start, end) => {
     const length = end - start + 1;
     if (length > cache.maxEntryBytes) return stream(start, end);
@@ -102,4 +104,19 @@ export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: Ope
       return bytes;
     });
   };
+}
+
+/**
+ * Runs `answer`, and once more when it failed with E_FILE_CHANGED before anything was sent: a file
+ * it read had been replaced (a track rebuilt) since its info was cached, so `forget` drops that info
+ * first and the second run answers from what is on disk now. A second change in a row is a 503.
+ */
+export async function answerFromFreshFiles(res: ServerResponse, forget: () => void, answer: () => Promise<void>): Promise<void> {
+  try {
+    await answer();
+  } catch (error) {
+    if (!isHlsaudioError(error) || error.code !== 'E_FILE_CHANGED' || res.headersSent) throw error;
+    forget();
+    await answer();
+  }
 }

@@ -1,5 +1,7 @@
-import { realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { HlsaudioError } from '../errors.js';
 
 /** What a response needs to know of a file: where it really is, its size and its validators. */
 export interface FileInfo {
@@ -56,22 +58,59 @@ export class FileCache {
     return info;
   }
 
+  /** Drops what is cached of `segments` and of every path below them: the next lookups stat afresh. */
+  forget(segments: readonly string[]): void {
+    const key = segments.join('/');
+    for (const cached of this.entries.keys()) {
+      if (cached === key || cached.startsWith(`${key}/`)) this.entries.delete(cached);
+    }
+  }
+
   private async resolve(segments: readonly string[]): Promise<FileInfo | undefined> {
     try {
       const path = await realpath(join(this.root, ...segments));
       if (!path.startsWith(this.root + sep)) return undefined;
       const stats = await stat(path, { bigint: false });
-      if (!stats.isFile()) return undefined;
-      const mtimeMs = Math.floor(stats.mtimeMs);
-      return {
-        path,
-        size: stats.size,
-        mtimeMs,
-        etag: `"${stats.ino.toString(16)}-${stats.size.toString(16)}-${mtimeMs.toString(16)}"`,
-        lastModified: new Date(mtimeMs).toUTCString(),
-      };
+      return stats.isFile() ? fileInfo(path, stats) : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** A file's FileInfo from its stat; the ETag is what tells two builds of a path apart. */
+export function fileInfo(path: string, stats: Stats): FileInfo {
+  const mtimeMs = Math.floor(stats.mtimeMs);
+  return {
+    path,
+    size: stats.size,
+    mtimeMs,
+    etag: `"${stats.ino.toString(16)}-${stats.size.toString(16)}-${mtimeMs.toString(16)}"`,
+    lastModified: new Date(mtimeMs).toUTCString(),
+  };
+}
+
+/**
+ * Opens the file `file` describes. Its info may be up to the cache's TTL old, and `package` replaces
+ * a track folder by rename: the path may now name the rebuilt file, whose bytes must not go out under
+ * the old size and ETag. So the open file is checked (fstat: inode, size, mtime) against the info,
+ * and E_FILE_CHANGED (HTTP 503) is thrown when it differs, or when nothing is at the path any more
+ * (between the two renames of a rebuild): the caller forgets the info and answers afresh.
+ */
+export async function openDescribed(file: FileInfo): Promise<FileHandle> {
+  const handle = await open(file.path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT' ? fileChanged(file, error) : error;
+  });
+  let unchanged = false;
+  try {
+    unchanged = fileInfo(file.path, await handle.stat()).etag === file.etag;
+  } finally {
+    if (!unchanged) await handle.close();
+  }
+  if (unchanged) return handle;
+  throw fileChanged(file);
+}
+
+function fileChanged(file: FileInfo, cause?: unknown): HlsaudioError {
+  return new HlsaudioError('E_FILE_CHANGED', 'The file changed while it was being served (its track is being rebuilt); ask again', { file: file.path, cause });
 }

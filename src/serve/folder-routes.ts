@@ -1,26 +1,29 @@
 import { CATALOG_FILE } from '../catalog/schema.js';
 import { VERSION } from '../version.js';
 import type { ServeContext } from './context.js';
-import { fileBody, sendEntity } from './entity.js';
+import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
 import { notFound } from './http-error.js';
 import { sendJson } from './respond.js';
 import type { Router } from './router.js';
 
 /** `/catalog.json` (the folder's catalog, revalidated on each use) and `/healthz`. */
 export function addFolderRoutes(router: Router, context: ServeContext): void {
-  router.add('GET', '/catalog.json', async ({ req, res }) => {
-    const file = await context.files.lookup([CATALOG_FILE]);
-    if (!file) throw notFound('This folder has no catalog.json; `hlsaudio catalog <dir>` writes it');
-    return sendEntity(req, res, {
-      size: file.size,
-      etag: file.etag,
-      lastModified: file.lastModified,
-      contentType: 'application/json; charset=utf-8',
-      cacheControl: 'no-cache',
-      ranges: true,
-      body: fileBody(file.path, context.options.readChunkBytes),
-    });
-  });
+  // `package` replaces catalog.json by rename as each track lands.
+  router.add('GET', '/catalog.json', ({ req, res }) =>
+    answerFromFreshFiles(res, () => context.files.forget([CATALOG_FILE]), async () => {
+      const file = await context.files.lookup([CATALOG_FILE]);
+      if (!file) throw notFound('This folder has no catalog.json; `hlsaudio catalog <dir>` writes it');
+      return sendEntity(req, res, {
+        size: file.size,
+        etag: file.etag,
+        lastModified: file.lastModified,
+        contentType: 'application/json; charset=utf-8',
+        cacheControl: 'no-cache',
+        ranges: true,
+        body: fileBody(file, context.options.readChunkBytes),
+      });
+    }),
+  );
   router.add('GET', '/healthz', ({ res }) =>
     sendJson(res, 200, {
       status: 'ok',

@@ -12,11 +12,12 @@ export class FrameViews {
     private readonly capacity: number,
   ) {}
 
-  get(media: FileInfo, playlist: FileInfo): Promise<FrameView> {
+  /** The view of `media`, whose URI relative to `playlist` is `mediaUri`. */
+  get(media: FileInfo, playlist: FileInfo, mediaUri: string): Promise<FrameView> {
     const key = `${media.etag}${playlist.etag}`;
     const cached = this.keys.get(media.path) === key ? this.views.get(media.path) : undefined;
     if (cached) return cached;
-    const view = this.texts.read(playlist).then((text) => buildFrameView(text.toString('utf8'), media, playlist));
+    const view = this.texts.read(playlist).then((text) => buildFrameView(text.toString('utf8'), media, playlist, mediaUri));
     view.catch(() => this.views.delete(media.path));
     this.views.set(media.path, view);
     this.keys.set(media.path, key);

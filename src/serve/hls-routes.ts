@@ -1,12 +1,12 @@
 import { HlsaudioError } from '../errors.js';
 import type { TrackInfo } from '../catalog/schema.js';
-import { masterWithVariantFirst } from '../streaming/session-master.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
-import { cachedFileBody, type Entity, sendEntity } from './entity.js';
+import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
 import type { FileInfo } from './file-cache.js';
 import { notFound } from './http-error.js';
 import { contentEtag, textEntity } from './respond.js';
+import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';
 import type { RequestContext, Router } from './router.js';
 
@@ -18,15 +18,17 @@ import type { RequestContext, Router } from './router.js';
  * Only files that the track's track.json lists are served.
  */
 export function addHlsRoutes(router: Router, context: ServeContext): void {
+  // A rebuilt track may replace a file between its (cached) lookup and its read: answer again afresh.
+  const fresh = (request: RequestContext, trackId: string, answer: () => Promise<void>) => answerFromFreshFiles(request.res, () => context.files.forget([trackId]), answer);
   router.add('GET', '/hls/:track_id/:file', async (request) => {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
-    if (session !== null && isPlaylist(file)) return sendSessionMaster(request, context, trackId, file, session);
-    return sendTrackFile(request, context, trackId, file);
+    if (session !== null && isPlaylist(file)) return fresh(request, trackId, () => sendSessionMaster(request, context, trackId, file, session));
+    return fresh(request, trackId, () => sendTrackFile(request, context, trackId, file));
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
     const { track_id: trackId, quality, file } = request.params as { track_id: string; quality: string; file: string };
-    return sendTrackFile(request, context, trackId, `${quality}/${file}`, quality);
+    return fresh(request, trackId, () => sendTrackFile(request, context, trackId, `${quality}/${file}`, quality));
   });
 }
 

@@ -15,6 +15,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_URL_TOO_LONG: 414,
   E_RANGE_NOT_SATISFIABLE: 416,
   E_TOO_MANY_SESSIONS: 503,
+  E_FILE_CHANGED: 503,
 };
 
 export function httpStatusOf(error: HlsaudioError): number | undefined {

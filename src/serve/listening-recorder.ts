@@ -1,17 +1,20 @@
 import type { AnalyticsEngine } from '../analytics/engine.js';
 import type { Platform, QualitySwitchReason } from '../analytics/types.js';
+import { analyticsDefaults } from '../defaults.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
-import type { PerformanceMetrics, StreamingSession, SwitchReason } from '../streaming/types.js';
+import type { PerformanceMetrics, QualityChangeReason, StreamingSession } from '../streaming/types.js';
 
-/** The monitor's reasons, as the analytics name them. */
-const SWITCH_REASONS: Record<SwitchReason, QualitySwitchReason> = {
+/** Why a session's quality changed, as the analytics name it: the monitor's reasons, the listener, the player's ABR. */
+const SWITCH_REASONS: Record<QualityChangeReason, QualitySwitchReason> = {
   rebuffer: 'Rebuffer',
   buffer_low: 'BufferHealth',
   packet_loss: 'PacketLoss',
   latency: 'Latency',
   bandwidth: 'Bandwidth',
   bandwidth_headroom: 'Bandwidth',
+  user: 'User',
+  player: 'Auto',
 };
 
 interface Play {
@@ -33,7 +36,7 @@ export class ListeningRecorder {
     private readonly streaming: AdaptiveStreamingManager,
     private readonly log: (line: string) => void,
   ) {
-    streaming.on('quality-changed', (session, previous) => this.qualityChanged(session, previous));
+    streaming.on('quality-changed', (session, previous, reason) => this.qualityChanged(session, previous, reason));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
   }
 
@@ -69,21 +72,29 @@ export class ListeningRecorder {
     this.analytics.endPlaySession(play.playId, positionMs);
   }
 
-  private qualityChanged(session: StreamingSession, previous: string): void {
-    const byMonitor = session.recommendation?.created_at === session.last_updated ? session.recommendation : undefined;
-    const reason: QualitySwitchReason = byMonitor ? SWITCH_REASONS[byMonitor.reason] : 'User';
+  private qualityChanged(session: StreamingSession, previous: string, reason: QualityChangeReason): void {
     for (const play of this.playsOf(session.session_id)) {
-      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, reason));
+      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, SWITCH_REASONS[reason]));
     }
   }
 
-  /** Players report running totals: a rise of rebuffer_count is that many new stalls, sharing the added time. */
+  /**
+   * Players report running totals: a rise of rebuffer_count is that many new stalls, sharing the
+   * added time. Anyone may report metrics, so one report records at most maxRebuffersPerReport of them
+   * (the time is still shared in full): a claim of millions would otherwise write millions of rows.
+   */
   private metricsReported(session: StreamingSession, previous: PerformanceMetrics): void {
     const stalls = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
     if (stalls <= 0) return;
+    const plays = this.playsOf(session.session_id);
+    if (plays.length === 0) return;
+    const recorded = Math.min(stalls, analyticsDefaults.maxRebuffersPerReport);
+    if (recorded < stalls) {
+      this.log(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
+    }
     const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
-    for (const play of this.playsOf(session.session_id)) {
-      for (let i = 0; i < stalls; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / stalls));
+    for (const play of plays) {
+      for (let i = 0; i < recorded; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / recorded));
     }
   }
 

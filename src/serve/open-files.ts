@@ -1,5 +1,5 @@
-import { type FileHandle, open } from 'node:fs/promises';
-import type { FileInfo } from './file-cache.js';
+import type { FileHandle } from 'node:fs/promises';
+import { type FileInfo, openDescribed } from './file-cache.js';
 
 interface OpenFile {
   handle: Promise<FileHandle>;
@@ -10,8 +10,10 @@ interface OpenFile {
 /**
  * File handles kept open between reads (as nginx's `open_file_cache`): a range read is then one
  * `pread` instead of open, read and close, three trips through libuv's thread pool. Handles are
- * keyed by path and validator, so a rebuilt file gets a new one; a handle no read has used for
- * `idleMs` is closed, and past `capacity` open files the idle ones go first.
+ * keyed by path and validator, so a rebuilt file gets a new one, and a handle is kept only when the
+ * file it opened is the one the validator describes (E_FILE_CHANGED otherwise: the path was given a
+ * rebuilt file since its info was cached). A handle no read has used for `idleMs` is closed, and past
+ * `capacity` open files the idle ones go first.
  */
 export class OpenFiles {
   private readonly files = new Map<string, OpenFile>();
@@ -30,7 +32,7 @@ export class OpenFiles {
     const key = `${file.path}\0${file.etag}`;
     let entry = this.files.get(key);
     if (!entry) {
-      entry = { handle: open(file.path, 'r'), users: 0, lastUsedMs: 0 };
+      entry = { handle: openDescribed(file), users: 0, lastUsedMs: 0 };
       this.files.set(key, entry);
       entry.handle.catch(() => this.files.delete(key));
       if (this.files.size > this.capacity) this.closeIdle(true);

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
+import { posix } from 'node:path';
 import { HlsaudioError } from '../errors.js';
 import type { TrackInfo } from '../catalog/schema.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { chooseInitialProfile, type Ladder, profileById } from '../streaming/choose-profile.js';
 import { parseCapabilities } from '../streaming/validate.js';
 import type { ServeContext } from './context.js';
-import { sendEntity } from './entity.js';
+import { answerFromFreshFiles, sendEntity } from './entity.js';
 import { notFound } from './http-error.js';
 import { unknownTrack } from './hls-routes.js';
 import { frameViewBody } from './progressive.js';
@@ -30,28 +31,33 @@ export function addStreamRoute(router: Router, context: ServeContext): void {
     const match = STREAM_FILENAME.exec(request.params.filename!);
     if (!match) throw notFound('Expected a stream name `<track_id>` or `<track_id>.<extension>`');
     const [, trackId, extension] = match as unknown as [string, string, string | undefined];
-    const track = await context.tracks.getTrack(trackId);
-    if (!track) throw unknownTrack(trackId);
-    const { profile, chosenByRequest } = pickProfile(request, context, track, extension);
-    const variant = track.variants.find((candidate) => candidate.quality_id === profile.quality_id);
-    const media = variant && (await context.tracks.trackFile(trackId, variant.file))?.file;
-    const playlist = variant && (await context.tracks.trackFile(trackId, variant.playlist))?.file;
-    if (!media || !playlist) throw notFound(`Track ${JSON.stringify(trackId)} has no ${profile.quality_id} variant on disk`);
-    const view = await context.views.get(media, playlist);
-    return sendEntity(request.req, request.res, {
-      size: view.size,
-      etag: view.etag,
-      lastModified: media.lastModified,
-      contentType: CODEC_CONTENT_TYPE[profile.codec] ?? 'application/octet-stream',
-      cacheControl: chosenByRequest ? 'private, no-cache' : `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
-      headers: {
-        'X-Hlsaudio-Quality': profile.quality_id,
-        'Content-Disposition': `inline; filename="${trackId}.${profile.file_extension}"`,
-        ...(chosenByRequest ? { Vary: HINT_HEADERS } : {}),
-      },
-      ranges: true,
-      body: frameViewBody(media.path, view, context.options.readChunkBytes),
-    });
+    // A rebuilt track may replace a file between its (cached) lookup and its read: answer again afresh.
+    return answerFromFreshFiles(request.res, () => context.files.forget([trackId]), () => sendStream(request, context, trackId, extension));
+  });
+}
+
+async function sendStream(request: RequestContext, context: ServeContext, trackId: string, extension: string | undefined): Promise<void> {
+  const track = await context.tracks.getTrack(trackId);
+  if (!track) throw unknownTrack(trackId);
+  const { profile, chosenByRequest } = pickProfile(request, context, track, extension);
+  const variant = track.variants.find((candidate) => candidate.quality_id === profile.quality_id);
+  const media = variant && (await context.tracks.trackFile(trackId, variant.file))?.file;
+  const playlist = variant && (await context.tracks.trackFile(trackId, variant.playlist))?.file;
+  if (!media || !playlist) throw notFound(`Track ${JSON.stringify(trackId)} has no ${profile.quality_id} variant on disk`);
+  const view = await context.views.get(media, playlist, posix.relative(posix.dirname(variant.playlist), variant.file));
+  return sendEntity(request.req, request.res, {
+    size: view.size,
+    etag: view.etag,
+    lastModified: media.lastModified,
+    contentType: CODEC_CONTENT_TYPE[profile.codec] ?? 'application/octet-stream',
+    cacheControl: chosenByRequest ? 'private, no-cache' : `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
+    headers: {
+      'X-Hlsaudio-Quality': profile.quality_id,
+      'Content-Disposition': `inline; filename="${trackId}.${profile.file_extension}"`,
+      ...(chosenByRequest ? { Vary: HINT_HEADERS } : {}),
+    },
+    ranges: true,
+    body: frameViewBody(media, view, context.options.readChunkBytes),
   });
 }
 

@@ -8,7 +8,7 @@ import type { Router } from './router.js';
  * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
  *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
  *   GET    /api/streaming/session/:id            the StreamingSession
- *   PUT    /api/streaming/session/:id/quality    {quality} → the session
+ *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
  *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
  *   DELETE /api/streaming/session/:id            → the ended session
  *   GET    /api/streaming/stats                  get_streaming_stats
@@ -28,8 +28,8 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   });
   router.add('GET', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.getSession(params.id!)));
   router.add('PUT', '/api/streaming/session/:id/quality', async ({ req, res, params }) => {
-    const quality = parseQualityRequest(await body(req));
-    sendJson(res, 200, streaming.updateSessionQuality(params.id!, quality));
+    const request = parseQualityRequest(await body(req));
+    sendJson(res, 200, streaming.updateSessionQuality(params.id!, request.quality, { reason: request.reason, adaptiveEnabled: request.adaptive_enabled }));
   });
   router.add('POST', '/api/streaming/session/:id/metrics', async ({ req, res, params }) => {
     const metrics = parseMetrics(await body(req));

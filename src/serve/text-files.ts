@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { HlsaudioError } from '../errors.js';
-import type { FileInfo } from './file-cache.js';
+import { type FileInfo, openDescribed } from './file-cache.js';
 
 export const gzipBytes: (bytes: Buffer) => Promise<Buffer> = promisify(gzip);
 
@@ -42,7 +41,14 @@ export class TextFiles {
     if (file.size > this.options.maxBytes) {
       throw new HlsaudioError('E_INTERNAL', `${file.path} is ${file.size} bytes, over the ${this.options.maxBytes}-byte limit for playlists (serveDefaults.maxPlaylistBytes)`);
     }
-    const entry: TextEntry = { etag: file.etag, bytes: await readFile(file.path), gzipped: undefined };
+    const handle = await openDescribed(file); // never new bytes under an old validator
+    let bytes: Buffer;
+    try {
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+    const entry: TextEntry = { etag: file.etag, bytes, gzipped: undefined };
     this.entries.set(file.path, entry);
     if (this.entries.size > this.options.capacity) this.entries.delete(this.entries.keys().next().value!);
     return entry;

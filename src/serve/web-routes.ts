@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentTypeOf } from './content-type.js';
 import type { ServeContext } from './context.js';
-import { fileBody, sendEntity } from './entity.js';
+import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
 import { FileCache } from './file-cache.js';
 import { notFound } from './http-error.js';
 import type { RequestContext, Router } from './router.js';
@@ -33,19 +33,20 @@ export async function addWebRoutes(router: Router, context: ServeContext): Promi
     FileCache.create(join(DIST_DIR, 'client'), options),
     FileCache.create(join(DIST_DIR, 'realtime'), options),
   ]);
-  const serve = (files: FileCache, allowed: RegExp, name: (request: RequestContext) => string) => async (request: RequestContext) => {
-    const file = allowed.test(name(request)) ? await files.lookup([name(request)]) : undefined;
-    if (!file) throw notFound('No such file of the player page');
-    return sendEntity(request.req, request.res, {
-      size: file.size,
-      etag: file.etag,
-      lastModified: file.lastModified,
-      contentType: contentTypeOf(file.path),
-      cacheControl: 'no-cache',
-      ranges: false,
-      body: fileBody(file.path, context.options.readChunkBytes),
+  const serve = (files: FileCache, allowed: RegExp, name: (request: RequestContext) => string) => (request: RequestContext) =>
+    answerFromFreshFiles(request.res, () => files.forget([name(request)]), async () => {
+      const file = allowed.test(name(request)) ? await files.lookup([name(request)]) : undefined;
+      if (!file) throw notFound('No such file of the player page');
+      return sendEntity(request.req, request.res, {
+        size: file.size,
+        etag: file.etag,
+        lastModified: file.lastModified,
+        contentType: contentTypeOf(file.path),
+        cacheControl: 'no-cache',
+        ranges: false,
+        body: fileBody(file, context.options.readChunkBytes),
+      });
     });
-  };
   router.add('GET', '/', serve(web, PAGE_FILES, () => 'index.html'));
   router.add('GET', '/player/:file', serve(web, PAGE_FILES, ({ params }) => params.file!));
   router.add('GET', '/vendor/:file', serve(vendor, HLS_JS_FILES, ({ params }) => params.file!));

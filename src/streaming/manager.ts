@@ -7,7 +7,7 @@ import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
 import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
 import { streamingStats, type StatsCounters } from './stats.js';
-import type { ClientCapabilities, PerformanceMetrics, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './types.js';
+import type { ClientCapabilities, PerformanceMetrics, QualityChangeReason, QualityRecommendation, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats } from './types.js';
 
 /** Where the manager finds a track's profiles and masters (the server's cached track.json reader). */
 export interface TrackSource {
@@ -128,15 +128,21 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return { session: record.session, profile, masterFile: masterFileOf(record.ladder, profile.quality_id) };
   }
 
-  /** `update_session_quality`: the client plays another profile now. Throws E_UNKNOWN_SESSION, E_UNKNOWN_QUALITY. */
-  updateSessionQuality(sessionId: string, quality: string): StreamingSession {
+  /**
+   * `update_session_quality`: the client plays another profile now, because the listener chose it
+   * (`user`, the default) or because the player's own ABR switched (`player`). `adaptiveEnabled`, when
+   * given, turns the monitor's judgement of this session's reports on or off (off: a forced choice
+   * stays). Throws E_UNKNOWN_SESSION, E_UNKNOWN_QUALITY.
+   */
+  updateSessionQuality(sessionId: string, quality: string, change: { reason?: QualityReportReason; adaptiveEnabled?: boolean } = {}): StreamingSession {
     const record = this.record(sessionId);
     const profile = profileById(record.ladder, quality, 'quality');
     const now = this.options.now();
     record.lastSeenMs = now;
+    if (change.adaptiveEnabled !== undefined) record.session.client_capabilities.adaptive_enabled = change.adaptiveEnabled;
     if (profile.quality_id !== record.session.current_quality) {
       record.monitor = { ...record.monitor, downStreak: 0, upStreak: 0, lastSwitchAtMs: now };
-      this.switchTo(record, profile, now);
+      this.switchTo(record, profile, now, change.reason ?? 'user');
     }
     return record.session;
   }
@@ -181,7 +187,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
         created_at: new Date(now).toISOString(),
       };
       session.recommendation = recommendation;
-      this.switchTo(record, decision.to, now);
+      this.switchTo(record, decision.to, now, decision.reason);
       this.emit('recommendation', recommendation);
     }
     return session;
@@ -235,13 +241,13 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return record;
   }
 
-  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number): void {
+  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason): void {
     const session = record.session;
     const previous = session.current_quality;
     session.current_quality = profile.quality_id;
     session.performance_metrics.quality_switches++;
     session.last_updated = new Date(now).toISOString();
-    this.emit('quality-changed', session, previous);
+    this.emit('quality-changed', session, previous, reason);
   }
 }
 

@@ -38,6 +38,15 @@ export type SwitchDirection = 'up' | 'down';
 /** Why the monitor switched: the first criterion that held, in the order the monitor checks them. */
 export type SwitchReason = 'rebuffer' | 'buffer_low' | 'packet_loss' | 'latency' | 'bandwidth' | 'bandwidth_headroom';
 
+/**
+ * Why a client reports a quality (`PUT …/quality`): the listener chose it (`user`), or the player's
+ * own ABR switched and reports what it plays (`player`).
+ */
+export const QUALITY_REPORT_REASONS = ['user', 'player'] as const;
+export type QualityReportReason = (typeof QUALITY_REPORT_REASONS)[number];
+/** Why a session's `current_quality` changed: the monitor's decision or the client's report. */
+export type QualityChangeReason = SwitchReason | QualityReportReason;
+
 /** What the quality monitor decided for a session; stored on it and emitted as `recommendation`. */
 export interface QualityRecommendation {
   session_id: string;
@@ -88,8 +97,8 @@ export interface StreamingStats {
 /** Events of AdaptiveStreamingManager, for the WebSocket server to push (as hls.js types its events in one map). */
 export interface StreamingEvents {
   'session-created': [session: StreamingSession];
-  /** `current_quality` changed: by the monitor (`recommendation` is set) or by the client (PUT quality). */
-  'quality-changed': [session: StreamingSession, previous_quality: string];
+  /** `current_quality` changed: by the monitor (its SwitchReason; `recommendation` is set) or by the client (PUT quality: `user` or `player`). */
+  'quality-changed': [session: StreamingSession, previous_quality: string, reason: QualityChangeReason];
   recommendation: [recommendation: QualityRecommendation];
   /** A PerformanceMetrics report was stored; `previous` is what the session held before (analytics counts rebuffers from the difference). */
   'metrics-reported': [session: StreamingSession, previous: PerformanceMetrics];

@@ -6,6 +6,8 @@ import {
   type ConnectionType,
   DEVICE_TYPES,
   type PerformanceMetrics,
+  QUALITY_REPORT_REASONS,
+  type QualityReportReason,
 } from './types.js';
 
 /**
@@ -80,13 +82,27 @@ export function parseMetrics(body: unknown): Partial<PerformanceMetrics> & Pick<
   return Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined)) as ReturnType<typeof parseMetrics>;
 }
 
-/** `PUT /api/streaming/session/:id/quality`: `{"quality": "medium"}` (`quality_id` is accepted too). */
-export function parseQualityRequest(body: unknown): string {
+export interface QualityRequest {
+  quality: string;
+  reason: QualityReportReason;
+  /** Absent: the session's `client_capabilities.adaptive_enabled` stays as it is. */
+  adaptive_enabled: boolean | undefined;
+}
+
+/**
+ * `PUT /api/streaming/session/:id/quality`: `{"quality": "medium", "adaptive_enabled"?: false,
+ * "reason"?: "user" | "player"}` (`quality_id` is accepted for `quality`); `reason` defaults to `user`.
+ */
+export function parseQualityRequest(body: unknown): QualityRequest {
   const object = asObject(body, 'body');
   const field = object.quality !== undefined || object.quality_id === undefined ? 'quality' : 'quality_id';
   const quality = object[field];
   if (typeof quality !== 'string' || quality === '') throw fieldError(field, 'a quality_id such as "medium"', quality);
-  return quality;
+  const adaptive = object.adaptive_enabled;
+  if (adaptive !== undefined && typeof adaptive !== 'boolean') throw fieldError('adaptive_enabled', 'true or false', adaptive);
+  const reason = object.reason === undefined ? 'user' : object.reason;
+  if (!QUALITY_REPORT_REASONS.includes(reason as QualityReportReason)) throw fieldError('reason', QUALITY_REPORT_REASONS.map((name) => `"${name}"`).join(' or '), reason);
+  return { quality, reason: reason as QualityReportReason, adaptive_enabled: adaptive };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,22 @@ describe('hlsaudio serve: the command', () => {
     const missing = await runCli(['serve', join(work, 'missing'), '--port', '0']);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toBe(`hlsaudio: ${join(work, 'missing')}: no such folder; serve a folder written by \`hlsaudio package … -o <dir>\`\n`);
+  });
+
+  it('refuses a folder with track folders but no catalog.json (exit 4), and says how to write it', async () => {
+    const merged = join(work, 'merged');
+    cpSync(out, merged, { recursive: true });
+    rmSync(join(merged, 'catalog.json'));
+    const result = await runCli(['serve', merged, '--port', '0']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toBe(`hlsaudio: ${merged} has track folders but no readable catalog.json; write it with \`hlsaudio catalog ${merged}\`\n`);
+    writeFileSync(join(merged, 'catalog.json'), '{"schema": 1, "tracks": ');
+    expect((await runCli(['serve', merged, '--port', '0'])).stderr).toBe(result.stderr);
+    // What the message says to run makes it servable.
+    expect((await runCli(['catalog', merged])).code).toBe(0);
+    const server = await startServe(merged);
+    expect((await request(server.port, 'GET', '/catalog.json')).status).toBe(200);
+    await server.stop();
   });
 
   it('refuses a bad port (exit 2)', async () => {

@@ -168,6 +168,15 @@ describe('hlsaudio serve: media files and ranges', () => {
     expect(answer.body).toEqual(media().subarray(from, to));
   });
 
+  it('answers a media URI with a cache-busting query (`audio.aac?v=<hash>`) as the bare path', async () => {
+    const bare = await get(path, { Range: 'bytes=10-2000' });
+    const busted = await get(`${path}?v=0123456789`, { Range: 'bytes=10-2000' });
+    expect(busted.status).toBe(206);
+    expect(busted.headers).toMatchObject({ etag: bare.headers.etag, 'content-range': bare.headers['content-range'], 'cache-control': 'public, max-age=31536000, immutable' });
+    expect(busted.body).toEqual(bare.body);
+    expect((await get(`/hls/${ID}/high/playlist.m3u8?v=0123456789`)).body).toEqual(file(`${ID}/high/playlist.m3u8`));
+  });
+
   it('answers a range past the end with 416 and the size', async () => {
     const answer = await get(path, { Range: `bytes=${media().length}-` });
     expect(answer.status).toBe(416);

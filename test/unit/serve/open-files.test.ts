@@ -1,18 +1,20 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpenFiles } from '../../../src/serve/open-files.js';
-import type { FileInfo } from '../../../src/serve/file-cache.js';
+import { type FileInfo, fileInfo } from '../../../src/serve/file-cache.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const dir = tempDir();
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-function file(name: string, content: string, etag = '"1"'): FileInfo {
+/** Writes a file by rename (as `package` does) and gives what the file cache would say of it. */
+function file(name: string, content: string): FileInfo {
   const path = join(dir, name);
-  writeFileSync(path, content);
-  return { path, size: content.length, mtimeMs: 0, etag, lastModified: '' };
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+  return fileInfo(path, statSync(path));
 }
 
 describe('OpenFiles', () => {
@@ -37,9 +39,20 @@ describe('OpenFiles', () => {
   });
 
   it('reads a rebuilt file (new validator) on a new handle, and fails on a file shorter than asked', async () => {
-    file('f.bin', 'old!');
-    expect((await files.read(file('f.bin', 'new!', '"2"'), 0, 4)).toString()).toBe('new!');
+    const old = file('f.bin', 'old!');
+    expect((await files.read(old, 0, 4)).toString()).toBe('old!');
+    expect((await files.read(file('f.bin', 'new!'), 0, 4)).toString()).toBe('new!');
     await expect(files.read(file('g.bin', 'ab'), 0, 5)).rejects.toThrow('ended before byte 5');
-    await expect(files.read({ ...file('h.bin', ''), path: join(dir, 'missing.bin') }, 0, 1)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Nothing at the path any more (between the two renames of a rebuild): changed, too.
+    await expect(files.read({ ...file('h.bin', ''), path: join(dir, 'missing.bin') }, 0, 1)).rejects.toMatchObject({ code: 'E_FILE_CHANGED' });
+  });
+
+  it('refuses to read under stale info a file replaced since (E_FILE_CHANGED), and keeps no handle for it', async () => {
+    const stale = file('r.bin', 'first build');
+    const rebuilt = file('r.bin', 'second build, longer');
+    const before = openFds();
+    await expect(files.read(stale, 0, 5)).rejects.toMatchObject({ code: 'E_FILE_CHANGED', file: stale.path });
+    expect(openFds()).toBe(before);
+    expect((await files.read(rebuilt, 0, 6)).toString()).toBe('second');
   });
 });

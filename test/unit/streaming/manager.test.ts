@@ -120,6 +120,40 @@ describe('AdaptiveStreamingManager sessions', () => {
     expect(manager.getStreamingStats()).toMatchObject({ active_sessions: 0, average_buffer_health_percentage: null, sessions_ended: 1 });
   });
 
+  it('tells why the quality changed: the monitor\'s reason, the listener (user) or the player\'s ABR (player)', async () => {
+    const { manager, clock } = setup();
+    manager.startQualityMonitor();
+    const changes: string[] = [];
+    manager.on('quality-changed', (s, previous, reason) => changes.push(`${previous}->${s.current_quality} ${reason}`));
+    const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
+    // All on one clock tick: the reason is told, not guessed from timestamps.
+    manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 });
+    manager.updateSessionQuality(session.session_id, 'high');
+    manager.updateSessionQuality(session.session_id, 'mobile', { reason: 'player' });
+    clock.now += 1000;
+    manager.updateSessionQuality(session.session_id, 'medium', { reason: 'user' });
+    expect(changes).toEqual(['high->medium rebuffer', 'medium->high user', 'high->mobile player', 'mobile->medium user']);
+  });
+
+  it('takes adaptive_enabled with a quality: off, the monitor no longer overrides the forced choice; on again, it judges again', async () => {
+    const { manager, clock, recommendations } = setup();
+    manager.startQualityMonitor();
+    const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
+    const forced = manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: false });
+    expect(forced.client_capabilities.adaptive_enabled).toBe(false);
+    for (let i = 1; i <= 3; i++) {
+      clock.now += 1000;
+      expect(manager.reportMetrics(session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i }).current_quality).toBe('high');
+    }
+    expect(recommendations).toEqual([]);
+    // Without adaptive_enabled the setting stays as it is.
+    expect(manager.updateSessionQuality(session.session_id, 'high').client_capabilities.adaptive_enabled).toBe(false);
+    manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: true, reason: 'player' });
+    clock.now += 1000;
+    expect(manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 4 }).current_quality).toBe('medium');
+    expect(recommendations.map((r) => r.reason)).toEqual(['rebuffer']);
+  });
+
   it('refuses an unknown track and an unknown quality', async () => {
     const { manager } = setup();
     await expect(manager.createSession({ trackId: 'nope', capabilities: desktop(1000), clientId: 'x' })).rejects.toMatchObject({ code: 'E_UNKNOWN_TRACK', message: 'No track "nope" in this folder' });

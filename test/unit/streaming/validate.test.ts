@@ -72,10 +72,22 @@ describe('parseMetrics', () => {
 });
 
 describe('parseQualityRequest', () => {
-  it('reads quality (or quality_id)', () => {
-    expect(parseQualityRequest({ quality: 'medium' })).toBe('medium');
-    expect(parseQualityRequest({ quality_id: 'low' })).toBe('low');
+  it('reads quality (or quality_id), the listener\'s choice unless the reason says the player\'s ABR', () => {
+    expect(parseQualityRequest({ quality: 'medium' })).toEqual({ quality: 'medium', reason: 'user', adaptive_enabled: undefined });
+    expect(parseQualityRequest({ quality_id: 'low' })).toEqual({ quality: 'low', reason: 'user', adaptive_enabled: undefined });
+    expect(parseQualityRequest({ quality: 'high', adaptive_enabled: false, reason: 'user' })).toEqual({ quality: 'high', reason: 'user', adaptive_enabled: false });
+    expect(parseQualityRequest({ quality: 'high', adaptive_enabled: true, reason: 'player' })).toEqual({ quality: 'high', reason: 'player', adaptive_enabled: true });
     expect(() => parseQualityRequest({})).toThrow('Expected `quality` to be a quality_id such as "medium", got nothing');
     expect(() => parseQualityRequest({ quality: true })).toThrow('Expected `quality` to be a quality_id such as "medium", got boolean true');
+  });
+
+  it.each([
+    [{ quality: 'high', adaptive_enabled: 'no' }, 'Expected `adaptive_enabled` to be true or false, got "no"'],
+    [{ quality: 'high', adaptive_enabled: null }, 'Expected `adaptive_enabled` to be true or false, got null'],
+    [{ quality: 'high', reason: 'monitor' }, 'Expected `reason` to be "user" or "player", got "monitor"'],
+    [{ quality: 'high', reason: 1 }, 'Expected `reason` to be "user" or "player", got number 1'],
+    [{ quality: 'high', reason: null }, 'Expected `reason` to be "user" or "player", got null'],
+  ])('refuses %j', (body, message) => {
+    expect(() => parseQualityRequest(body)).toThrow(expect.objectContaining({ code: 'E_FIELD', message }));
   });
 });

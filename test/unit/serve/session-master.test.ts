@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMasterPlaylist } from '../../../src/hls/playlist.js';
-import { masterWithVariantFirst } from '../../../src/streaming/session-master.js';
+import { masterWithVariantFirst } from '../../../src/serve/session-master.js';
 
 const variants = [
   { uri: 'high/playlist.m3u8', bandwidth: 305189, averageBandwidth: 296663, codecs: 'mp4a.40.2' },
@@ -24,6 +24,16 @@ describe('masterWithVariantFirst', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('matches a variant URI that carries a query to its playlist file, and keeps the query', () => {
+    const busted = formatMasterPlaylist(variants.map((variant, index) => ({ ...variant, uri: `${variant.uri}?v=${'0123456789abcdef'.slice(index, index + 10)}` })));
+    expect(masterWithVariantFirst(busted, 'medium/playlist.m3u8').split('\n').filter((line) => !line.startsWith('#'))).toEqual([
+      'medium/playlist.m3u8?v=123456789a',
+      'high/playlist.m3u8?v=0123456789',
+      'mobile/playlist.m3u8?v=23456789ab',
+      '',
+    ]);
   });
 
   it('gives the packaged master back unchanged when its variant is first already', () => {
