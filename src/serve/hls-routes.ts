@@ -9,6 +9,7 @@ import { contentEtag, textEntity } from './respond.js';
 import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';
 import type { RequestContext, Router } from './router.js';
+import { mediaVersionOf } from './versioned-playlists.js';
 
 /**
  * The spec's HLS routes, on the layout `package` writes:
@@ -41,21 +42,38 @@ async function sendTrackFile(request: RequestContext, context: ServeContext, tra
   }
   const file = found.file;
   if (isPlaylist(relative)) {
-    return sendEntity(request.req, request.res, await playlistEntity(request, context, file));
+    const entity = quality === undefined ? await playlistEntity(request, context, file) : await variantPlaylistEntity(request, context, file, trackId, quality);
+    return sendEntity(request.req, request.res, entity);
   }
-  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative)));
+  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), request.query.get('v')));
 }
 
-function mediaEntity(context: ServeContext, file: FileInfo, contentType: string): Entity {
+/**
+ * A media file is `immutable` for a year when asked for with its current version (the `?v=` of the
+ * served variant playlist); any other request for it revalidates (`no-cache`), so no cache keeps
+ * old bytes under a name a rebuild reused.
+ */
+function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, version: string | null): Entity {
+  const current = version === mediaVersionOf(file);
   return {
     size: file.size,
     etag: file.etag,
     lastModified: file.lastModified,
     contentType,
-    cacheControl: `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
+    cacheControl: current ? `public, max-age=${context.options.mediaMaxAgeSec}, immutable` : 'public, no-cache',
     ranges: true,
     body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
   };
+}
+
+/** A variant playlist with versioned media URIs (VersionedPlaylists). */
+async function variantPlaylistEntity(request: RequestContext, context: ServeContext, file: FileInfo, trackId: string, quality: string): Promise<Entity> {
+  const versioned = await context.playlists.get(file, async (media) => (await context.tracks.trackFile(trackId, `${quality}/${media}`))?.file);
+  return textEntity(
+    request.req,
+    { ...versioned, lastModified: file.lastModified, contentType: 'application/vnd.apple.mpegurl', cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}` },
+    context.options.gzipMinBytes,
+  );
 }
 
 function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo): Promise<Entity> {
