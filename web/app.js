@@ -214,5 +214,12 @@ setInterval(() => {
 }, METRICS_INTERVAL_MS);
 
 loadCatalog().catch((error) => showError(error.message));
-// Test hook: the browser tests read the playback state from here.
-window.hlsaudioPlayer = { playback, selectTrack: (id) => selectTrack(catalog.find((track) => track.id === id)), seekTo };
+// Test hook: the browser tests read the playback state from here, and what the server holds for the
+// page's connection (GetStatus).
+window.hlsaudioPlayer = {
+  playback,
+  selectTrack: (id) => selectTrack(catalog.find((track) => track.id === id)),
+  seekTo,
+  session: () => session,
+  serverPlayback: async () => (await realtime.send({ command: 'GetStatus' })).data.connection.playback,
+};

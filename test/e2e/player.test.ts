@@ -31,7 +31,7 @@ const out = join(root, 'out');
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-const requests: { url: string; range: string | undefined; at: number }[] = [];
+const requests: { url: string; method: string; body: string | null; range: string | undefined; at: number }[] = [];
 const problems: { text: string; at: number }[] = [];
 /** Console messages a test caused on purpose, each allowed only within its time window. */
 const expectedProblems: { pattern: RegExp; from: number; to: number }[] = [];
@@ -47,11 +47,35 @@ interface State {
   rate: number;
 }
 
+interface Snapshot {
+  variant?: string;
+  mode: string;
+  bufferHealth: number;
+  switches: number;
+  rebuffers: number;
+}
+
+/** What the server holds for the page's connection (GetStatus), null when nothing. */
+interface ServerPlayback {
+  track_id: string;
+  state: 'playing' | 'paused';
+  position_ms: number;
+}
+
+/** `window.hlsaudioPlayer`, the page's test hook. */
+interface PlayerHook {
+  playback: { snapshot(): Snapshot; track?: { id: string }; hls?: { trigger(event: string, data: object): void; config: { maxBufferLength: number } } };
+  seekTo(seconds: number): void;
+  selectTrack(id: string): Promise<void>;
+  session(): { session_id: string; initial_profile: { quality_id: string } } | undefined;
+  serverPlayback(): Promise<ServerPlayback | null>;
+}
+
 const state = (): Promise<State> =>
   page.evaluate(() => {
     const audio = document.querySelector('audio')!;
     const { buffered } = audio;
-    const snapshot = (window as unknown as { hlsaudioPlayer: { playback: { snapshot(): { variant?: string } } } }).hlsaudioPlayer.playback.snapshot();
+    const snapshot = (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.playback.snapshot();
     return {
       time: audio.currentTime,
       paused: audio.paused,
@@ -62,12 +86,44 @@ const state = (): Promise<State> =>
     };
   });
 
+const snapshot = (): Promise<Snapshot> => page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.playback.snapshot());
+
+/** GetStatus on the page's own connection; undefined while the connection is not ready. */
+const serverPlayback = (): Promise<ServerPlayback | null | undefined> =>
+  page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.serverPlayback().catch(() => undefined));
+
+const seekTo = (seconds: number) => page.evaluate((s) => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.seekTo(s), seconds);
+
+const errorLine = () => page.evaluate(() => { const box = document.querySelector<HTMLElement>('#error')!; return box.hidden ? '' : box.textContent; });
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; page state ${JSON.stringify(await state())}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The tests play at double speed through a 48 s track: back to the start before it ends (which would end the play). */
+async function rewindNearEnd(): Promise<void> {
+  if ((await state()).time > 36) await seekTo(4);
+}
+
+async function setRate(rate: number): Promise<void> {
+  await page.evaluate((r) => {
+    const audio = document.querySelector('audio')!;
+    audio.defaultPlaybackRate = r;
+    audio.playbackRate = r;
+  }, rate);
+}
+
+/** Plays past what was buffered at the start (or at `before`): what hls.js loaded since is really played. */
+async function playsPastBuffer(what: string, before?: State): Promise<void> {
+  before ??= await state();
+  await waitFor(`${what}: playback past ${before.bufferedEnd.toFixed(1)} s`, async () => {
+    const now = await state();
+    return !now.paused && now.time > before.bufferedEnd + 0.3;
+  });
 }
 
 beforeAll(async () => {
@@ -77,7 +133,9 @@ beforeAll(async () => {
   server = await startServe(out);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
   page = await browser.newPage();
-  page.on('request', (request: Request) => requests.push({ url: request.url(), range: request.headers().range, at: Date.now() }));
+  page.on('request', (request: Request) =>
+    requests.push({ url: request.url(), method: request.method(), body: request.postData(), range: request.headers().range, at: Date.now() }),
+  );
   page.on('console', (message) => message.type() === 'error' && problems.push({ text: `console: ${message.text()}`, at: Date.now() }));
   page.on('pageerror', (error) => problems.push({ text: `page error: ${error.message}`, at: Date.now() }));
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -100,21 +158,21 @@ describe('the player page', () => {
     expect(after.time).toBeGreaterThan(before + 0.8);
     expect(after.ws).toBe('open');
     await expect.poll(() => page.locator('#events li[data-event="PlaybackStarted"]').count()).toBeGreaterThan(0);
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
     await expect.poll(() => page.locator('[data-field="listeners"]').textContent(), { timeout: 15_000 }).toBe('1');
-    await page.evaluate(() => {
-      const audio = document.querySelector('audio')!;
-      audio.defaultPlaybackRate = 2;
-      audio.playbackRate = 2;
-    });
+    // The track's first fragment is no quality switch.
+    expect((await snapshot()).switches).toBe(0);
+    await setRate(2);
   });
 
   it.each([
-    ['mobile', 'aac'],
-    ['medium', 'aac'],
-    ['low', 'mp3'],
-    ['high', 'aac'],
-  ])('keeps playing after a forced switch to %s: its own byte ranges are fetched and playback passes what was buffered before', async (quality, extension) => {
+    ['mobile', 'aac', false],
+    ['medium', 'aac', false],
+    ['low', 'mp3', true],
+    ['high', 'aac', true],
+  ])('keeps playing after a forced switch to %s: its own byte ranges are fetched and playback passes what was buffered before', async (quality, extension, otherFamily) => {
     const before = await state();
+    const counted = await snapshot();
     const askedAt = Date.now();
     await page.selectOption('#quality', quality);
     const media = `/hls/${TRACK}/${quality}/audio.${extension}`;
@@ -127,7 +185,47 @@ describe('the player page', () => {
     const now = await state();
     expect(now.time).toBeGreaterThan(before.time);
     expect(await page.locator('[data-field="variant"]').textContent()).toBe(quality);
-    if (now.time > 40) await page.evaluate(() => (window as unknown as { hlsaudioPlayer: { seekTo(s: number): void } }).hlsaudioPlayer.seekTo(4));
+    // One switch, also when it reloads a master; and that reload is the page's doing, not a stall.
+    const counts = await snapshot();
+    expect(counts.switches).toBe(counted.switches + 1);
+    if (otherFamily) expect(counts.rebuffers).toBe(counted.rebuffers);
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    await rewindNearEnd();
+  });
+
+  it('stays paused through a switch of codec family made while paused, and the server agrees', async () => {
+    await page.click('#play');
+    await waitFor('pause', async () => (await state()).paused);
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
+    const askedAt = Date.now();
+    await page.selectOption('#quality', 'low');
+    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && r.url.endsWith(`/hls/${TRACK}/low/audio.mp3`)));
+    await page.waitForTimeout(1000);
+    expect((await state()).paused).toBe(true);
+    expect(await page.locator('#play').textContent()).toBe('Play');
+    expect(await serverPlayback()).toMatchObject({ track_id: TRACK, state: 'paused' });
+    await page.click('#play');
+    await playsPastBuffer('play after the paused switch');
+    expect((await state()).variant).toBe('low');
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    expect(await errorLine()).toBe('');
+    await rewindNearEnd();
+  });
+
+  it('reports a full buffer once everything up to the end of the track is buffered', async () => {
+    await page.click('#play');
+    await waitFor('pause', async () => (await state()).paused);
+    await seekTo(46.5);
+    await waitFor('the end of the track to be buffered', async () => (await state()).bufferedEnd > 47.5);
+    const ahead = await page.evaluate(() => {
+      const audio = document.querySelector('audio')!;
+      return audio.buffered.end(audio.buffered.length - 1) - audio.currentTime;
+    });
+    expect(ahead).toBeLessThan(2); // a quarter of hls.js's maxBufferLength (4 s) at most…
+    await expect.poll(async () => (await snapshot()).bufferHealth).toBe(100); // …and yet nothing is missing
+    await seekTo(4);
+    await page.click('#play');
+    await waitFor('play', async () => !(await state()).paused);
   });
 
   it('reports the play to the analytics once the listener leaves', async () => {
@@ -165,6 +263,52 @@ describe('the player page', () => {
     await page.keyboard.press(' ');
     await waitFor('play from the keyboard', async () => !(await state()).paused);
     await page.screenshot({ path: join(SCREENSHOTS, 'player-phone.png'), fullPage: true });
+  });
+
+  it.each([
+    ['network', 'networkError', 'fragLoadError'],
+    ['media', 'mediaError', 'bufferAppendError'],
+  ])('recovers from a fatal hls.js %s error without showing it', async (_kind, type, details) => {
+    await setRate(2);
+    await rewindNearEnd();
+    const before = await state();
+    await page.evaluate(
+      ([type, details]) => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.playback.hls!.trigger('hlsError', { type, details, fatal: true }),
+      [type, details],
+    );
+    await playsPastBuffer(`recovery from ${type}`, before);
+    await setRate(1);
+    expect(await errorLine()).toBe('');
+    expect(await serverPlayback()).toMatchObject({ track_id: TRACK, state: 'playing' });
+  });
+
+  it('starts a track again with its counters at zero: its first fragment is no switch', async () => {
+    const initial = await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.session()!.initial_profile.quality_id);
+    const other = ['mobile', 'medium', 'high'].find((quality) => quality !== initial)!;
+    await page.selectOption('#quality', other);
+    await waitFor(`${other} to play`, async () => (await state()).variant === other);
+    await page.locator(`#catalog button[data-track="${TRACK}"]`).click();
+    await waitFor('the track to start again', async () => {
+      const now = await state();
+      return !now.paused && now.time > 0.2 && now.time < 5;
+    });
+    expect(await snapshot()).toMatchObject({ variant: initial, mode: 'auto', switches: 0, rebuffers: 0 });
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+  });
+
+  it('shows a fatal hls.js error that recovery does not fix', async () => {
+    await page.evaluate(() => {
+      const { playback } = (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer;
+      for (let i = 0; i < 4; i++) playback.hls!.trigger('hlsError', { type: 'networkError', details: 'fragLoadError', fatal: true });
+    });
+    expect(await errorLine()).toBe('Playback error: networkError: fragLoadError (still failing after 3 recovery attempts)');
+    await page.locator(`#catalog button[data-track="${TRACK}"]`).click(); // a new start
+    await waitFor('playback to start again', async () => {
+      const now = await state();
+      return !now.paused && now.time > 0.5 && now.time < 5;
+    });
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    expect(await errorLine()).toBe('');
   });
 
   it('reconnects when the server restarts', async () => {
