@@ -26,6 +26,7 @@ const CHROMIUM_FLAGS = [
 ];
 const SCREENSHOTS = join(ROOT, 'test-output');
 const TRACK = 'groove';
+const OTHER = 'ballad';
 const root = tempDir();
 const out = join(root, 'out');
 let server: RunningServer;
@@ -128,7 +129,8 @@ async function playsPastBuffer(what: string, before?: State): Promise<void> {
 
 beforeAll(async () => {
   const source = makeMusic(48, join(root, `${TRACK}.wav`));
-  const packaged = await runCli(['package', source, '-o', out, '--segment-duration', '2', '--quiet']);
+  const other = makeMusic(12, join(root, `${OTHER}.wav`));
+  const packaged = await runCli(['package', source, other, '-o', out, '--segment-duration', '2', '--quiet']);
   expect(packaged.code).toBe(0);
   server = await startServe(out);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
@@ -212,6 +214,20 @@ describe('the player page', () => {
     await rewindNearEnd();
   });
 
+  it('tells the server of a pause and a play that did not come from the page (a media key)', async () => {
+    await page.evaluate(() => document.querySelector('audio')!.pause());
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
+    expect(await page.locator('#play').textContent()).toBe('Play');
+    await page.evaluate(() => document.querySelector('audio')!.play());
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    expect(await page.locator('#play').textContent()).toBe('Pause');
+    await page.click('#play'); // and the page's own button still agrees with the server
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
+    await page.click('#play');
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    expect(await errorLine()).toBe('');
+  });
+
   it('reports a full buffer once everything up to the end of the track is buffered', async () => {
     await page.click('#play');
     await waitFor('pause', async () => (await state()).paused);
@@ -243,6 +259,27 @@ describe('the player page', () => {
     expect(details.quality_distribution.length).toBeGreaterThan(1);
     expect(details.platforms).toEqual([expect.objectContaining({ platform: 'Web', plays: 1 })]);
     expect(details.totals.quality_switches).toBeGreaterThanOrEqual(4); // the four forced switches, told to the session
+  });
+
+  it('plays the last of two quick track choices, whatever order their sessions come back in', async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/?buffer=4&user_id=browser-test`);
+    // The first choice's session arrives last.
+    await page.route('**/api/streaming/session', async (route) => {
+      if (route.request().postData()?.includes(`"${OTHER}"`)) await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    const chosenAt = Date.now();
+    await page.locator(`#catalog button[data-track="${OTHER}"]`).click();
+    await page.locator(`#catalog button[data-track="${TRACK}"]`).click();
+    await waitFor('playback to start', async () => (await state()).time > 0.5);
+    await page.waitForTimeout(1000); // the late session has come back meanwhile
+    await page.unroute('**/api/streaming/session');
+    expect(await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.playback.track?.id)).toBe(TRACK);
+    expect(await page.locator('[data-field="title"]').textContent()).toBe(TRACK);
+    expect(requests.some((r) => r.at >= chosenAt && r.url.includes(`/hls/${OTHER}/`))).toBe(false);
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    // The session of the choice overtaken is ended, not left to expire.
+    expect(requests.some((r) => r.at >= chosenAt && r.method === 'DELETE' && r.url.includes('/api/streaming/session/'))).toBe(true);
   });
 
   it('works at phone width and from the keyboard', async () => {
@@ -311,14 +348,46 @@ describe('the player page', () => {
     expect(await errorLine()).toBe('');
   });
 
-  it('reconnects when the server restarts', async () => {
+  /** Restarts the server on its port; the browser's refused connections meanwhile are expected. */
+  async function restartServer(): Promise<void> {
     const port = server.port;
     const from = Date.now();
     await server.stop();
     await waitFor('the page to see the connection drop', async () => (await state()).ws !== 'open', 15_000);
+    await page.evaluate(() => document.querySelector('#events')!.replaceChildren());
     server = await startServe(out, ['--port', String(port)]);
     await waitFor('the page to reconnect', async () => (await state()).ws === 'open', 30_000);
     expectedProblems.push({ pattern: RESTART_PROBLEMS, from, to: Date.now() + 1000 });
+  }
+
+  it('reconnects when the server restarts, and plays on where it was', async () => {
+    const sessionBefore = await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.session()!.session_id);
+    await restartServer();
+    // The new server has the play again, where the audio is, and the listener in its LiveStats…
+    await expect.poll(serverPlayback, { timeout: 15_000 }).toMatchObject({ track_id: TRACK, state: 'playing' });
+    const [held, { time }] = [(await serverPlayback())!, await state()];
+    expect(Math.abs(held.position_ms / 1000 - time)).toBeLessThan(1.5);
+    await expect.poll(() => page.locator('[data-field="listeners"]').textContent(), { timeout: 15_000 }).toBe('1');
+    // …the progress Seeks succeed again…
+    await expect.poll(() => page.locator('#events li[data-event="PlaybackProgress"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    // …and the session the old server kept in memory was made again (its metrics would get 404s).
+    const sessionAfter = await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.session()!.session_id);
+    expect(sessionAfter).not.toBe(sessionBefore);
+    expect((await fetch(`http://127.0.0.1:${server.port}/api/streaming/session/${sessionAfter}`)).status).toBe(200);
+    await playsPastBuffer('after the restart');
+  });
+
+  it('keeps a paused track paused across a restart', async () => {
+    await page.click('#play');
+    await waitFor('pause', async () => (await state()).paused);
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
+    await restartServer();
+    await expect.poll(serverPlayback, { timeout: 15_000 }).toMatchObject({ track_id: TRACK, state: 'paused' });
+    const [held, { time }] = [(await serverPlayback())!, await state()];
+    expect(Math.abs(held.position_ms / 1000 - time)).toBeLessThan(0.1);
+    expect((await state()).paused).toBe(true);
+    await page.click('#play');
+    await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
   });
 
   it('logged no console error and no page error', () => {
