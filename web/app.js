@@ -17,6 +17,7 @@ let catalog = [];
 let current; // catalog entry whose media is loaded
 let session; // {session_id, initial_profile}
 let sessionCreatedAt = 0; // Date.now() when `session` was created
+let sessionQuality; // the session's current_quality, as far as the page knows
 let selection = 0; // counts track choices: a choice's awaited results apply only if no later one came
 let listened = false; // the listener has started `current` and not reached its end
 let lastProgress = 0;
@@ -27,6 +28,9 @@ const realtime = connectRealtime({
   onStatus: (status) => (field('ws').textContent = status),
   onEvent: showEvent,
   onOpen: connectionReady,
+  onRecommendation: (recommendation) => {
+    if (recommendation.session_id === session?.session_id) sessionQuality = recommendation.to;
+  },
 });
 
 function formatTime(seconds) {
@@ -128,6 +132,7 @@ function dropSession(stale) {
 function useSession(next) {
   session = next;
   sessionCreatedAt = Date.now();
+  sessionQuality = next.initial_profile.quality_id;
   realtime.setSession(next.session_id);
   field('session').textContent = `${next.session_id.slice(0, 8)}… started on ${next.initial_profile.quality_id}`;
 }
@@ -293,6 +298,8 @@ async function makeSessionAgain() {
       return false;
     }
     useSession(next);
+    const playing = playback.snapshot().variant;
+    if (playback.mode === 'auto' && playing && playing !== sessionQuality) reportQuality({ quality: playing, reason: 'player' });
     return true;
   } catch {
     return false;
@@ -304,6 +311,37 @@ async function checkSessionAnswer(response, sessionId) {
   if (response.status !== 404 || session?.session_id !== sessionId) return;
   const body = await response.json().catch(() => ({}));
   if (body.error === 'E_UNKNOWN_SESSION') renewSession();
+}
+
+let qualityQueue = Promise.resolve();
+let qualityFieldsRefused = false;
+/**
+ * `PUT …/quality`: `{quality, adaptive_enabled?, reason?}` (`reason: "user"` for the listener's choice,
+ * `"player"` for what hls.js's ABR plays). A server that refuses the two newer fields (400) is sent
+ * `{quality}` alone from then on. In order, one at a time; failures are not the listener's concern.
+ */
+function reportQuality(report) {
+  if (!session) return;
+  const sessionId = session.session_id;
+  const put = (body) =>
+    fetch(`/api/streaming/session/${encodeURIComponent(sessionId)}/quality`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  qualityQueue = qualityQueue
+    .then(async () => {
+      let response = await put(qualityFieldsRefused ? { quality: report.quality } : report);
+      if (response.status === 400 && !qualityFieldsRefused) {
+        qualityFieldsRefused = true;
+        response = await put({ quality: report.quality });
+      }
+      if (response.ok) {
+        const answer = await response.json();
+        if (session?.session_id === sessionId) sessionQuality = answer.current_quality;
+      } else await checkSessionAnswer(response, sessionId);
+    })
+    .catch(() => {});
 }
 
 function play() {
@@ -349,6 +387,10 @@ playback.addEventListener('reloaded', (event) => {
   renderPlayButton();
   syncPlayback();
 });
+// In Auto, what hls.js's ABR really plays is told to the session.
+playback.addEventListener('variant', (event) => {
+  if (playback.mode === 'auto' && event.detail !== sessionQuality) reportQuality({ quality: event.detail, reason: 'player' });
+});
 audio.addEventListener('play', () => {
   renderPlayButton();
   if (playback.reloading) return;
@@ -380,16 +422,10 @@ $('#quality').addEventListener('change', (event) => chooseQuality(event.target.v
 /** Plays a forced variant (or auto), and tells the session what the listener chose. */
 function chooseQuality(mode) {
   if (!current) return;
+  const playing = playback.snapshot().variant ?? sessionQuality;
   playback.setQuality(mode);
-  if (!session || mode === 'auto') return;
-  const sessionId = session.session_id;
-  fetch(`/api/streaming/session/${encodeURIComponent(sessionId)}/quality`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ quality: mode }),
-  })
-    .then((response) => checkSessionAnswer(response, sessionId))
-    .catch(() => {});
+  if (mode === 'auto') reportQuality({ quality: playing, adaptive_enabled: true, reason: 'user' });
+  else reportQuality({ quality: mode, adaptive_enabled: false, reason: 'user' });
 }
 document.addEventListener('keydown', (event) => {
   if (!current || event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;

@@ -11,9 +11,9 @@ const SHARED_EVENTS = ['LiveStats', 'ServerMessage', 'TrackLiked', 'TrackShared'
  * `onOpen(connection, { reconnected })` is called each time a connection is ready: the first time
  * once subscribed, or again after it dropped (`reconnected`). Either way the server holds no playback
  * state for it. `connection` numbers the opened connections, so that the page knows which connection
- * a playback state it told belongs to.
+ * a playback state it told belongs to. `onRecommendation` gets the monitor's quality switches.
  */
-export function connectRealtime({ userId, token, onStatus, onEvent, onOpen }) {
+export function connectRealtime({ userId, token, onStatus, onEvent, onOpen, onRecommendation }) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
   let client;
   let opened = 0;
@@ -47,6 +47,7 @@ export function connectRealtime({ userId, token, onStatus, onEvent, onOpen }) {
     next.onAny((event) => {
       if (client !== next) return;
       const recommendation = event.event === 'ServerMessage' ? parseQualityRecommendation(event) : undefined;
+      if (recommendation) onRecommendation?.(recommendation);
       onEvent(recommendation ? { ...event, message: `switch ${recommendation.from} → ${recommendation.to} (${recommendation.reason})` } : event);
     });
     // The first time, the connection is announced once subscribed, so that the page's own Play is

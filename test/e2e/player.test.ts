@@ -95,6 +95,10 @@ const serverPlayback = (): Promise<ServerPlayback | null | undefined> =>
 
 const seekTo = (seconds: number) => page.evaluate((s) => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.seekTo(s), seconds);
 
+/** The bodies of `PUT …/quality` the page sent since `since`. */
+const qualityReports = (since: number) =>
+  requests.filter((r) => r.at >= since && r.method === 'PUT' && r.url.endsWith('/quality')).map((r) => JSON.parse(r.body ?? 'null') as Record<string, unknown>);
+
 const errorLine = () => page.evaluate(() => { const box = document.querySelector<HTMLElement>('#error')!; return box.hidden ? '' : box.textContent; });
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -191,7 +195,28 @@ describe('the player page', () => {
     const counts = await snapshot();
     expect(counts.switches).toBe(counted.switches + 1);
     if (otherFamily) expect(counts.rebuffers).toBe(counted.rebuffers);
+    expect(qualityReports(askedAt)).toEqual([{ quality, adaptive_enabled: false, reason: 'user' }]);
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    await rewindNearEnd();
+  });
+
+  it('tells the session, in Auto, the variant hls.js plays', async () => {
+    await page.selectOption('#quality', 'low');
+    await waitFor('low to play', async () => (await state()).variant === 'low');
+    await rewindNearEnd();
+    const askedAt = Date.now();
+    await page.selectOption('#quality', 'auto');
+    await waitFor('an AAC variant to play in Auto', async () => !['low', undefined].includes((await state()).variant));
+    await playsPastBuffer('Auto');
+    const playing = (await state()).variant!;
+    // The listener's choice names what played then (adaptation back on); then what the player plays.
+    await expect.poll(() => qualityReports(askedAt)).toEqual([
+      { quality: 'low', adaptive_enabled: true, reason: 'user' },
+      { quality: playing, reason: 'player' },
+    ]);
+    const sessionId = await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.session()!.session_id);
+    const session = await (await fetch(`http://127.0.0.1:${server.port}/api/streaming/session/${sessionId}`)).json();
+    expect(session.current_quality).toBe(playing);
     await rewindNearEnd();
   });
 
@@ -388,6 +413,30 @@ describe('the player page', () => {
     expect((await state()).paused).toBe(true);
     await page.click('#play');
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+  });
+
+  it('tolerates a server that refuses the quality report\'s newer fields', async () => {
+    const from = Date.now();
+    await page.route('**/api/streaming/session/*/quality', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}');
+      if ('reason' in body || 'adaptive_enabled' in body) {
+        return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'E_FIELD', message: 'Expected no `reason`' }) });
+      }
+      return route.continue();
+    });
+    await page.selectOption('#quality', 'mobile');
+    await expect.poll(() => qualityReports(from)).toEqual([{ quality: 'mobile', adaptive_enabled: false, reason: 'user' }, { quality: 'mobile' }]);
+    const second = Date.now();
+    await page.selectOption('#quality', 'medium');
+    await expect.poll(() => qualityReports(second)).toEqual([{ quality: 'medium' }]);
+    await page.unroute('**/api/streaming/session/*/quality');
+    const sessionId = await page.evaluate(() => (window as unknown as { hlsaudioPlayer: PlayerHook }).hlsaudioPlayer.session()!.session_id);
+    const session = await (await fetch(`http://127.0.0.1:${server.port}/api/streaming/session/${sessionId}`)).json();
+    expect(session.current_quality).toBe('medium');
+    expect(await errorLine()).toBe('');
+    // The browser itself logs the one refused request; the page logs nothing.
+    expectedProblems.push({ pattern: /the server responded with a status of 400/, from, to: Date.now() });
+    expect(problems.filter((problem) => problem.at >= from && !/status of 400/.test(problem.text))).toEqual([]);
   });
 
   it('logged no console error and no page error', () => {
