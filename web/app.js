@@ -14,8 +14,12 @@ const MAX_EVENTS = 50;
 const PROGRESS_INTERVAL_MS = 5000;
 
 let catalog = [];
-let current; // catalog entry
+let current; // catalog entry whose media is loaded
 let session; // {session_id, initial_profile}
+let sessionCreatedAt = 0; // Date.now() when `session` was created
+let sessionQuality; // the session's current_quality, as far as the page knows
+let selection = 0; // counts track choices: a choice's awaited results apply only if no later one came
+let listened = false; // the listener has started `current` and not reached its end
 let lastProgress = 0;
 
 const realtime = connectRealtime({
@@ -23,6 +27,10 @@ const realtime = connectRealtime({
   token: params.get('token') ?? undefined,
   onStatus: (status) => (field('ws').textContent = status),
   onEvent: showEvent,
+  onOpen: connectionReady,
+  onRecommendation: (recommendation) => {
+    if (recommendation.session_id === session?.session_id) sessionQuality = recommendation.to;
+  },
 });
 
 function formatTime(seconds) {
@@ -84,8 +92,11 @@ async function loadCatalog() {
   );
 }
 
-/** Client capabilities from navigator.connection where the browser has it. */
-function capabilities() {
+/**
+ * Client capabilities from navigator.connection where the browser has it. A session made again for
+ * a forced variant (after the server lost the first one) asks for that variant, adaptation off.
+ */
+function clientCapabilities(mode) {
   const connection = navigator.connection;
   const types = { wifi: 'Wifi', ethernet: 'Ethernet', cellular: 'Cellular4G' };
   const effective = { '4g': 'Cellular4G', '3g': 'Cellular3G', '2g': 'Cellular2G', 'slow-2g': 'Cellular2G' };
@@ -96,28 +107,60 @@ function capabilities() {
     buffer_duration_ms: 30000,
     connection_type: connectionType,
     device_type: mobile ? 'Mobile' : 'Desktop',
-    preferred_quality: null,
-    adaptive_enabled: true,
+    preferred_quality: mode === 'auto' ? null : mode,
+    adaptive_enabled: mode === 'auto',
   };
 }
 
-async function selectTrack(track) {
-  showError('');
-  if (current) await realtime.send({ command: 'Stop', track_id: current.id }).catch(() => {});
-  current = track;
-  for (const button of document.querySelectorAll('#catalog button')) button.setAttribute('aria-current', String(button.dataset.track === track.id));
-  field('title').textContent = track.title;
-  field('artist').textContent = track.artist ?? '';
+async function createSession(track, mode = 'auto') {
   const response = await fetch('/api/streaming/session', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ track_id: track.id, client_id: userId, client_capabilities: capabilities() }),
+    body: JSON.stringify({ track_id: track.id, client_id: userId, client_capabilities: clientCapabilities(mode) }),
   });
   const body = await response.json();
-  if (!response.ok) return showError(body.message ?? `session: HTTP ${response.status}`);
-  session = body;
-  realtime.setSession?.(session.session_id);
-  field('session').textContent = `${session.session_id.slice(0, 8)}… started on ${session.initial_profile.quality_id}`;
+  if (!response.ok) throw new Error(body.message ?? `session: HTTP ${response.status}`);
+  return body;
+}
+
+/** A session the page will not use (a later track choice overtook it): ended rather than left to expire. */
+function dropSession(stale) {
+  fetch(`/api/streaming/session/${encodeURIComponent(stale.session_id)}`, { method: 'DELETE' }).catch(() => {});
+}
+
+/** The session's connection replaces the current one (which ends whatever the server held on it). */
+function useSession(next) {
+  session = next;
+  sessionCreatedAt = Date.now();
+  sessionQuality = next.initial_profile.quality_id;
+  realtime.setSession(next.session_id);
+  field('session').textContent = `${next.session_id.slice(0, 8)}… started on ${next.initial_profile.quality_id}`;
+}
+
+async function selectTrack(track) {
+  const generation = ++selection;
+  showError('');
+  for (const button of document.querySelectorAll('#catalog button')) button.setAttribute('aria-current', String(button.dataset.track === track.id));
+  field('title').textContent = track.title;
+  field('artist').textContent = track.artist ?? '';
+  if (current) {
+    current = undefined;
+    listened = false;
+    playback.pause();
+  }
+  await syncPlayback(); // Stop on the old connection, before the new session's replaces it
+  if (generation !== selection) return;
+  let next;
+  try {
+    next = await createSession(track);
+  } catch (error) {
+    if (generation === selection) showError(error.message);
+    return;
+  }
+  if (generation !== selection) return dropSession(next);
+  useSession(next);
+  current = track;
+  listened = false;
   const select = $('#quality');
   const familyOf = (id) => track.masters.find((master) => master.profiles.includes(id))?.codec_family.toUpperCase();
   select.replaceChildren(new Option('Auto (AAC ladder)', 'auto'), ...track.profiles.map((id) => new Option(`${id} (${familyOf(id)})`, id)));
@@ -125,27 +168,199 @@ async function selectTrack(track) {
   $('#play').disabled = false;
   $('#seek').disabled = false;
   $('#seek').max = String(track.duration_ms / 1000);
-  playback.load(track, session);
-  await play();
+  playback.load(track, next);
 }
 
-async function play() {
+// The server's playback state follows the audio element: whatever started or paused it (the page's
+// buttons, keys, a media key, the browser), the page tells the server. The page's own reloads (a
+// track's load, a switch of codec family, a media error's recovery) are left out until they are over.
+
+/** What the server holds for a connection the page told: `{ connection, trackId, playing }`. */
+let held;
+/** The connection playback may be told on: the ready one, once the session behind it is known to exist. */
+let usable;
+let queue = Promise.resolve();
+
+/** Runs `task` after the commands already on their way, so that they reach the server in order. */
+function enqueue(task) {
+  queue = queue.then(task).catch(() => {});
+  return queue;
+}
+
+function heldOn(connection) {
+  return held?.connection === connection ? held : undefined;
+}
+
+function positionMs() {
+  return Math.max(0, Math.min(Math.round(audio.currentTime * 1000), current?.duration_ms ?? 0));
+}
+
+/** Tells the server what the audio element does, one command at a time, until the two agree. */
+function syncPlayback() {
+  return enqueue(async () => {
+    for (let step = 0; step < 4 && (await syncStep()); step++);
+  });
+}
+
+/** Sends the next command towards agreement; false when there is none to send, or none could be. */
+async function syncStep() {
+  const connection = realtime.connection;
+  if (connection === undefined || connection !== usable || playback.reloading) return false;
+  const server = heldOn(connection);
+  const want = current && listened && !audio.ended ? { trackId: current.id, playing: !audio.paused } : undefined;
+  if (server && server.trackId !== want?.trackId) return tell(connection, { command: 'Stop', track_id: server.trackId }, undefined);
+  if (!want || server?.playing === want.playing) return false;
+  // A Play starts the track (where the audio is, also on a new connection) or resumes it; a paused
+  // track the server does not hold is started, then paused.
+  if (want.playing || !server) {
+    lastProgress = performance.now();
+    return tell(connection, { command: 'Play', track_id: want.trackId, start_position_ms: positionMs() }, { trackId: want.trackId, playing: true });
+  }
+  return tell(connection, { command: 'Pause', track_id: want.trackId }, { trackId: want.trackId, playing: false });
+}
+
+/** Sends a playback command; true when the server holds a state the page knows (`after`, or what it said). */
+async function tell(connection, command, after) {
+  try {
+    await realtime.send(command);
+    held = after && { connection, ...after };
+    return true;
+  } catch (error) {
+    // The connection dropped: the next one is told from scratch.
+    if (error.code !== 'E_COMMAND_FAILED') return false;
+    // The server holds another state than the page thought: ask it which.
+    if (error.serverCode === 'E_PLAYBACK') return learn(connection);
+    showError(`${command.command}: ${error.message}`);
+    return false;
+  }
+}
+
+async function learn(connection) {
+  try {
+    const status = (await realtime.send({ command: 'GetStatus' })).data.connection.playback;
+    held = status ? { connection, trackId: status.track_id, playing: status.state === 'playing' } : undefined;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Seek, also sent every 5 s while playing as progress; only for a track the server holds. */
+function tellPosition() {
+  return enqueue(async () => {
+    const connection = realtime.connection;
+    const server = heldOn(connection);
+    if (connection === undefined || connection !== usable || playback.reloading || !current || server?.trackId !== current.id) return;
+    await tell(connection, { command: 'Seek', track_id: current.id, position_ms: positionMs() }, server);
+  });
+}
+
+/**
+ * A connection is ready, with no playback state on the server. After a reconnection, the server may
+ * have restarted and lost the session (sessions live in its memory): then the page makes a new one
+ * (whose connection is told the playback), else it tells this connection where the listener is.
+ */
+async function connectionReady(connection, { reconnected }) {
+  if (reconnected && session && (await serverStartedAfter(sessionCreatedAt))) {
+    if (realtime.connection === connection && (await renewSession())) return;
+  }
+  if (realtime.connection !== connection) return;
+  usable = connection;
+  syncPlayback();
+}
+
+/** Whether the server was started after `time` (`/healthz` gives its uptime in whole seconds). */
+async function serverStartedAfter(time) {
+  try {
+    const response = await fetch('/healthz', { cache: 'no-store' });
+    const { uptime_s: uptime } = await response.json();
+    return Date.now() - uptime * 1000 + 500 > time;
+  } catch {
+    return false;
+  }
+}
+
+let renewing;
+/** A new session for the track playing, on the quality playing; true once its connection is being opened. */
+function renewSession() {
+  renewing ??= makeSessionAgain().finally(() => (renewing = undefined));
+  return renewing;
+}
+
+async function makeSessionAgain() {
+  const track = current;
+  const generation = selection;
+  if (!track) return false;
+  try {
+    const next = await createSession(track, playback.mode);
+    if (generation !== selection || current !== track) {
+      dropSession(next);
+      return false;
+    }
+    useSession(next);
+    const playing = playback.snapshot().variant;
+    if (playback.mode === 'auto' && playing && playing !== sessionQuality) reportQuality({ quality: playing, reason: 'player' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The answer of a sessions API call: a session the server no longer knows is made again. */
+async function checkSessionAnswer(response, sessionId) {
+  if (response.status !== 404 || session?.session_id !== sessionId) return;
+  const body = await response.json().catch(() => ({}));
+  if (body.error === 'E_UNKNOWN_SESSION') renewSession();
+}
+
+let qualityQueue = Promise.resolve();
+let qualityFieldsRefused = false;
+/**
+ * `PUT …/quality`: `{quality, adaptive_enabled?, reason?}` (`reason: "user"` for the listener's choice,
+ * `"player"` for what hls.js's ABR plays). A server that refuses the two newer fields (400) is sent
+ * `{quality}` alone from then on. In order, one at a time; failures are not the listener's concern.
+ */
+function reportQuality(report) {
+  if (!session) return;
+  const sessionId = session.session_id;
+  const put = (body) =>
+    fetch(`/api/streaming/session/${encodeURIComponent(sessionId)}/quality`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  qualityQueue = qualityQueue
+    .then(async () => {
+      let response = await put(qualityFieldsRefused ? { quality: report.quality } : report);
+      if (response.status === 400 && !qualityFieldsRefused) {
+        qualityFieldsRefused = true;
+        response = await put({ quality: report.quality });
+      }
+      if (response.ok) {
+        const answer = await response.json();
+        if (session?.session_id === sessionId) sessionQuality = answer.current_quality;
+      } else await checkSessionAnswer(response, sessionId);
+    })
+    .catch(() => {});
+}
+
+function play() {
   if (!current) return;
-  const resumed = audio.currentTime > 0;
-  await audio.play().catch((error) => showError(`Playback blocked: ${error.message}. Press play.`));
-  await realtime.send({ command: 'Play', track_id: current.id, start_position_ms: Math.round(audio.currentTime * 1000) }).catch((error) => showError(error.message));
-  if (!resumed) lastProgress = performance.now();
+  playback.play().catch((error) => error.name === 'NotAllowedError' && showError(`Playback blocked: ${error.message}. Press play.`));
 }
 
-async function pause() {
-  audio.pause();
-  if (current) await realtime.send({ command: 'Pause', track_id: current.id }).catch((error) => showError(error.message));
+function pause() {
+  if (current) playback.pause();
+}
+
+function togglePlay() {
+  playback.wantsPlaying ? pause() : play();
 }
 
 function seekTo(seconds) {
   if (!current) return;
   audio.currentTime = Math.max(0, Math.min(seconds, current.duration_ms / 1000));
-  realtime.send({ command: 'Seek', track_id: current.id, position_ms: Math.round(audio.currentTime * 1000) }).catch(() => {});
+  tellPosition();
 }
 
 function render() {
@@ -160,10 +375,36 @@ function render() {
   field('rebuffers').textContent = `${s.rebuffers}${s.rebufferMs ? ` (${(s.rebufferMs / 1000).toFixed(1)} s)` : ''}`;
 }
 
+function renderPlayButton() {
+  $('#play').textContent = playback.wantsPlaying ? 'Pause' : 'Play';
+}
+
 playback.addEventListener('change', render);
 playback.addEventListener('error', (event) => showError(`Playback error: ${event.detail}`));
-audio.addEventListener('play', () => ($('#play').textContent = 'Pause'));
-audio.addEventListener('pause', () => ($('#play').textContent = 'Play'));
+playback.addEventListener('reloaded', (event) => {
+  if (event.detail.blocked) showError(`Playback blocked: ${event.detail.blocked.message}. Press play.`);
+  if (!audio.paused) listened = true;
+  renderPlayButton();
+  syncPlayback();
+});
+// In Auto, what hls.js's ABR really plays is told to the session.
+playback.addEventListener('variant', (event) => {
+  if (playback.mode === 'auto' && event.detail !== sessionQuality) reportQuality({ quality: event.detail, reason: 'player' });
+});
+audio.addEventListener('play', () => {
+  renderPlayButton();
+  if (playback.reloading) return;
+  listened = true;
+  syncPlayback();
+});
+audio.addEventListener('pause', () => {
+  renderPlayButton();
+  if (!playback.reloading) syncPlayback();
+});
+audio.addEventListener('ended', () => {
+  listened = false;
+  syncPlayback();
+});
 audio.addEventListener('timeupdate', () => {
   const duration = current ? current.duration_ms / 1000 : 0;
   $('#seek').value = String(audio.currentTime);
@@ -171,29 +412,26 @@ audio.addEventListener('timeupdate', () => {
   $('#time').textContent = `${formatTime(audio.currentTime)} / ${formatTime(duration)}`;
   if (current && !audio.paused && performance.now() - lastProgress > PROGRESS_INTERVAL_MS) {
     lastProgress = performance.now();
-    realtime.send({ command: 'Seek', track_id: current.id, position_ms: Math.round(audio.currentTime * 1000) }).catch(() => {});
+    tellPosition();
   }
 });
-audio.addEventListener('ended', () => current && realtime.send({ command: 'Stop', track_id: current.id }).catch(() => {}));
-$('#play').addEventListener('click', () => (audio.paused ? play() : pause()));
+$('#play').addEventListener('click', togglePlay);
 $('#seek').addEventListener('change', (event) => seekTo(Number(event.target.value)));
 $('#quality').addEventListener('change', (event) => chooseQuality(event.target.value));
 
 /** Plays a forced variant (or auto), and tells the session what the listener chose. */
 function chooseQuality(mode) {
+  if (!current) return;
+  const playing = playback.snapshot().variant ?? sessionQuality;
   playback.setQuality(mode);
-  if (!session || mode === 'auto') return;
-  fetch(`/api/streaming/session/${encodeURIComponent(session.session_id)}/quality`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ quality: mode }),
-  }).catch(() => {});
+  if (mode === 'auto') reportQuality({ quality: playing, adaptive_enabled: true, reason: 'user' });
+  else reportQuality({ quality: mode, adaptive_enabled: false, reason: 'user' });
 }
 document.addEventListener('keydown', (event) => {
   if (!current || event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
   if (event.key === ' ' && !(event.target instanceof HTMLButtonElement)) {
     event.preventDefault();
-    audio.paused ? play() : pause();
+    togglePlay();
   } else if (event.key === 'ArrowRight') seekTo(audio.currentTime + 5);
   else if (event.key === 'ArrowLeft') seekTo(audio.currentTime - 5);
   else if (event.key === 'q' || event.key === 'Q') {
@@ -205,14 +443,24 @@ document.addEventListener('keydown', (event) => {
 
 setInterval(() => {
   render();
-  if (!session || audio.paused) return;
-  fetch(`/api/streaming/session/${encodeURIComponent(session.session_id)}/metrics`, {
+  if (!session || !current || audio.paused) return;
+  const sessionId = session.session_id;
+  fetch(`/api/streaming/session/${encodeURIComponent(sessionId)}/metrics`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(playback.metrics()),
-  }).catch(() => {});
+  })
+    .then((response) => checkSessionAnswer(response, sessionId))
+    .catch(() => {});
 }, METRICS_INTERVAL_MS);
 
 loadCatalog().catch((error) => showError(error.message));
-// Test hook: the browser tests read the playback state from here.
-window.hlsaudioPlayer = { playback, selectTrack: (id) => selectTrack(catalog.find((track) => track.id === id)), seekTo };
+// Test hook: the browser tests read the playback state from here, and what the server holds for the
+// page's connection (GetStatus).
+window.hlsaudioPlayer = {
+  playback,
+  selectTrack: (id) => selectTrack(catalog.find((track) => track.id === id)),
+  seekTo,
+  session: () => session,
+  serverPlayback: async () => (await realtime.send({ command: 'GetStatus' })).data.connection.playback,
+};
