@@ -182,7 +182,8 @@ describe('the player page', () => {
     const askedAt = Date.now();
     await page.selectOption('#quality', quality);
     const media = `/hls/${TRACK}/${quality}/audio.${extension}`;
-    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && r.url.endsWith(media) && /^bytes=\d+-\d+$/.test(r.range ?? '')));
+    // The served playlists version media URIs (`audio.aac?v=…`): match the path.
+    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && new URL(r.url).pathname === media && /^bytes=\d+-\d+$/.test(r.range ?? '')));
     await waitFor(`playback past ${before.bufferedEnd.toFixed(1)} s on ${quality}`, async () => {
       const now = await state();
       return !now.paused && now.time > before.bufferedEnd + 0.3 && now.variant === quality;
@@ -226,7 +227,7 @@ describe('the player page', () => {
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
     const askedAt = Date.now();
     await page.selectOption('#quality', 'low');
-    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && r.url.endsWith(`/hls/${TRACK}/low/audio.mp3`)));
+    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && new URL(r.url).pathname === `/hls/${TRACK}/low/audio.mp3`));
     await page.waitForTimeout(1000);
     expect((await state()).paused).toBe(true);
     expect(await page.locator('#play').textContent()).toBe('Play');
