@@ -30,14 +30,7 @@ export class Playback extends EventTarget {
     this.track = undefined;
     this.sessionId = undefined;
     this.family = undefined; // codec family of the loaded master
-    this.mode = 'auto'; // 'auto' or a quality_id
-    this.playing = undefined; // quality_id of the fragment being played
-    this.switches = 0;
-    this.rebuffers = 0;
-    this.rebufferMs = 0;
-    this.rebufferSince = undefined;
-    this.latencyMs = 0;
-    this.started = false;
+    this.resetCounters();
     // From attach() until the new source plays (or is left paused): the audio element's play,
     // pause and waiting events in between are the page's own doing, not the listener's nor a stall.
     this.reloading = false;
@@ -76,6 +69,18 @@ export class Playback extends EventTarget {
     this.audio.pause();
   }
 
+  /** What a track starts with: Auto, nothing played yet, every counter at zero. */
+  resetCounters() {
+    this.mode = 'auto'; // 'auto' or a quality_id
+    this.playing = undefined; // quality_id of the fragment being played
+    this.switches = 0;
+    this.rebuffers = 0;
+    this.rebufferMs = 0;
+    this.rebufferSince = undefined;
+    this.latencyMs = 0;
+    this.started = false;
+  }
+
   /** The catalog entry's masters tell which master holds which profile. */
   masterFor(qualityId) {
     return this.track.masters.find((master) => master.profiles.includes(qualityId));
@@ -88,14 +93,7 @@ export class Playback extends EventTarget {
   load(track, session) {
     this.track = track;
     this.sessionId = session.session_id;
-    this.mode = 'auto';
-    this.playing = undefined;
-    this.switches = 0;
-    this.rebuffers = 0;
-    this.rebufferMs = 0;
-    this.rebufferSince = undefined;
-    this.latencyMs = 0;
-    this.started = false;
+    this.resetCounters();
     const master = this.masterFor(session.initial_profile.quality_id) ?? track.masters[0];
     this.attach(`/hls/${encodeURIComponent(track.id)}/master.m3u8?session=${encodeURIComponent(session.session_id)}`, master.codec_family, 0, undefined, true);
   }

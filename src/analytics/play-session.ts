@@ -1,6 +1,7 @@
 import { Coverage } from './coverage.js';
 import { creditedListeningMs, type ProgressRules } from './listened-time.js';
 import type { EndReason, Platform, PlaySessionRecord } from './types.js';
+import type { CheckedStart } from './validate.js';
 
 /** A `play_sessions` row as node:sqlite returns it. */
 export interface PlaySessionRow {
@@ -34,16 +35,9 @@ export interface PlaySessionRow {
   completed: number;
 }
 
-/** What a play is started with, checked (validate.ts). */
-export interface PlaySessionIdentity {
+/** What a play is started with, checked (validate.ts), with its id and start. */
+export interface PlaySessionIdentity extends Omit<CheckedStart, 'quality' | 'startPositionMs'> {
   sessionId: string;
-  userId: string | null;
-  trackId: string;
-  ip: string;
-  userAgent: string | null;
-  platform: Platform;
-  referrer: string | null;
-  durationMs: number;
   startQuality: string;
   startedAtMs: number;
 }
