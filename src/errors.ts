@@ -82,12 +82,15 @@ export function isHlsaudioError(value: unknown): value is HlsaudioError {
 
 /** `Expected \`x\` to be …, got …`: the one way option errors read (as p-queue and execa word them). */
 export function optionError(field: string, expected: string, got: unknown): HlsaudioError {
-  return new HlsaudioError('E_OPTION', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+  return fieldError(field, expected, got, 'E_OPTION');
 }
 
-/** The same wording for a field of a request body or query (`client_capabilities.device_type`). */
-export function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
-  return new HlsaudioError('E_FIELD', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+/**
+ * The same wording for a field of a request body or query (`client_capabilities.device_type`), of a
+ * WebSocket message (`E_MESSAGE`) or of an analytics call.
+ */
+export function fieldError(field: string, expected: string, got: unknown, code: ErrorCode = 'E_FIELD'): HlsaudioError {
+  return new HlsaudioError(code, `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
 }
 
 export function describe(value: unknown): string {

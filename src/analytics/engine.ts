@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { DatabaseSync } from 'node:sqlite';
 import { analyticsDefaults } from '../defaults.js';
-import { displayPath, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { displayPath, fieldError, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { BackgroundConnection, readOnConnection, type Reader } from './background.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
 import { openDatabase } from './database.js';
@@ -19,7 +19,6 @@ import {
   checkSessionId,
   checkStart,
   checkTrackId,
-  fieldError,
 } from './validate.js';
 
 type Limits = { -readonly [K in keyof typeof analyticsDefaults]: (typeof analyticsDefaults)[K] extends number ? number : (typeof analyticsDefaults)[K] };

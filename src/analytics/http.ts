@@ -3,7 +3,7 @@ import { analyticsDefaults } from '../defaults.js';
 import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
 import type { AnalyticsEngine } from './engine.js';
 import type { TimeRange } from './types.js';
-import { fieldError } from './validate.js';
+import { fieldError } from '../errors.js';
 
 /** A route handler as the serve router calls it; `params` holds the path's named parts (`:id`). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => void | Promise<void>;

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { TRACK_ID } from '../catalog/track-id.js';
-import { describe, HlsaudioError } from '../errors.js';
+import { fieldError } from '../errors.js';
 import { QUALITY_ID } from '../profiles/load.js';
 import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchReason } from './types.js';
 
@@ -9,10 +9,6 @@ import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchRea
  * each bad one is an E_FIELD error naming the field as the wire spells it, never a crash or a bad
  * row. Fields are named in snake_case, as they travel.
  */
-export function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
-  return new HlsaudioError('E_FIELD', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
-}
-
 export interface StartLimits {
   maxDurationMs: number;
   maxUserIdChars: number;

@@ -1,4 +1,4 @@
-import { describe, HlsaudioError } from '../errors.js';
+import { fieldError as expectedField, HlsaudioError } from '../errors.js';
 import {
   type ClientCommand,
   COMMAND_NAMES,
@@ -177,8 +177,9 @@ function readValue(value: unknown, type: FieldType, path: string, maxIdLength: n
   }
 }
 
+/** A field of a WebSocket message: E_MESSAGE, the wording of every other field error. */
 function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
-  return new HlsaudioError('E_MESSAGE', `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+  return expectedField(field, expected, got, 'E_MESSAGE');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
