@@ -9,4 +9,5 @@ export { rebuildCatalog, readTrack, listTrackIds } from './catalog/store.js';
 export { createHlsServer, type HlsServer, type HlsServerOptions } from './serve/server.js';
 export { Router, type RequestContext, type RouteHandler } from './serve/router.js';
 export { AdaptiveStreamingManager, type StreamingOptions, type TrackSource } from './streaming/manager.js';
-export type { ClientCapabilities, ConnectionType, DeviceType, PerformanceMetrics, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './streaming/types.js';
+export type { ClientCapabilities, ConnectionType, DeviceType, PerformanceMetrics, QualityChange, QualityChangeReason, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './streaming/types.js';
+export { QUALITY_CHANGE_REASONS } from './streaming/types.js';

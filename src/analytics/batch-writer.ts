@@ -1,11 +1,11 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { PlaySession } from './play-session.js';
-import type { QualitySwitchReason } from './types.js';
+import type { QualityChangeReason } from '../streaming/types.js';
 
 /** A row waiting in the write queue. Each names its play, whose id is known only once the play is written. */
 export type QueuedRow =
   | { kind: 'progress'; session: PlaySession; atMs: number; positionMs: number; bufferHealth: number | null; creditedMs: number }
-  | { kind: 'switch'; session: PlaySession; atMs: number; from: string; to: string; reason: QualitySwitchReason }
+  | { kind: 'switch'; session: PlaySession; atMs: number; from: string; to: string; reason: QualityChangeReason }
   | { kind: 'rebuffer'; session: PlaySession; atMs: number; durationMs: number };
 
 const TOTALS = [

@@ -9,7 +9,8 @@ import { BatchWriter, type QueuedRow } from './batch-writer.js';
 import { openDatabase } from './database.js';
 import { PlaySession, type PlaySessionRow } from './play-session.js';
 import { querySummary, queryTrackDetails } from './queries.js';
-import type { AnalyticsSummary, EndReason, PlaySessionRecord, PlaySessionStart, QualitySwitchReason, TimeRange, TrackDetails } from './types.js';
+import type { QualityChangeReason } from '../streaming/types.js';
+import type { AnalyticsSummary, EndReason, PlaySessionRecord, PlaySessionStart, TimeRange, TrackDetails } from './types.js';
 import {
   checkBufferHealth,
   checkPosition,
@@ -156,7 +157,7 @@ export class AnalyticsEngine {
   }
 
   /** The player changed quality; listening from now on is credited to `to`. */
-  recordQualitySwitch(sessionId: string, from: string, to: string, reason: QualitySwitchReason): void {
+  recordQualitySwitch(sessionId: string, from: string, to: string, reason: QualityChangeReason): void {
     this.assertOpen();
     const session = this.openSession(sessionId);
     const fromQuality = checkQuality('from', from);

@@ -3,10 +3,10 @@ import type {
   CommandResponse,
   EventFilters,
   EventName,
+  SpecEventName,
   EventOf,
   ServerEvent,
 } from '../realtime/protocol.js';
-import { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { clientDefaults } from './defaults.js';
 import { RealtimeClientError } from './errors.js';
@@ -22,7 +22,7 @@ export interface RealtimeClientOptions {
   userId?: string;
   /** A JWT, or a function giving one: called before each (re)connection, so an expired token can be renewed. */
   token?: string | (() => string | undefined | Promise<string | undefined>);
-  /** The streaming session whose quality recommendations this connection should receive. */
+  /** The streaming session whose `QualityChanged` events this connection should receive. */
   sessionId?: string;
   commandTimeoutMs?: number;
   /** Reconnection after the connection drops; false: never. Defaults in clientDefaults. */
@@ -52,7 +52,7 @@ export class RealtimeClient {
   private readonly listeners = new Map<EventName | '*', Set<Listener>>();
   private readonly stateListeners = new Set<(state: ClientState, detail: { code?: number; reason?: string }) => void>();
   /** What the server holds for this client: the last Subscribe of each event wins, as on the server. */
-  private readonly subscriptions = new Map<EventName, EventFilters | null>();
+  private readonly subscriptions = new Map<SpecEventName, EventFilters | null>();
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
   private nextId = 0;
   private attempt = 0;
@@ -114,13 +114,13 @@ export class RealtimeClient {
   }
 
   /** Subscribes to `events` (with `filters`); remembered and sent again after a reconnection. */
-  async subscribe(events: EventName[], filters?: EventFilters): Promise<CommandResponse> {
+  async subscribe(events: SpecEventName[], filters?: EventFilters): Promise<CommandResponse> {
     const response = await this.send({ command: 'Subscribe', events, filters: filters ?? null });
     for (const name of events) this.subscriptions.set(name, filters && Object.keys(filters).length > 0 ? filters : null);
     return response;
   }
 
-  async unsubscribe(events: EventName[]): Promise<CommandResponse> {
+  async unsubscribe(events: SpecEventName[]): Promise<CommandResponse> {
     const response = await this.send({ command: 'Unsubscribe', events });
     for (const name of events) this.subscriptions.delete(name);
     return response;
@@ -138,14 +138,6 @@ export class RealtimeClient {
   /** Every event, whatever its name. */
   onAny(listener: (event: ServerEvent) => void): () => void {
     return this.listen('*', listener);
-  }
-
-  /** Quality switches recommended for this client's streaming session (carried by ServerMessage). */
-  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void {
-    return this.on('ServerMessage', (event) => {
-      const recommendation = parseQualityRecommendation(event);
-      if (recommendation) listener(recommendation);
-    });
   }
 
   /** Connection state changes; `detail` holds the close code and reason when the connection dropped. */
@@ -225,7 +217,7 @@ export class RealtimeClient {
 
   /** Sends the remembered subscriptions again, one Subscribe per distinct filter set. */
   private resubscribe(): void {
-    const groups = new Map<string, { events: EventName[]; filters: EventFilters | null }>();
+    const groups = new Map<string, { events: SpecEventName[]; filters: EventFilters | null }>();
     for (const [name, filters] of this.subscriptions) {
       const key = JSON.stringify(filters);
       const group = groups.get(key) ?? { events: [], filters };

@@ -7,4 +7,4 @@ export { RealtimeClientError, type ClientErrorCode } from './errors.js';
 export { clientDefaults } from './defaults.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export * from '../realtime/protocol.js';
-export { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
+export type { QualityChange, QualityChangeReason, SwitchDirection } from '../streaming/types.js';

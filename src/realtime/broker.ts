@@ -9,7 +9,7 @@ export type Delivery =
   | { to: 'subscribers'; event: ServerEvent }
   | { to: 'user'; user_id: string; event: ServerEvent }
   | { to: 'connection'; connection_id: string; event: ServerEvent }
-  /** A streaming session's quality recommendation: its connections, or its user's that named no session. */
+  /** A streaming session's QualityChanged: its connections, and its user's that named no session. */
   | { to: 'session'; session_id: string; user_id: string | null; event: ServerEvent };
 
 /**

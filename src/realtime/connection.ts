@@ -27,7 +27,7 @@ export class RealtimeConnection {
     readonly socket: WebSocket,
     readonly identity: Identity,
     readonly ipAddress: string,
-    /** The streaming session (`?session_id=`) whose quality recommendations this connection receives. */
+    /** The streaming session (`?session_id=`) whose QualityChanged events this connection receives. */
     readonly sessionId: string | null,
     /** The upgrade request's User-Agent and Origin (or Referer), for listening analytics. */
     readonly client: { userAgent: string | null; referrer: string | null },

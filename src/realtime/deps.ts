@@ -1,6 +1,6 @@
 import type { CatalogInfo } from '../catalog/schema.js';
 import type { RealtimeBroker } from './broker.js';
-import type { QualityRecommendation } from './recommendation.js';
+import type { QualityChange } from '../streaming/types.js';
 
 /**
  * What the event server needs from the rest of `serve`, as small interfaces (the serve command
@@ -24,8 +24,8 @@ export interface TrackDirectory {
 export interface SessionDirectory {
   /** The quality the user's session streams the track at (Play's `data.quality`), if it has one. */
   qualityFor(userId: string | undefined, trackId: string, sessionId?: string): string | undefined;
-  /** Calls `listener` with each switch the quality monitor recommends; returns the unsubscriber. */
-  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void;
+  /** Calls `listener` with each change of a session's quality (pushed as `QualityChanged`); returns the unsubscriber. */
+  onQualityChange(listener: (change: QualityChange) => void): () => void;
   /** The session's last reported buffer health in percent (Seek's `PlaybackProgress.buffer_percentage`). */
   bufferPercentageFor?(userId: string | undefined, trackId: string, sessionId?: string): number | undefined;
 }

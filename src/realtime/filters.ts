@@ -39,6 +39,7 @@ const EVENT_FIELDS: Record<EventName, readonly string[]> = {
   ServerMessage: ['level'],
   RateLimitWarning: [],
   CommandResponse: [],
+  QualityChanged: ['track_id', 'user_id'],
   LiveStats: [],
 };
 

@@ -9,4 +9,3 @@ export { WebSocketManager, type WebSocketStats } from './manager.js';
 export { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
 export { PLAYLISTS_FILE } from './playlists.js';
 export * from './protocol.js';
-export { parseQualityRecommendation, type QualityRecommendation, recommendationMessage } from './recommendation.js';

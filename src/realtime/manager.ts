@@ -1,6 +1,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { type RawData, WebSocket } from 'ws';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import type { QualityChange } from '../streaming/types.js';
 import type { Identity } from './auth.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
 import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
@@ -10,7 +11,6 @@ import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
 import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
-import { type QualityRecommendation, recommendationMessage } from './recommendation.js';
 import { parseCommand, sniffCommandId } from './validate.js';
 
 /** get_stats: the spec's five counters, then hlsaudio's own. */
@@ -78,7 +78,7 @@ export class WebSocketManager {
     private readonly parts: ManagerParts,
   ) {
     this.stopListening.push(parts.broker.subscribe((delivery) => this.deliver(delivery)));
-    if (parts.sessions) this.stopListening.push(parts.sessions.onRecommendation((recommendation) => this.recommend(recommendation)));
+    if (parts.sessions) this.stopListening.push(parts.sessions.onQualityChange((change) => this.qualityChanged(change)));
     this.every(options.wsHeartbeatIntervalMs, () => this.heartbeat());
     this.every(options.wsIdleTimeoutMs / 4, () => this.cleanupInactiveConnections(options.wsIdleTimeoutMs));
     this.every(options.liveStatsIntervalMs, () => this.pushLiveStats());
@@ -343,8 +343,8 @@ export class WebSocketManager {
     }
   }
 
-  private recommend(recommendation: QualityRecommendation): void {
-    this.parts.broker.publish({ to: 'session', session_id: recommendation.session_id, user_id: recommendation.user_id ?? null, event: recommendationMessage(recommendation) });
+  private qualityChanged(change: QualityChange): void {
+    this.parts.broker.publish({ to: 'session', session_id: change.session_id, user_id: change.user_id, event: { event: 'QualityChanged', ...change } });
   }
 
   private sendEach(targets: Iterable<RealtimeConnection> | undefined, event: ServerEvent): void {

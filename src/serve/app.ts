@@ -8,6 +8,7 @@ import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
+import type { QualityChange } from '../streaming/types.js';
 import { CatalogTracks } from './catalog-tracks.js';
 import { ListeningRecorder } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
@@ -110,19 +111,10 @@ function sessionDirectory(streaming: AdaptiveStreamingManager): SessionDirectory
   return {
     qualityFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
     bufferPercentageFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
-    onRecommendation: (listener) => {
-      const forward = (recommendation: Parameters<Parameters<typeof streaming.on<'recommendation'>>[1]>[0]) =>
-        listener({
-          session_id: recommendation.session_id,
-          // client_id may be an IP address (the sessions API's default): recommendations go by session.
-          user_id: null,
-          track_id: recommendation.track_id,
-          from: recommendation.from_quality,
-          to: recommendation.to_quality,
-          reason: recommendation.reason,
-        });
-      streaming.on('recommendation', forward);
-      return () => streaming.off('recommendation', forward);
+    onQualityChange: (listener) => {
+      const forward = (change: QualityChange) => listener(change);
+      streaming.on('quality-changed', forward);
+      return () => streaming.off('quality-changed', forward);
     },
   };
 }

@@ -1,21 +1,9 @@
 import type { AnalyticsEngine } from '../analytics/engine.js';
-import type { Platform, QualitySwitchReason } from '../analytics/types.js';
+import type { Platform } from '../analytics/types.js';
 import { analyticsDefaults } from '../defaults.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
-import type { PerformanceMetrics, QualityChangeReason, StreamingSession } from '../streaming/types.js';
-
-/** Why a session's quality changed, as the analytics name it: the monitor's reasons, the listener, the player's ABR. */
-const SWITCH_REASONS: Record<QualityChangeReason, QualitySwitchReason> = {
-  rebuffer: 'Rebuffer',
-  buffer_low: 'BufferHealth',
-  packet_loss: 'PacketLoss',
-  latency: 'Latency',
-  bandwidth: 'Bandwidth',
-  bandwidth_headroom: 'Bandwidth',
-  user: 'User',
-  player: 'Auto',
-};
+import type { PerformanceMetrics, QualityChange, StreamingSession } from '../streaming/types.js';
 
 interface Play {
   playId: string;
@@ -36,7 +24,7 @@ export class ListeningRecorder {
     private readonly streaming: AdaptiveStreamingManager,
     private readonly log: (line: string) => void,
   ) {
-    streaming.on('quality-changed', (session, previous, reason) => this.qualityChanged(session, previous, reason));
+    streaming.on('quality-changed', (change) => this.qualityChanged(change));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
   }
 
@@ -72,9 +60,9 @@ export class ListeningRecorder {
     this.analytics.endPlaySession(play.playId, positionMs);
   }
 
-  private qualityChanged(session: StreamingSession, previous: string, reason: QualityChangeReason): void {
-    for (const play of this.playsOf(session.session_id)) {
-      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, SWITCH_REASONS[reason]));
+  private qualityChanged(change: QualityChange): void {
+    for (const play of this.playsOf(change.session_id)) {
+      this.safely(() => this.analytics.recordQualitySwitch(play.playId, change.from_quality, change.to_quality, change.reason));
     }
   }
 

@@ -7,7 +7,7 @@ import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
 import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
 import { streamingStats, type StatsCounters } from './stats.js';
-import type { ClientCapabilities, PerformanceMetrics, QualityChangeReason, QualityRecommendation, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats } from './types.js';
+import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
 /** Where the manager finds a track's profiles and masters (the server's cached track.json reader). */
 export interface TrackSource {
@@ -44,7 +44,7 @@ const NO_METRICS: PerformanceMetrics = {
 /**
  * The spec's AdaptiveStreamingManager: sessions in memory, the initial profile choice, the quality
  * monitor and the stats. It knows nothing of HTTP; the serve layer maps its errors to statuses and
- * the WebSocket server listens to its events (`manager.on('recommendation', …)`).
+ * the WebSocket server and the analytics listen to its events (`manager.on('quality-changed', …)`).
  */
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
@@ -76,8 +76,12 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return this.sweepTimer !== undefined;
   }
 
-  /** `create_session`: the session and its initial profile. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY, E_TOO_MANY_SESSIONS. */
-  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
+  /**
+   * `create_session`: the session and its initial profile. `userId` is the session's user when the
+   * caller knows it (a verified token, or anonymous mode's word): its quality changes then also reach
+   * that user's connections. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY, E_TOO_MANY_SESSIONS.
+   */
+  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; userId?: string | null | undefined }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
     const track = await this.tracks.getTrack(request.trackId);
     if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${JSON.stringify(request.trackId)} in this folder`, { field: 'track_id' });
     if (this.sessions.size >= this.options.maxSessions) {
@@ -94,6 +98,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       session_id: sessionId,
       track_id: track.id,
       client_id: request.clientId,
+      user_id: request.userId ?? null,
       current_quality: profile.quality_id,
       client_capabilities: request.capabilities,
       performance_metrics: { ...NO_METRICS },
@@ -142,7 +147,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     if (change.adaptiveEnabled !== undefined) record.session.client_capabilities.adaptive_enabled = change.adaptiveEnabled;
     if (profile.quality_id !== record.session.current_quality) {
       record.monitor = { ...record.monitor, downStreak: 0, upStreak: 0, lastSwitchAtMs: now };
-      this.switchTo(record, profile, now, change.reason ?? 'user');
+      this.emit('quality-changed', this.switchTo(record, profile, now, change.reason ?? 'user'), record.session);
     }
     return record.session;
   }
@@ -175,20 +180,9 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     const { state, decision } = assessReport(record.monitor, session.performance_metrics, current, family, now, this.options);
     record.monitor = state;
     if (decision) {
-      const recommendation: QualityRecommendation = {
-        session_id: session.session_id,
-        track_id: session.track_id,
-        from_quality: current.quality_id,
-        to_quality: decision.to.quality_id,
-        direction: decision.direction,
-        reason: decision.reason,
-        profile: decision.to,
-        master_url: session.master_url,
-        created_at: new Date(now).toISOString(),
-      };
-      session.recommendation = recommendation;
-      this.switchTo(record, decision.to, now, decision.reason);
-      this.emit('recommendation', recommendation);
+      const change = this.switchTo(record, decision.to, now, decision.reason, decision.direction);
+      session.recommendation = { ...change, reason: decision.reason, profile: decision.to, created_at: new Date(now).toISOString() };
+      this.emit('quality-changed', change, session);
     }
     return session;
   }
@@ -241,13 +235,25 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return record;
   }
 
-  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason): void {
+  /** Switches the session's profile; the caller emits the change once the session holds all of it. */
+  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason, direction?: SwitchDirection): QualityChange {
     const session = record.session;
-    const previous = session.current_quality;
+    const previous = profileById(record.ladder, session.current_quality, 'current_quality');
     session.current_quality = profile.quality_id;
     session.performance_metrics.quality_switches++;
     session.last_updated = new Date(now).toISOString();
-    this.emit('quality-changed', session, previous, reason);
+    return {
+      session_id: session.session_id,
+      track_id: session.track_id,
+      user_id: session.user_id,
+      from_quality: previous.quality_id,
+      to_quality: profile.quality_id,
+      // A client's report goes up or down by bit rate; the monitor says which way it moved.
+      direction: direction ?? (profile.bitrate_kbps > previous.bitrate_kbps ? 'up' : 'down'),
+      reason,
+      master_url: session.master_url,
+      timestamp: now,
+    };
   }
 }
 

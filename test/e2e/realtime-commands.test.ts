@@ -14,7 +14,7 @@ beforeAll(async () => {
       now: clock.now,
       sessions: {
         qualityFor: (userId, trackId, sessionId) => sessionQuality.get(`${userId}/${trackId}/${sessionId}`),
-        onRecommendation: () => () => {},
+        onQualityChange: () => () => {},
         bufferPercentageFor: (userId) => (userId === 'buffered' ? 87.5 : undefined),
       },
     },

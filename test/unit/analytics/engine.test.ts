@@ -66,14 +66,14 @@ describe('AnalyticsEngine: recording', () => {
     const id = store.startPlaySession(play());
     clock.advance(10_000);
     store.updatePlayProgress(id, 10_000, 50);
-    store.recordQualitySwitch(id, 'high', 'mobile', 'BufferHealth');
+    store.recordQualitySwitch(id, 'high', 'mobile', 'buffer_low');
     store.recordRebuffer(id, 1500);
     clock.advance(10_000);
     store.updatePlayProgress(id, 20_000, 60);
     const record = store.getPlaySession(id);
     expect(record).toMatchObject({ quality: 'mobile', quality_switches: 1, rebuffers: 1, rebuffer_ms: 1500, listened_ms: 20_000 });
     store.flush();
-    expect(query(file, 'SELECT from_quality, to_quality, reason FROM quality_switches')).toEqual([{ from_quality: 'high', to_quality: 'mobile', reason: 'BufferHealth' }]);
+    expect(query(file, 'SELECT from_quality, to_quality, reason FROM quality_switches')).toEqual([{ from_quality: 'high', to_quality: 'mobile', reason: 'buffer_low' }]);
     expect(query(file, 'SELECT at_ms, duration_ms FROM rebuffers')).toEqual([{ at_ms: T0 + 10_000, duration_ms: 1500 }]);
     expect(query(file, 'SELECT quality_listened_ms FROM play_sessions')).toEqual([{ quality_listened_ms: '{"high":10000,"mobile":10000}' }]);
     store.close();
@@ -177,7 +177,7 @@ describe('AnalyticsEngine: bad input', () => {
   });
 
   it('refuses a switch to the same quality, an unknown reason and a negative rebuffer', () => {
-    expect(thrown(() => store.recordQualitySwitch(id, 'high', 'high', 'Auto'))).toMatchObject({
+    expect(thrown(() => store.recordQualitySwitch(id, 'high', 'high', 'player'))).toMatchObject({
       code: 'E_FIELD',
       message: 'Expected `to` to be a quality other than `from` ("high"), got "high"',
     });
@@ -247,13 +247,39 @@ describe('AnalyticsEngine: options and the database file', () => {
     const { store, file } = openStore();
     store.close();
     new AnalyticsEngine({ file }).close();
-    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 1 }]);
+    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 2 }]);
     expect(query<{ name: string }>(file, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map((row) => row.name)).toEqual([
       'play_sessions',
       'progress_updates',
       'quality_switches',
       'rebuffers',
     ]);
+  });
+
+  it('migrates the reasons a version 1 database stored to the one vocabulary of quality changes', () => {
+    const { store, file } = openStore();
+    const id = store.startPlaySession(play());
+    const old = ['Auto', 'User', 'Bandwidth', 'BufferHealth', 'PacketLoss', 'Latency', 'Rebuffer', 'Error'];
+    for (const [index] of old.entries()) store.recordQualitySwitch(id, `q${index}`, `q${index + 1}`, 'user');
+    store.close();
+    // What version 1 wrote: its own reason names.
+    const db = new DatabaseSync(file);
+    const rows = db.prepare('SELECT rowid FROM quality_switches ORDER BY rowid').all() as { rowid: number }[];
+    for (const [index, row] of rows.entries()) db.prepare('UPDATE quality_switches SET reason = ? WHERE rowid = ?').run(old[index]!, row.rowid);
+    db.exec('PRAGMA user_version = 1');
+    db.close();
+    new AnalyticsEngine({ file }).close();
+    expect(query<{ reason: string }>(file, 'SELECT reason FROM quality_switches ORDER BY rowid').map((row) => row.reason)).toEqual([
+      'player',
+      'user',
+      'bandwidth',
+      'buffer_low',
+      'packet_loss',
+      'latency',
+      'rebuffer',
+      'player',
+    ]);
+    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 2 }]);
   });
 
   it('refuses a database of a newer schema, and a file that is not a database', () => {
@@ -264,7 +290,7 @@ describe('AnalyticsEngine: options and the database file', () => {
     db.close();
     expect(thrown(() => new AnalyticsEngine({ file: newer }))).toMatchObject({
       code: 'E_ANALYTICS_DB',
-      message: `${newer}: analytics schema 99 was written by a newer hlsaudio (this one reads up to 1)`,
+      message: `${newer}: analytics schema 99 was written by a newer hlsaudio (this one reads up to 2)`,
     });
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'not a database, just text that is long enough to hold a header '.repeat(20));
