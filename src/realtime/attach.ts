@@ -30,6 +30,12 @@ export interface RealtimeServer {
    */
   authorize(req: IncomingMessage, scope: string): Promise<boolean>;
   /**
+   * The user an HTTP request speaks for, by the event server's rules: in JWT mode the subject of a
+   * valid `Authorization: Bearer` token (E_AUTH when it is not valid, or `claimedUserId` differs),
+   * null without a token; in anonymous mode `claimedUserId`, trusted as given.
+   */
+  identifyUser(req: IncomingMessage, claimedUserId: string | undefined): Promise<string | null>;
+  /**
    * Graceful shutdown: refuses new upgrades (503), closes every connection with 1001, waits for them
    * (at most wsShutdownTimeoutMs), writes pending playlists and `realtime-stats.json` to the data
    * folder, and stops listening for upgrades. Returns the final stats. The HTTP server stays open.
@@ -130,6 +136,11 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
       if (auth.mode === 'anonymous') return false;
       await auth.authorizeScope(bearerToken(req), scope);
       return true;
+    },
+    identifyUser: async (req, claimedUserId) => {
+      const token = bearerToken(req);
+      if (auth.mode === 'jwt' && token === undefined) return null;
+      return (await auth.identify(token, claimedUserId)).user_id;
     },
     close: () =>
       (closing ??= (async () => {

@@ -62,7 +62,10 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   try {
-    hls = await createHlsServer(hlsOptions);
+    // The sessions API asks the event server's authenticator who creates a session; no request is
+    // served before `listen`, by which time the event server is attached.
+    let identifyUser: RealtimeServer['identifyUser'] = async () => null;
+    hls = await createHlsServer({ ...hlsOptions, sessionUser: (req, claimed) => identifyUser(req, claimed) });
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
@@ -73,6 +76,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       realtimeOptions,
     );
     const eventServer = realtime;
+    identifyUser = eventServer.identifyUser;
     hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
     const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope) });

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
 import type { FrameViews } from './frame-views.js';
@@ -28,6 +29,13 @@ export interface ServeOptions {
   shutdownGraceMs: number;
 }
 
+/**
+ * Who creates a streaming session: the user a verified token proves (`Authorization: Bearer`), or
+ * the `user_id` the client gives where nothing can be verified (anonymous mode); null for nobody.
+ * Rejects with E_AUTH for a token that fails verification or names another user.
+ */
+export type SessionUserResolver = (req: IncomingMessage, claimedUserId: string | undefined) => Promise<string | null>;
+
 /** What the route handlers share: the folder's caches, the sessions, the options. */
 export interface ServeContext {
   files: FileCache;
@@ -39,6 +47,7 @@ export interface ServeContext {
   ranges: RangeCache;
   openFiles: OpenFiles;
   streaming: AdaptiveStreamingManager;
+  sessionUser: SessionUserResolver;
   options: ServeOptions;
   startedAtMs: number;
 }

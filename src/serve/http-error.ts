@@ -6,6 +6,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_BAD_PATH: 400,
   E_BAD_JSON: 400,
   E_FIELD: 400,
+  E_AUTH: 401,
   E_NOT_FOUND: 404,
   E_UNKNOWN_TRACK: 404,
   E_UNKNOWN_QUALITY: 404,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serveDefaults } from '../defaults.js';
 import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
-import type { ServeContext, ServeOptions } from './context.js';
+import type { ServeContext, ServeOptions, SessionUserResolver } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
 import { addFolderRoutes } from './folder-routes.js';
@@ -29,6 +29,8 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
   log?: (message: string) => void;
+  /** The user of a new streaming session; by default the `user_id` the client gives (nothing verifies it). */
+  sessionUser?: SessionUserResolver;
 }
 
 export interface HlsServer {
@@ -47,7 +49,7 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, ...overrides } = options;
+  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, sessionUser, ...overrides } = options;
   const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
   const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
@@ -64,6 +66,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
+    sessionUser: sessionUser ?? (async (_req, claimed) => claimed ?? null),
     options: settings,
     startedAtMs: performance.now(),
   };

@@ -6,7 +6,8 @@ import type { Router } from './router.js';
 
 /**
  * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
- *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
+ *   POST   /api/streaming/session                {track_id, client_capabilities, user_id?} → 201 {session_id, initial_profile, master_url}
+ *          (the session's user: `context.sessionUser`, a verified bearer token's subject or the trusted user_id)
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
  *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
@@ -17,12 +18,13 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   const { streaming } = context;
   const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
 
-  router.add('POST', '/api/streaming/session', async ({ req, res }) => {
-    const request = parseCreateSession(await body(req));
+  router.add('POST', '/api/streaming/session', async ({ req, res, query }) => {
+    const request = parseCreateSession(await body(req), query);
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+      userId: await context.sessionUser(req, request.user_id),
     });
     sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
   });

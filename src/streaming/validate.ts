@@ -20,12 +20,15 @@ export interface CreateSessionRequest {
   track_id: string;
   client_capabilities: ClientCapabilities;
   client_id: string | undefined;
+  /** Not in the spec: the listener, as the client names it (trusted only in anonymous mode). */
+  user_id: string | undefined;
 }
 
 /** u32 counters of the spec: JavaScript clients send floats (`downlink * 1000`), so they are rounded. */
 const U32_MAX = 0xffff_ffff;
 
-export function parseCreateSession(body: unknown): CreateSessionRequest {
+/** `user_id` of the body, else of the query (`?user_id=`). */
+export function parseCreateSession(body: unknown, query: URLSearchParams = new URLSearchParams()): CreateSessionRequest {
   const object = asObject(body, 'body');
   const trackId = object.track_id;
   if (typeof trackId !== 'string' || !TRACK_ID.test(trackId)) throw fieldError('track_id', 'a track id (lower-case letters, digits, - and _)', trackId);
@@ -33,10 +36,15 @@ export function parseCreateSession(body: unknown): CreateSessionRequest {
   if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)) {
     throw fieldError('client_id', 'a string of 1 to 256 characters', clientId);
   }
+  const userId = object.user_id ?? query.get('user_id') ?? undefined;
+  if (userId !== undefined && (typeof userId !== 'string' || userId.length === 0 || userId.length > 256)) {
+    throw fieldError('user_id', 'a string of 1 to 256 characters', userId);
+  }
   return {
     track_id: trackId,
     client_capabilities: parseCapabilities(object.client_capabilities, 'client_capabilities'),
     client_id: clientId,
+    user_id: userId,
   };
 }
 
