@@ -58,6 +58,12 @@ export const serveDefaults = {
   fileCacheTtlMs: 1000,
   /** Files whose stat and realpath results are kept at once (least recently used dropped first). */
   fileCacheEntries: 4096,
+  /**
+   * How often catalog.json is checked for a change (serve/folder-catalog.ts): a change starts the one
+   * snapshot of the catalog that the HTTP routes, sessions, event server and analytics share, so a
+   * track packaged while serving is listed within this time. 0: read once at startup.
+   */
+  catalogRefreshMs: 1000,
   /** Largest playlist or catalog.json read into memory (to gzip or reorder it); larger ones are refused with 500. */
   maxPlaylistBytes: 4 * 1024 * 1024,
   /** Playlists at least this long are sent gzipped to clients that accept it (Apple's authoring spec 10.1). 0 gzips all. */

@@ -1,4 +1,5 @@
 import type { CatalogInfo } from '../catalog/schema.js';
+import { summaryOf, type TrackSummary } from '../catalog/snapshot.js';
 import type { RealtimeBroker } from './broker.js';
 import type { QualityChange } from '../streaming/types.js';
 
@@ -7,15 +8,9 @@ import type { QualityChange } from '../streaming/types.js';
  * wires the real ones; tests may pass in-memory ones).
  */
 
-export interface TrackSummary {
-  title: string;
-  artist: string | null;
-  duration_ms: number;
-  /** The quality a player starts on without a session: the first variant of the main master. */
-  default_quality?: string | null;
-}
+export type { TrackSummary };
 
-/** The catalog, by track id. */
+/** The catalog, by track id (serve passes its CatalogSnapshot). */
 export interface TrackDirectory {
   get(trackId: string): TrackSummary | undefined;
 }
@@ -73,11 +68,6 @@ export interface RealtimeDeps {
 
 /** A TrackDirectory over a catalog.json (`readCatalog`), as `serve` loads it. */
 export function tracksFromCatalog(catalog: CatalogInfo): TrackDirectory {
-  const byId = new Map<string, TrackSummary>(
-    catalog.tracks.map((entry) => [
-      entry.id,
-      { title: entry.title, artist: entry.artist, duration_ms: entry.duration_ms, default_quality: entry.masters[0]?.profiles[0] ?? entry.profiles[0] ?? null },
-    ]),
-  );
+  const byId = new Map<string, TrackSummary>(catalog.tracks.map((entry) => [entry.id, summaryOf(entry)]));
   return { get: (trackId) => byId.get(trackId) };
 }

@@ -9,7 +9,6 @@ import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { QualityChange } from '../streaming/types.js';
-import { CatalogTracks } from './catalog-tracks.js';
 import { ListeningRecorder } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
 import { addWebRoutes } from './web-routes.js';
@@ -20,8 +19,6 @@ export interface ServeAppOptions extends HlsServerOptions {
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
   realtime?: RealtimeOptions;
-  /** How often catalog.json is checked for tracks added while serving. */
-  catalogRefreshMs?: number;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
 }
@@ -37,8 +34,6 @@ export interface ServeApp {
   close(): Promise<void>;
 }
 
-const CATALOG_REFRESH_MS = 2000;
-
 /**
  * Everything `hlsaudio serve` runs on one port: the HLS routes and sessions API (createHlsServer),
  * the event server at /api/ws with POST /api/events, the listening analytics and their routes, and
@@ -51,14 +46,12 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     dataDir = join(options.root, '.hlsaudio'),
     dbFile = analyticsFile(options.root),
     realtime: realtimeOptions = {},
-    catalogRefreshMs = CATALOG_REFRESH_MS,
     analyticsReadScope = analyticsDefaults.readScope,
     ...hlsOptions
   } = options;
   const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   await mkdir(dataDir, { recursive: true });
   const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
-  const tracks = await CatalogTracks.open(options.root, catalogRefreshMs);
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   try {
@@ -66,6 +59,8 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     // served before `listen`, by which time the event server is attached.
     let identifyUser: RealtimeServer['identifyUser'] = async () => null;
     hls = await createHlsServer({ ...hlsOptions, sessionUser: (req, claimed) => identifyUser(req, claimed) });
+    // One catalog snapshot for all: HTTP routes and sessions (in hls), the event server, the analytics.
+    const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
@@ -93,14 +88,12 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       close: async () => {
         await eventServer.close();
         await server.close();
-        tracks.close();
         analytics.close();
       },
     };
   } catch (error) {
     await realtime?.close();
     await hls?.close();
-    tracks.close();
     analytics.close();
     throw error;
   }

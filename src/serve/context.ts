@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
+import type { FolderCatalog } from './folder-catalog.js';
 import type { FrameViews } from './frame-views.js';
 import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
-import type { TrackStore } from './track-store.js';
 import type { VersionedPlaylists } from './versioned-playlists.js';
 
 /** The serve options every route reads (serveDefaults gives each its default and meaning). */
@@ -16,6 +16,7 @@ export interface ServeOptions {
   maxUrlBytes: number;
   fileCacheTtlMs: number;
   fileCacheEntries: number;
+  catalogRefreshMs: number;
   maxPlaylistBytes: number;
   gzipMinBytes: number;
   mediaMaxAgeSec: number;
@@ -39,7 +40,8 @@ export type SessionUserResolver = (req: IncomingMessage, claimedUserId: string |
 /** What the route handlers share: the folder's caches, the sessions, the options. */
 export interface ServeContext {
   files: FileCache;
-  tracks: TrackStore;
+  /** The catalog snapshot every layer reads. */
+  tracks: FolderCatalog;
   texts: TextFiles;
   /** Variant playlists with `?v=` media versions, as served. */
   playlists: VersionedPlaylists;

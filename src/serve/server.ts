@@ -6,6 +6,7 @@ import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/ma
 import type { ServeContext, ServeOptions, SessionUserResolver } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
+import { FolderCatalog } from './folder-catalog.js';
 import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
@@ -18,7 +19,6 @@ import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
-import { TrackStore } from './track-store.js';
 import { VersionedPlaylists } from './versioned-playlists.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
@@ -54,7 +54,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
-  const tracks = new TrackStore(files, settings.fileCacheEntries);
+  const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
   const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
@@ -116,6 +116,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     close: async () => {
       await close(server, streaming, settings.shutdownGraceMs);
       context.openFiles.close();
+      tracks.close();
     },
   };
 }

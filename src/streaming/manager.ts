@@ -2,17 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { streamingDefaults } from '../defaults.js';
 import { HlsaudioError } from '../errors.js';
-import type { TrackInfo } from '../catalog/schema.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
 import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
 import { streamingStats, type StatsCounters } from './stats.js';
 import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
-/** Where the manager finds a track's profiles and masters (the server's cached track.json reader). */
-export interface TrackSource {
-  getTrack(trackId: string): Promise<TrackInfo | undefined>;
-}
+/** Where the manager finds a track's profiles and masters (the server's catalog snapshot). */
+export type TrackSource = Pick<CatalogSnapshot, 'getTrack'>;
 
 export interface StreamingOptions extends ChoiceOptions, MonitorOptions {
   maxSessions: number;
