@@ -1,4 +1,7 @@
 import { basename, relative } from 'node:path';
+import { describe, expectedMessage } from './option-table.js';
+
+export { describe };
 
 /**
  * The one error type of hlsaudio. Every failure a user can meet carries a stable `code` (listed in
@@ -90,16 +93,7 @@ export function optionError(field: string, expected: string, got: unknown): Hlsa
  * WebSocket message (`E_MESSAGE`) or of an analytics call.
  */
 export function fieldError(field: string, expected: string, got: unknown, code: ErrorCode = 'E_FIELD'): HlsaudioError {
-  return new HlsaudioError(code, `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return `an array`;
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return new HlsaudioError(code, expectedMessage(field, expected, got), { field });
 }
 
 /** A path as a user typed it: relative to the working directory when inside it. */

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { DatabaseSync } from 'node:sqlite';
-import { analyticsDefaults } from '../defaults.js';
+import { analyticsDefaults, analyticsOptions } from '../defaults.js';
 import { displayPath, fieldError, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { type OptionValues, resolveOptions } from '../option-table.js';
 import { BackgroundConnection, readOnConnection, type Reader } from './background.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
 import { openDatabase } from './database.js';
@@ -22,7 +23,7 @@ import {
   checkTrackId,
 } from './validate.js';
 
-type Limits = { -readonly [K in keyof typeof analyticsDefaults]: (typeof analyticsDefaults)[K] extends number ? number : (typeof analyticsDefaults)[K] };
+type Limits = OptionValues<typeof analyticsOptions>;
 
 export interface AnalyticsOptions extends Partial<Omit<Limits, 'dbFileInOutDir' | 'summaryTrackLimitMax'>> {
   /** The database file (`--db`). Without it, `<outDir>/.hlsaudio/analytics.db`. */
@@ -84,7 +85,7 @@ export class AnalyticsEngine {
   private counters = { writes: 0, rowsWritten: 0, rowsDropped: 0, writeErrors: 0 };
 
   constructor(options: AnalyticsOptions) {
-    this.options = resolveOptions(options);
+    this.options = resolveOptions(analyticsOptions, options, optionError);
     this.now = options.now ?? Date.now;
     this.onWriteError = options.onWriteError ?? ((error) => process.emitWarning(error.message, { type: 'HlsaudioWarning', code: error.code }));
     if (options.file === undefined && options.outDir === undefined) throw optionError('file', 'a path, or `outDir` to be given', undefined);
@@ -372,39 +373,3 @@ function unknownSession(id: string): HlsaudioError {
 }
 
 /** Options over defaults, each checked: `Expected \`flushMaxRows\` to be …, got …`. */
-function resolveOptions(options: AnalyticsOptions): Limits {
-  const resolved = { ...analyticsDefaults } as Limits;
-  const integer = (name: keyof Limits, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value = options[name as keyof AnalyticsOptions];
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw optionError(name, `an integer from ${min} to ${max}`, value);
-    (resolved as Record<string, unknown>)[name] = value;
-  };
-  const ratio = (name: keyof Limits, min: number, max: number) => {
-    const value = options[name as keyof AnalyticsOptions];
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw optionError(name, `a number from ${min} to ${max}`, value);
-    (resolved as Record<string, unknown>)[name] = value;
-  };
-  integer('flushIntervalMs', 1, 3_600_000);
-  integer('flushMaxRows', 1, 1_000_000);
-  integer('busyTimeoutMs', 0, 3_600_000);
-  integer('checkpointIntervalMs', 0, 3_600_000);
-  integer('sessionIdleMs', 1);
-  integer('sweepIntervalMs', 1);
-  integer('maxOpenSessions', 1);
-  integer('progressJitterMs', 0);
-  integer('maxDurationMs', 1);
-  integer('maxUserIdChars', 1);
-  integer('maxUserAgentChars', 0);
-  integer('maxReferrerChars', 0);
-  integer('summaryTrackLimit', 1, analyticsDefaults.summaryTrackLimitMax);
-  integer('recentSessionsLimit', 0, 10_000);
-  ratio('completionRatio', 0, 1);
-  ratio('maxPlaybackRate', 1, 16);
-  if (options.synchronous !== undefined) {
-    if (options.synchronous !== 'NORMAL' && options.synchronous !== 'FULL') throw optionError('synchronous', '"NORMAL" or "FULL"', options.synchronous);
-    resolved.synchronous = options.synchronous;
-  }
-  return resolved;
-}

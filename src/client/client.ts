@@ -8,7 +8,8 @@ import type {
   ServerEvent,
 } from '../realtime/protocol.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { clientDefaults } from './defaults.js';
+import { expectedMessage, resolveOptions } from '../option-table.js';
+import { clientOptions } from './defaults.js';
 import { RealtimeClientError } from './errors.js';
 
 /** A command as the caller writes it: `command_id` is generated when left out. */
@@ -25,7 +26,7 @@ export interface RealtimeClientOptions {
   /** The streaming session whose `QualityChanged` events this connection should receive. */
   sessionId?: string;
   commandTimeoutMs?: number;
-  /** Reconnection after the connection drops; false: never. Defaults in clientDefaults. */
+  /** Reconnection after the connection drops; false: never. Defaults and bounds in clientOptions; a bad value throws E_OPTION. */
   reconnect?: false | Partial<BackoffPolicy & { maxAttempts: number }>;
   /** A WebSocket constructor, where the runtime has no global one. */
   WebSocket?: typeof WebSocket;
@@ -59,6 +60,7 @@ export class RealtimeClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly policy: (BackoffPolicy & { maxAttempts: number }) | undefined;
+  private readonly commandTimeoutMs: number;
   private readonly WebSocketImpl: typeof WebSocket;
   private waiters: { resolve: () => void; reject: (error: RealtimeClientError) => void }[] = [];
 
@@ -66,15 +68,29 @@ export class RealtimeClient {
     const impl = options.WebSocket ?? globalThis.WebSocket;
     if (!impl) throw new TypeError('No WebSocket implementation: pass options.WebSocket (Node 22+ and browsers have a global one)');
     this.WebSocketImpl = impl;
+    const reconnect = options.reconnect === false ? undefined : options.reconnect;
+    const settings = resolveOptions(
+      clientOptions,
+      {
+        commandTimeoutMs: options.commandTimeoutMs,
+        reconnectInitialDelayMs: reconnect?.initialDelayMs,
+        reconnectFactor: reconnect?.factor,
+        reconnectMaxDelayMs: reconnect?.maxDelayMs,
+        reconnectJitter: reconnect?.jitter,
+        reconnectMaxAttempts: reconnect?.maxAttempts,
+      },
+      (field, expected, got) => new RealtimeClientError('E_OPTION', expectedMessage(field, expected, got)),
+    );
+    this.commandTimeoutMs = settings.commandTimeoutMs;
     this.policy =
       options.reconnect === false
         ? undefined
         : {
-            initialDelayMs: options.reconnect?.initialDelayMs ?? clientDefaults.reconnectInitialDelayMs,
-            factor: options.reconnect?.factor ?? clientDefaults.reconnectFactor,
-            maxDelayMs: options.reconnect?.maxDelayMs ?? clientDefaults.reconnectMaxDelayMs,
-            jitter: options.reconnect?.jitter ?? clientDefaults.reconnectJitter,
-            maxAttempts: options.reconnect?.maxAttempts ?? clientDefaults.reconnectMaxAttempts,
+            initialDelayMs: settings.reconnectInitialDelayMs,
+            factor: settings.reconnectFactor,
+            maxDelayMs: settings.reconnectMaxDelayMs,
+            jitter: settings.reconnectJitter,
+            maxAttempts: settings.reconnectMaxAttempts,
           };
   }
 
@@ -103,7 +119,7 @@ export class RealtimeClient {
     const commandId = command.command_id ?? `${this.idPrefix}-${++this.nextId}`;
     const message = { ...command, command_id: commandId };
     return new Promise<CommandResponse>((resolve, reject) => {
-      const timeoutMs = this.options.commandTimeoutMs ?? clientDefaults.commandTimeoutMs;
+      const timeoutMs = this.commandTimeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(commandId);
         reject(new RealtimeClientError('E_COMMAND_TIMEOUT', `${command.command} ${commandId}: no response within ${timeoutMs} ms`));

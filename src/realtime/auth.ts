@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
-import { realtimeDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError } from '../errors.js';
+import type { RealtimeLimits } from './options.js';
 
 /**
  * Who is on the other end of a connection or a publish request. Tokens are JWTs verified with jose:
@@ -20,9 +20,10 @@ export interface AuthOptions {
   jwtAudience?: string | undefined;
   /** With a key configured, let connections without a token in, as anonymous (no user). Default false. */
   allowAnonymous?: boolean | undefined;
-  jwtClockToleranceSec?: number;
-  eventsPublishScope?: string;
 }
+
+/** What the authenticator reads: the keys, and the limits of `realtimeOptions` it applies. */
+export type AuthSettings = AuthOptions & Pick<RealtimeLimits, 'jwtClockToleranceSec' | 'eventsPublishScope' | 'jwtSecretMinBytes' | 'jwksAlgorithms'>;
 
 /** The env variables the serve CLI maps to AuthOptions (flags win over them). */
 export function authOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthOptions {
@@ -48,13 +49,14 @@ export class Authenticator {
   private constructor(
     private readonly resolveKey: KeyResolver | undefined,
     private readonly algorithms: string[],
-    private readonly options: AuthOptions,
+    private readonly options: AuthSettings,
   ) {}
 
-  static async create(options: AuthOptions): Promise<Authenticator> {
-    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret);
+  /** `options` as resolveRealtimeOptions gives them. */
+  static async create(options: AuthSettings): Promise<Authenticator> {
+    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret, options.jwtSecretMinBytes);
     const jwks = options.jwksFile === undefined ? undefined : createLocalJWKSet(await readJwks(options.jwksFile));
-    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? realtimeDefaults.jwksAlgorithms : [])];
+    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? options.jwksAlgorithms : [])];
     const resolveKey: KeyResolver | undefined =
       secret || jwks
         ? async (header) => {
@@ -84,7 +86,7 @@ export class Authenticator {
       throw new HlsaudioError('E_AUTH', `user_id ${JSON.stringify(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
     }
     // The connection lives as long as the token would still be accepted.
-    const toleranceMs = (this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec) * 1000;
+    const toleranceMs = this.options.jwtClockToleranceSec * 1000;
     return { user_id: payload.sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null };
   }
 
@@ -93,7 +95,7 @@ export class Authenticator {
     if (!this.resolveKey) {
       throw new HlsaudioError('E_FORBIDDEN', 'publishing events needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode');
     }
-    await this.authorizeScope(token, this.options.eventsPublishScope ?? realtimeDefaults.eventsPublishScope);
+    await this.authorizeScope(token, this.options.eventsPublishScope);
   }
 
   /**
@@ -113,7 +115,7 @@ export class Authenticator {
     try {
       const { payload } = await jwtVerify(token, this.resolveKey!, {
         algorithms: this.algorithms,
-        clockTolerance: this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec,
+        clockTolerance: this.options.jwtClockToleranceSec,
         ...(this.options.jwtIssuer ? { issuer: this.options.jwtIssuer } : {}),
         ...(this.options.jwtAudience ? { audience: this.options.jwtAudience } : {}),
       });
@@ -143,9 +145,8 @@ function tokenProblem(cause: unknown): string {
   }
 }
 
-function hmacSecret(secret: string): Uint8Array {
+function hmacSecret(secret: string, minimum: number): Uint8Array {
   const bytes = new TextEncoder().encode(secret);
-  const minimum = realtimeDefaults.jwtSecretMinBytes;
   if (bytes.length < minimum) {
     // The secret itself is never shown.
     throw new HlsaudioError('E_OPTION', `Expected \`jwtSecret\` to be at least ${minimum} bytes (RFC 7518 section 3.2), got ${bytes.length} bytes`, {

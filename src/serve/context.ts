@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { serveOptions } from '../defaults.js';
+import type { OptionValues } from '../option-table.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
 import type { FolderCatalog } from './folder-catalog.js';
@@ -8,27 +10,8 @@ import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
 import type { VersionedPlaylists } from './versioned-playlists.js';
 
-/** The serve options every route reads (serveDefaults gives each its default and meaning). */
-export interface ServeOptions {
-  keepAliveTimeoutMs: number;
-  headersTimeoutMs: number;
-  maxBodyBytes: number;
-  maxUrlBytes: number;
-  fileCacheTtlMs: number;
-  fileCacheEntries: number;
-  catalogRefreshMs: number;
-  maxPlaylistBytes: number;
-  gzipMinBytes: number;
-  mediaMaxAgeSec: number;
-  playlistMaxAgeSec: number;
-  corsOrigin: string;
-  corsMaxAgeSec: number;
-  readChunkBytes: number;
-  mediaCacheBytes: number;
-  mediaCacheMaxEntryBytes: number;
-  openFiles: number;
-  shutdownGraceMs: number;
-}
+/** The serve options every route reads (serveOptions in defaults.ts gives each its default, bounds and meaning). */
+export type ServeOptions = OptionValues<typeof serveOptions>;
 
 /**
  * Who creates a streaming session: the user a verified token proves (`Authorization: Bearer`), or

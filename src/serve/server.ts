@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serveDefaults } from '../defaults.js';
-import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { serveOptions } from '../defaults.js';
+import { resolveOptions } from '../option-table.js';
+import { type ErrorCode, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
 import type { ServeContext, ServeOptions, SessionUserResolver } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
@@ -50,7 +51,7 @@ export interface HlsServer {
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
   const { root, streaming: streamingOptions, qualityMonitor, log: logOption, sessionUser, ...overrides } = options;
-  const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
+  const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
@@ -164,9 +165,4 @@ function close(server: Server, streaming: AdaptiveStreamingManager, graceMs: num
     });
     server.closeIdleConnections();
   });
-}
-
-/** Option objects may carry `undefined` for "not given"; those must not hide a default. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

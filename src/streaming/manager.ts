@@ -1,24 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { streamingDefaults } from '../defaults.js';
-import { HlsaudioError } from '../errors.js';
+import { streamingOptions } from '../defaults.js';
+import { HlsaudioError, optionError } from '../errors.js';
+import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
-import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
-import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
+import { bitrateCapKbps, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
+import { assessReport, initialMonitorState, type MonitorState } from './quality-monitor.js';
 import { streamingStats, type StatsCounters } from './stats.js';
 import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
 /** Where the manager finds a track's profiles and masters (the server's catalog snapshot). */
 export type TrackSource = Pick<CatalogSnapshot, 'getTrack'>;
 
-export interface StreamingOptions extends ChoiceOptions, MonitorOptions {
-  maxSessions: number;
-  sessionIdleMs: number;
-  sweepIntervalMs: number;
+/** `streamingOptions` of defaults.ts (which holds the choice and the monitor's thresholds), and the clock. */
+export type StreamingOptions = OptionValues<typeof streamingOptions> & {
   /** The clock, in ms since the epoch; tests pass their own. */
   now: () => number;
-}
+};
 
 interface SessionRecord {
   session: StreamingSession;
@@ -55,7 +54,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     options: Partial<StreamingOptions> = {},
   ) {
     super();
-    this.options = { ...streamingDefaults, now: Date.now, ...options };
+    this.options = { ...resolveOptions(streamingOptions, options, optionError), now: options.now ?? Date.now };
   }
 
   /** `start_quality_monitor`: metrics reports are judged from now on, and idle sessions expire. */

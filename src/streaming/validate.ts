@@ -1,3 +1,4 @@
+import { streamingDefaults } from '../defaults.js';
 import { fieldError, HlsaudioError } from '../errors.js';
 import { TRACK_ID } from '../catalog/track-id.js';
 import {
@@ -32,19 +33,11 @@ export function parseCreateSession(body: unknown, query: URLSearchParams = new U
   const object = asObject(body, 'body');
   const trackId = object.track_id;
   if (typeof trackId !== 'string' || !TRACK_ID.test(trackId)) throw fieldError('track_id', 'a track id (lower-case letters, digits, - and _)', trackId);
-  const clientId = object.client_id;
-  if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)) {
-    throw fieldError('client_id', 'a string of 1 to 256 characters', clientId);
-  }
-  const userId = object.user_id ?? query.get('user_id') ?? undefined;
-  if (userId !== undefined && (typeof userId !== 'string' || userId.length === 0 || userId.length > 256)) {
-    throw fieldError('user_id', 'a string of 1 to 256 characters', userId);
-  }
   return {
     track_id: trackId,
     client_capabilities: parseCapabilities(object.client_capabilities, 'client_capabilities'),
-    client_id: clientId,
-    user_id: userId,
+    client_id: optionalId(object.client_id, 'client_id'),
+    user_id: optionalId(object.user_id ?? query.get('user_id') ?? undefined, 'user_id'),
   };
 }
 
@@ -161,4 +154,10 @@ function describeBody(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
   return typeof value === 'string' ? 'a string' : typeof value;
+}
+
+function optionalId(value: unknown, field: string): string | undefined {
+  const max = streamingDefaults.maxClientIdChars;
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > max)) throw fieldError(field, `a string of 1 to ${max} characters`, value);
+  return value;
 }
