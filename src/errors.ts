@@ -51,7 +51,8 @@ export type ErrorCode =
   | 'E_UNKNOWN_SESSION' // 404: no streaming session with this id (never made, ended or expired)
   | 'E_BAD_JSON' // 400: a request body that is not JSON, or not a JSON object
   | 'E_FIELD' // 400: a field of a request (body or query) or an analytics argument has a wrong type or value
-  | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
+  | 'E_BODY_TOO_LARGE' // 413: a request body over its limit (serveDefaults.maxBodyBytes, realtimeDefaults.eventsMaxBodyBytes)
+  | 'E_UNSUPPORTED_MEDIA_TYPE' // 415: a body that is not of the content type the route reads
   | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
   | 'E_FILE_CHANGED' // 503: a file was replaced (its track rebuilt) between its lookup and its read, twice in a row
   | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open

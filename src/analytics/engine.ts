@@ -4,6 +4,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { DatabaseSync } from 'node:sqlite';
 import { analyticsDefaults, analyticsOptions } from '../defaults.js';
 import { displayPath, fieldError, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { type Logger, stderrLogger } from '../log.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import { BackgroundConnection, readOnConnection, type Reader } from './background.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
@@ -33,10 +34,10 @@ export interface AnalyticsOptions extends Partial<Omit<Limits, 'dbFileInOutDir' 
   /** The clock, epoch ms (tests drive it). */
   now?: (() => number) | undefined;
   /**
-   * Told about a write that failed in the background (its rows are dropped, the plays' totals are
-   * written again by the next write). Default: a process warning, so a full disk never stops playback.
+   * Told (warn) about a write that failed in the background (its rows are dropped, the plays' totals
+   * are written again by the next write), so a full disk never stops playback. Default: stderr.
    */
-  onWriteError?: ((error: HlsaudioError) => void) | undefined;
+  logger?: Logger | undefined;
 }
 
 /** What the store has done: for `/api/status`-like pages and the load test. */
@@ -69,7 +70,7 @@ export class AnalyticsEngine {
   readonly file: string;
   private readonly options: Limits;
   private readonly now: () => number;
-  private readonly onWriteError: (error: HlsaudioError) => void;
+  private readonly logger: Logger;
   private readonly db: DatabaseSync;
   private readonly writer: BatchWriter;
   /** Plays not ended, and ended plays until their end is written. */
@@ -87,7 +88,7 @@ export class AnalyticsEngine {
   constructor(options: AnalyticsOptions) {
     this.options = resolveOptions(analyticsOptions, options, optionError);
     this.now = options.now ?? Date.now;
-    this.onWriteError = options.onWriteError ?? ((error) => process.emitWarning(error.message, { type: 'HlsaudioWarning', code: error.code }));
+    this.logger = options.logger ?? stderrLogger;
     if (options.file === undefined && options.outDir === undefined) throw optionError('file', 'a path, or `outDir` to be given', undefined);
     this.file = options.file ?? analyticsFile(options.outDir!);
     this.db = openDatabase(this.file, this.options);
@@ -309,7 +310,7 @@ export class AnalyticsEngine {
       this.flush();
     } catch (error) {
       if (!isHlsaudioError(error)) throw error;
-      this.onWriteError(error);
+      this.logger.warn(`analytics: ${error.message}`);
     }
   }
 

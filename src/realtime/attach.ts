@@ -8,10 +8,13 @@ import { Authenticator } from './auth.js';
 import { InProcessBroker } from './broker.js';
 import type { RealtimeDeps } from './deps.js';
 import { createEventsHandler, type EventsHandler } from './events-endpoint.js';
-import { bearerToken, HTTP_STATUS, refuseUpgrade } from './http-reply.js';
+import { httpStatusOf } from '../http/status.js';
+import { errorText, stderrLogger } from '../log.js';
+import { bearerToken, refuseUpgrade } from './http-reply.js';
 import { WebSocketManager, type WebSocketStats } from './manager.js';
 import { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
 import { PlaylistStore } from './playlists.js';
+import { InProcessPresence } from './presence.js';
 
 export const STATS_FILE = 'realtime-stats.json';
 
@@ -21,6 +24,8 @@ export interface RealtimeServer {
   manager: WebSocketManager;
   /** 'jwt' when tokens are verified, 'anonymous' when no key is configured. */
   authMode: 'jwt' | 'anonymous';
+  /** Where the HTTP router registers `handleEvents` (the `eventsPath` option). */
+  eventsPath: string;
   /** `POST /api/events`, for the HTTP router to register. */
   handleEvents: EventsHandler;
   /**
@@ -50,17 +55,18 @@ export interface RealtimeServer {
  */
 export async function attachRealtime(server: Server, deps: RealtimeDeps, options: RealtimeOptions = {}): Promise<RealtimeServer> {
   const resolved = resolveRealtimeOptions(options);
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = deps.logger ?? stderrLogger;
   const now = deps.now ?? Date.now;
   const auth = await Authenticator.create(resolved);
   const playlists = await PlaylistStore.open(deps.dataDir, {
     maxTracks: resolved.playlistMaxTracks,
     maxCount: resolved.playlistMaxCount,
     flushDelayMs: resolved.playlistFlushDelayMs,
-    log,
+    logger,
   });
   const broker = deps.broker ?? new InProcessBroker();
-  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, log, now });
+  const presence = deps.presence ?? new InProcessPresence();
+  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, presence, logger, now });
   // ws 8 takes `closeTimeout` (lib/websocket-server.js); @types/ws 8.18 does not list it.
   const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -75,7 +81,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
 
   const refuse = (socket: Duplex, error: HlsaudioError, headers: Record<string, string> = {}): void => {
     manager.recordRefusedUpgrade();
-    refuseUpgrade(socket, HTTP_STATUS[error.code] ?? 400, { error: error.code, message: error.message }, headers);
+    refuseUpgrade(socket, httpStatusOf(error.code) ?? 400, { error: error.code, message: error.message }, headers);
   };
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -114,24 +120,25 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   };
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     onUpgrade(req, socket, head).catch((error: unknown) => {
-      log(`hlsaudio realtime: upgrade failed: ${(error as Error)?.stack ?? String(error)}`);
+      logger.error(`realtime: upgrade failed: ${errorText(error)}`);
       socket.destroy();
     });
   };
   server.on('upgrade', upgradeListener);
 
   const keys = [resolved.jwtSecret ? 'HS256 secret' : '', resolved.jwksFile ? 'JWKS file' : ''].filter(Boolean).join(' and ');
-  (deps.announce ?? log)(
+  (deps.announce ?? logger.info)(
     auth.mode === 'jwt'
-      ? `hlsaudio realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
-      : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST ${resolved.eventsPath} is refused`,
+      ? `realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
+      : `realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST ${resolved.eventsPath} is refused`,
   );
 
   let closing: Promise<WebSocketStats> | undefined;
   return {
     manager,
     authMode: auth.mode,
-    handleEvents: createEventsHandler(manager, auth, resolved, log),
+    eventsPath: resolved.eventsPath,
+    handleEvents: createEventsHandler(manager, auth, resolved, logger),
     authorize: async (req, scope) => {
       if (auth.mode === 'anonymous') return false;
       await auth.authorizeScope(bearerToken(req), scope);
@@ -154,7 +161,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
         try {
           await writeFileAtomic(join(deps.dataDir, STATS_FILE), `${JSON.stringify({ ...stats, closed_at: new Date(now()).toISOString() }, null, 2)}\n`);
         } catch (error) {
-          log(`hlsaudio realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
+          logger.warn(`realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
         }
         return stats;
       })()),

@@ -1,6 +1,8 @@
 import type { CatalogInfo } from '../catalog/schema.js';
 import { summaryOf, type TrackSummary } from '../catalog/snapshot.js';
+import type { Logger } from '../log.js';
 import type { RealtimeBroker } from './broker.js';
+import type { Presence } from './presence.js';
 import type { QualityChange } from '../streaming/types.js';
 
 /**
@@ -58,9 +60,11 @@ export interface RealtimeDeps {
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
-  /** One line per notable happening (write failures, internal errors); stderr by default. */
-  log?: ((line: string) => void) | undefined;
-  /** Startup information (the authentication mode); `log` by default. */
+  /** Who plays what, for LiveStats; this process's connections by default. */
+  presence?: Presence | undefined;
+  /** Told of write failures and internal errors; stderr by default. */
+  logger?: Logger | undefined;
+  /** Startup information (the authentication mode), for the host to print; `logger.info` by default. */
   announce?: ((line: string) => void) | undefined;
   /** Wall clock in ms (playback positions, rate limits, idle times); Date.now by default. Tests pass their own. */
   now?: (() => number) | undefined;

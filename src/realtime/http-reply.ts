@@ -1,16 +1,7 @@
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorCode } from '../errors.js';
 
-/** HTTP status of each error code the event server answers an HTTP request with. */
-export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  E_AUTH: 401,
-  E_FORBIDDEN: 403,
-  E_MESSAGE: 400,
-  E_UNAVAILABLE: 503,
-};
-
-/** Refuses an upgrade before it happens: a plain HTTP response on the raw socket, then close. */
+/** Refuses an upgrade before it happens: a plain HTTP response on the raw socket (the one JSON error form), then close. */
 export function refuseUpgrade(socket: Duplex, status: number, body: { error: string; message: string } | undefined, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
@@ -26,13 +17,6 @@ export function refuseUpgrade(socket: Duplex, status: number, body: { error: str
   ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
-}
-
-/** A JSON answer on an ordinary request, in the `{error, message}` form the HTTP server uses for errors. */
-export function replyJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }
 
 /** The bearer token of an `Authorization` header. */

@@ -2,6 +2,7 @@
 export { attachRealtime, type RealtimeServer, STATS_FILE } from './attach.js';
 export { type AuthOptions, authOptionsFromEnv, type Identity } from './auth.js';
 export { type Delivery, InProcessBroker, type RealtimeBroker } from './broker.js';
+export { InProcessPresence, type Presence } from './presence.js';
 export { type RealtimeDeps, type SessionDirectory, type TrackDirectory, type TrackSummary, tracksFromCatalog } from './deps.js';
 export type { EventsHandler } from './events-endpoint.js';
 export { FILTER_KEYS } from './filters.js';

@@ -1,6 +1,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { type RawData, WebSocket } from 'ws';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { errorText, type Logger } from '../log.js';
 import type { QualityChange } from '../streaming/types.js';
 import type { Identity } from './auth.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
@@ -10,6 +11,7 @@ import type { PlaybackChange, SessionDirectory, TrackDirectory } from './deps.js
 import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
+import type { Presence } from './presence.js';
 import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
 import { parseCommand, sniffCommandId } from './validate.js';
 
@@ -36,7 +38,8 @@ export interface ManagerParts {
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
   playlists: PlaylistStore;
   broker: RealtimeBroker;
-  log: (line: string) => void;
+  presence: Presence;
+  logger: Logger;
   now: () => number;
 }
 
@@ -162,17 +165,10 @@ export class WebSocketManager {
     this.counters.refused_upgrades++;
   }
 
-  /** LiveStats from the playback state of this process's connections. */
+  /** LiveStats from the presence of the listeners (the connections that play). */
   liveStats(): LiveStats {
-    const listeners = new Map<string, number>();
-    let concurrent = 0;
-    for (const connection of this.connections.values()) {
-      const trackId = connection.playback.trackId;
-      if (trackId === undefined || !connection.playback.isPlaying) continue;
-      concurrent++;
-      listeners.set(trackId, (listeners.get(trackId) ?? 0) + 1);
-    }
-    const top_tracks = [...listeners]
+    const { concurrent, byTrack } = this.parts.presence.listeners();
+    const top_tracks = [...byTrack]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, this.options.liveStatsTopTracks)
       .map(([track_id, current_listeners]) => {
@@ -235,7 +231,7 @@ export class WebSocketManager {
       data = handler(command, this.commandContext(connection));
     } catch (error) {
       if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
-      this.parts.log(`hlsaudio realtime: ${command.command} failed: ${(error as Error)?.stack ?? String(error)}`);
+      this.parts.logger.error(`realtime: ${command.command} failed: ${errorText(error)}`);
       return this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
     }
     this.send(connection, { event: 'CommandResponse', command_id: command.command_id, success: true, data: data ?? null, error: null });
@@ -256,13 +252,15 @@ export class WebSocketManager {
     };
   }
 
-  /** Tells the playback observer; its failure is logged, never the command's. */
+  /** Tells the presence and the playback observer; the observer's failure is logged, never the command's. */
   private observe(connection: RealtimeConnection, change: Omit<PlaybackChange, 'connection'>): void {
+    if (change.kind === 'started' || change.kind === 'resumed') this.parts.presence.set(connection.id, change.trackId);
+    else if (change.kind === 'paused' || change.kind === 'stopped') this.parts.presence.set(connection.id, undefined);
     if (!this.parts.onPlayback) return;
     try {
       this.parts.onPlayback({ ...change, connection: connection.listener });
     } catch (error) {
-      this.parts.log(`hlsaudio realtime: playback observer failed: ${(error as Error)?.stack ?? String(error)}`);
+      this.parts.logger.error(`realtime: playback observer failed: ${errorText(error)}`);
     }
   }
 
@@ -395,6 +393,7 @@ export class WebSocketManager {
 
   private forget(connection: RealtimeConnection): void {
     if (!this.connections.delete(connection.id)) return;
+    this.parts.presence.set(connection.id, undefined);
     clearTimeout(connection.expiryTimer);
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
+import type { Logger } from '../log.js';
 import type { PlaylistAction } from './protocol.js';
 
 export const PLAYLISTS_FILE = 'playlists.json';
@@ -30,7 +31,7 @@ export interface PlaylistStoreOptions {
   maxTracks: number;
   maxCount: number;
   flushDelayMs: number;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 /**
@@ -126,7 +127,7 @@ export class PlaylistStore {
       await writeFileAtomic(this.file, `${JSON.stringify(content)}\n`);
     } catch (error) {
       this.dirty = true;
-      this.options.log(`hlsaudio realtime: cannot write ${displayPath(this.file)} (${(error as Error).message}); will retry with the next change`);
+      this.options.logger.warn(`realtime: cannot write ${displayPath(this.file)} (${(error as Error).message}); will retry with the next change`);
     }
   }
 

@@ -7,6 +7,7 @@ import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
+import { stderrLogger } from '../log.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { QualityChange } from '../streaming/types.js';
 import { ListeningRecorder } from './listening-recorder.js';
@@ -49,32 +50,30 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     analyticsReadScope = analyticsDefaults.readScope,
     ...hlsOptions
   } = options;
-  const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
+  const logger = options.logger ?? stderrLogger;
   await mkdir(dataDir, { recursive: true });
-  const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
+  const analytics = new AnalyticsEngine({ file: dbFile, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   try {
     // The sessions API asks the event server's authenticator who creates a session; no request is
     // served before `listen`, by which time the event server is attached.
     let identifyUser: RealtimeServer['identifyUser'] = async () => null;
-    hls = await createHlsServer({ ...hlsOptions, sessionUser: (req, claimed) => identifyUser(req, claimed) });
+    hls = await createHlsServer({ ...hlsOptions, logger, sessionUser: (req, claimed) => identifyUser(req, claimed) });
     // One catalog snapshot for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
-    const recorder = new ListeningRecorder(analytics, hls.streaming, log);
-    // The event server's lines carry their own "hlsaudio realtime:" prefix.
-    const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
+    const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line) },
       realtimeOptions,
     );
     const eventServer = realtime;
     identifyUser = eventServer.identifyUser;
-    hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
+    hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
-    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope) });
+    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope), logger });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
     hls.router.add('GET', '/api/analytics/tracks/:id', ({ req, res, params }) => handlers.track(req, res, params));
     await addWebRoutes(hls.router, hls.context);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { serveOptions } from '../defaults.js';
+import type { Logger } from '../log.js';
 import type { OptionValues } from '../option-table.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
@@ -33,6 +34,7 @@ export interface ServeContext {
   openFiles: OpenFiles;
   streaming: AdaptiveStreamingManager;
   sessionUser: SessionUserResolver;
+  logger: Logger;
   options: ServeOptions;
   startedAtMs: number;
 }

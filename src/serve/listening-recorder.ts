@@ -1,6 +1,7 @@
 import type { AnalyticsEngine } from '../analytics/engine.js';
 import type { Platform } from '../analytics/types.js';
 import { analyticsDefaults } from '../defaults.js';
+import type { Logger } from '../log.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { PerformanceMetrics, QualityChange, StreamingSession } from '../streaming/types.js';
@@ -22,7 +23,7 @@ export class ListeningRecorder {
   constructor(
     private readonly analytics: AnalyticsEngine,
     private readonly streaming: AdaptiveStreamingManager,
-    private readonly log: (line: string) => void,
+    private readonly logger: Logger,
   ) {
     streaming.on('quality-changed', (change) => this.qualityChanged(change));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
@@ -78,7 +79,7 @@ export class ListeningRecorder {
     if (plays.length === 0) return;
     const recorded = Math.min(stalls, analyticsDefaults.maxRebuffersPerReport);
     if (recorded < stalls) {
-      this.log(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
+      this.logger.warn(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
     }
     const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
     for (const play of plays) {
@@ -106,7 +107,7 @@ export class ListeningRecorder {
     try {
       record();
     } catch (error) {
-      this.log(`analytics: ${(error as Error)?.message ?? String(error)}`);
+      this.logger.error(`analytics: ${(error as Error)?.message ?? String(error)}`);
     }
   }
 }

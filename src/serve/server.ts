@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveOptions } from '../defaults.js';
 import { resolveOptions } from '../option-table.js';
-import { type ErrorCode, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { type ErrorCode, HlsaudioError, optionError } from '../errors.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
 import type { ServeContext, ServeOptions, SessionUserResolver } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
@@ -11,7 +11,8 @@ import { FolderCatalog } from './folder-catalog.js';
 import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
-import { notFound, sendError } from './http-error.js';
+import { notFound, sendError } from '../http/reply.js';
+import { type Logger, stderrLogger } from '../log.js';
 import { OpenFiles } from './open-files.js';
 import { RangeCache } from './range-cache.js';
 import { HlsResponse } from './response.js';
@@ -29,7 +30,7 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   /** Start the quality monitor (judge metrics reports, expire idle sessions). Default true. */
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
-  log?: (message: string) => void;
+  logger?: Logger;
   /** The user of a new streaming session; by default the `user_id` the client gives (nothing verifies it). */
   sessionUser?: SessionUserResolver;
 }
@@ -50,9 +51,8 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, sessionUser, ...overrides } = options;
+  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, sessionUser, ...overrides } = options;
   const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
-  const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
   const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
@@ -69,6 +69,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     streaming,
     sessionUser: sessionUser ?? (async (_req, claimed) => claimed ?? null),
     options: settings,
+    logger,
     startedAtMs: performance.now(),
   };
 
@@ -80,7 +81,6 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
 
   const cors = { origin: settings.corsOrigin, maxAgeSec: settings.corsMaxAgeSec };
   const baseHeaders = { ...corsHeaders(cors), 'X-Content-Type-Options': 'nosniff' };
-  const onInternal = (error: unknown) => log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
 
   async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
     res.baseHeaders = baseHeaders;
@@ -96,8 +96,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
       }
       await match.handler({ req, res, params: match.params, query: target.query });
     } catch (error) {
-      if (isHlsaudioError(error) && error.code === 'E_BODY_TOO_LARGE') res.setHeader('Connection', 'close');
-      sendError(res, error, onInternal);
+      sendError(res, error, { logger, layer: 'serve' });
     }
   }
 

@@ -1,7 +1,7 @@
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody } from '../http/body.js';
 import type { ServeContext } from './context.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '../http/reply.js';
 import type { Router } from './router.js';
 
 /**

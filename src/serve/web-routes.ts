@@ -5,7 +5,7 @@ import { contentTypeOf } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
 import { FileCache } from './file-cache.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import type { RequestContext, Router } from './router.js';
 
 /** The player page and what it loads, all from the package itself: it works offline, with no CDN. */

@@ -7,6 +7,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
 import { assessReport, initialMonitorState, type MonitorState } from './quality-monitor.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { streamingStats, type StatsCounters } from './stats.js';
 import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
@@ -19,7 +20,8 @@ export type StreamingOptions = OptionValues<typeof streamingOptions> & {
   now: () => number;
 };
 
-interface SessionRecord {
+/** What the manager keeps of a session (in its SessionStore). */
+export interface SessionRecord {
   session: StreamingSession;
   ladder: Ladder;
   monitor: MonitorState;
@@ -45,13 +47,13 @@ const NO_METRICS: PerformanceMetrics = {
  */
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
-  private readonly sessions = new Map<string, SessionRecord>();
   private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly tracks: TrackSource,
     options: Partial<StreamingOptions> = {},
+    private readonly sessions: SessionStore<SessionRecord> = new MemorySessionStore(),
   ) {
     super();
     this.options = { ...resolveOptions(streamingOptions, options, optionError), now: options.now ?? Date.now };
@@ -197,9 +199,9 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   expireIdleSessions(): number {
     const deadline = this.options.now() - this.options.sessionIdleMs;
     let expired = 0;
-    for (const [id, record] of this.sessions) {
+    for (const record of [...this.sessions.values()]) {
       if (record.lastSeenMs > deadline) continue;
-      this.sessions.delete(id);
+      this.sessions.delete(record.session.session_id);
       this.counters.expired++;
       expired++;
       this.emit('session-ended', record.session, 'expired');
@@ -223,7 +225,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
 
   close(): void {
     this.stopQualityMonitor();
-    this.sessions.clear();
+    for (const record of [...this.sessions.values()]) this.sessions.delete(record.session.session_id);
   }
 
   private record(sessionId: string): SessionRecord {

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { PLAYLISTS_FILE, PlaylistStore } from '../../../src/realtime/playlists.js';
 import { tempDir } from '../../helpers/temp.js';
+import { logTo } from '../../../src/log.js';
 
-const options = (log: string[] = []) => ({ maxTracks: 3, maxCount: 2, flushDelayMs: 20, log: (line: string) => log.push(line) });
+const options = (log: string[] = []) => ({ maxTracks: 3, maxCount: 2, flushDelayMs: 20, logger: logTo((_level, line) => void log.push(line)) });
 
 test('adds at a position or the end, moves a track already there (Reordered), removes', async () => {
   const store = await PlaylistStore.open(tempDir(), options());
