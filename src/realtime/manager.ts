@@ -110,19 +110,11 @@ export class WebSocketManager {
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
-    socket.on('pong', () => (connection.awaitingPong = false));
     socket.on('error', ignore);
     socket.on('close', () => this.forget(connection));
     // An upgrade that completed while close() ran must not outlive it.
-    if (this.shuttingDown) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
-    if (identity.expires_at_ms !== null) {
-      const delay = identity.expires_at_ms - this.parts.now();
-      // setTimeout cannot wait longer than 2^31-1 ms (24.8 days); such a token outlives any process.
-      if (delay < 2 ** 31 - 1) {
-        connection.expiryTimer = setTimeout(() => this.disconnect(connection, CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, delay));
-        connection.expiryTimer.unref();
-      }
-    }
+    if (this.shuttingDown) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
+    if (identity.expires_at_ms !== null) connection.expireAt(identity.expires_at_ms, () => connection.close(CLOSE_CODES.tokenExpired, 'token expired'));
     return connection;
   }
 
@@ -144,12 +136,11 @@ export class WebSocketManager {
 
   /** cleanup_inactive_connections: closes (4000) connections that sent nothing for `maxIdleMs`; returns how many. */
   cleanupInactiveConnections(maxIdleMs: number): number {
-    const now = this.parts.now();
     let closed = 0;
     for (const connection of this.connections.values()) {
-      if (connection.closeReason === undefined && now - connection.lastActivity >= maxIdleMs) {
+      if (!connection.isClosing && connection.isIdleFor(maxIdleMs)) {
         this.counters.idle_disconnects++;
-        this.disconnect(connection, CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
+        connection.close(CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
         closed++;
       }
     }
@@ -193,7 +184,7 @@ export class WebSocketManager {
       if (connection.socket.readyState === WebSocket.CLOSED) resolve();
       else connection.socket.once('close', () => resolve());
     })));
-    for (const connection of open) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
+    for (const connection of open) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.wsShutdownTimeoutMs)));
     await Promise.race([gone, timeout]);
@@ -203,17 +194,18 @@ export class WebSocketManager {
   }
 
   private receive(connection: RealtimeConnection, data: RawData, isBinary: boolean): void {
-    if (connection.closeReason !== undefined) return;
+    if (connection.isClosing) return;
     this.counters.messages_received++;
-    connection.lastActivity = this.parts.now();
+    connection.recordActivity();
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!connection.bucket.take()) {
+    if (!connection.takeCommand()) {
       this.counters.rate_limited_commands++;
       const wait = (1 / this.options.wsCommandRatePerSec).toFixed(2);
       const error = new HlsaudioError('E_RATE_LIMIT', `rate limit exceeded: at most ${this.options.wsCommandRatePerSec} commands per second (bursts of ${this.options.wsCommandBurst}); the command was dropped, retry in ${wait} s`);
       return this.respondError(connection, this.sniff(bytes), error);
     }
-    this.warnRateLimit(connection);
+    const warning = connection.rateLimitWarning(this.options.wsRateLimitWarnRemaining);
+    if (warning) this.send(connection, warning);
     if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
     if (bytes.length > this.options.wsMaxMessageBytes) {
       const error = new HlsaudioError('E_MESSAGE', `message of ${bytes.length} bytes is larger than the ${this.options.wsMaxMessageBytes}-byte limit; it was not read`);
@@ -269,17 +261,6 @@ export class WebSocketManager {
     return sniffCommandId(bytes.subarray(0, 1024).toString('utf8'), this.options.wsMaxIdLength);
   }
 
-  /** Sent once when the bucket falls to the warning level; armed again when it rises above it. */
-  private warnRateLimit(connection: RealtimeConnection): void {
-    const remaining = connection.bucket.remaining;
-    if (remaining > this.options.wsRateLimitWarnRemaining) {
-      connection.rateLimitWarned = false;
-    } else if (!connection.rateLimitWarned) {
-      connection.rateLimitWarned = true;
-      this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
-    }
-  }
-
   private respondError(connection: RealtimeConnection, commandId: string, error: HlsaudioError): void {
     const response: CommandResponse = {
       event: 'CommandResponse',
@@ -293,14 +274,14 @@ export class WebSocketManager {
 
   private subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void {
     for (const name of events) {
-      connection.subscriptions.set(name, filters);
+      connection.subscribe(name, filters);
       addTo(this.subscribers, name, connection);
     }
   }
 
   private unsubscribe(connection: RealtimeConnection, events: EventName[]): void {
     for (const name of events) {
-      connection.subscriptions.delete(name);
+      connection.unsubscribe(name);
       removeFrom(this.subscribers, name, connection);
     }
   }
@@ -314,7 +295,7 @@ export class WebSocketManager {
         // Serialised once, sent as the same bytes to every target.
         let data: Buffer | undefined;
         for (const connection of targets) {
-          if (!matchesFilters(event, connection.subscriptions.get(event.event) ?? null)) continue;
+          if (!matchesFilters(event, connection.filtersFor(event.event) ?? null)) continue;
           data ??= Buffer.from(JSON.stringify(event));
           this.sendData(connection, data);
         }
@@ -356,34 +337,19 @@ export class WebSocketManager {
   }
 
   private sendData(connection: RealtimeConnection, data: Buffer): void {
-    if (connection.closeReason !== undefined || connection.socket.readyState !== WebSocket.OPEN) return;
     const queued = connection.socket.bufferedAmount;
-    if (queued > 0 && queued + data.length > this.options.wsMaxBufferedBytes) {
+    const outcome = connection.send(data, this.options.wsMaxBufferedBytes);
+    if (outcome === 'sent') {
+      this.counters.messages_sent++;
+    } else if (outcome === 'slow-consumer') {
       this.counters.slow_consumer_disconnects++;
-      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
-      return;
+      connection.close(CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
     }
-    connection.socket.send(data, { binary: false });
-    this.counters.messages_sent++;
-  }
-
-  /** Closes with a close frame; ws destroys the socket if the handshake outlasts wsCloseTimeoutMs. */
-  private disconnect(connection: RealtimeConnection, code: number, reason: string): void {
-    if (connection.closeReason !== undefined) return;
-    connection.closeReason = reason;
-    connection.socket.close(code, reason);
   }
 
   private heartbeat(): void {
     for (const connection of this.connections.values()) {
-      if (connection.awaitingPong) {
-        this.counters.heartbeat_timeouts++;
-        connection.closeReason ??= 'no pong';
-        connection.socket.terminate();
-      } else if (connection.closeReason === undefined) {
-        connection.awaitingPong = true;
-        connection.socket.ping();
-      }
+      if (!connection.heartbeat()) this.counters.heartbeat_timeouts++;
     }
   }
 
@@ -394,10 +360,10 @@ export class WebSocketManager {
   private forget(connection: RealtimeConnection): void {
     if (!this.connections.delete(connection.id)) return;
     this.parts.presence.set(connection.id, undefined);
-    clearTimeout(connection.expiryTimer);
+    connection.dispose();
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
-    for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
+    for (const name of connection.subscribedEvents()) removeFrom(this.subscribers, name, connection);
     const trackId = connection.playback.trackId;
     if (trackId === undefined || connection.userId === null) return;
     // A listener who leaves stops listening: subscribers learn it as they would from Stop, and so do
