@@ -234,8 +234,9 @@ export const analyticsOptions = {
   flushIntervalMs: { default: 1000, min: 1, max: 3_600_000, integer: true },
   /**
    * A write happens as soon as this many rows are queued, so that one write never blocks the event
-   * loop for long: about 6.5 µs per row here (1.6 ms for 250). Above 250 the CPU per row falls by
-   * under 15 % while each write's pause grows in proportion. 1 writes every row in its own transaction.
+   * loop for long: above 250 the CPU per row falls little while each write's pause grows in
+   * proportion (`npm run bench:analytics -- --setups batched --max-rows N`, figures in
+   * docs/design-notes.md). 1 writes every row in its own transaction.
    */
   flushMaxRows: { default: 250, min: 1, max: 1_000_000, integer: true },
   /**

@@ -37,7 +37,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './checkpoint-worke
  *   brings the WAL to 1000 pages: that write then also copies about 4 MB into the database file and
  *   fsyncs it, and was the slowest write by far. The writer's automatic checkpoints are turned off
  *   while this worker runs.
- * - The summary and track queries, which read every play of the range: 1.5 s for 200,000 plays here.
+ * - The summary and track queries, which read every play of the range (the time `npm run
+ *   bench:analytics` measures for 200,000 plays is in docs/design-notes.md).
  * If the worker stops, `onStop` is told, so that the writer checkpoints again and reads run on the
  * main connection: the WAL never grows unchecked and the pages keep answering.
  */
