@@ -19,12 +19,12 @@ export interface TrackDirectory {
 
 /** The adaptive-streaming sessions (AdaptiveStreamingManager). */
 export interface SessionDirectory {
-  /** The quality the user's session streams the track at (Play's `data.quality`), if it has one. */
-  qualityFor(userId: string | undefined, trackId: string, sessionId?: string): string | undefined;
+  /** The quality the connection's session (`?session_id=`) streams the track at (Play's `data.quality`), if it is that track's. */
+  qualityFor(trackId: string, sessionId: string | undefined): string | undefined;
   /** Calls `listener` with each change of a session's quality (pushed as `QualityChanged`); returns the unsubscriber. */
   onQualityChange(listener: (change: QualityChange) => void): () => void;
   /** The session's last reported buffer health in percent (Seek's `PlaybackProgress.buffer_percentage`). */
-  bufferPercentageFor?(userId: string | undefined, trackId: string, sessionId?: string): number | undefined;
+  bufferPercentageFor?(trackId: string, sessionId: string | undefined): number | undefined;
 }
 
 /**

@@ -105,8 +105,8 @@ function sessionDirectory(streaming: AdaptiveStreamingManager): SessionDirectory
     return session?.track_id === trackId ? session : undefined;
   };
   return {
-    qualityFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
-    bufferPercentageFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
+    qualityFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
+    bufferPercentageFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
     onQualityChange: (listener) => {
       const forward = (change: QualityChange) => listener(change);
       streaming.on('quality-changed', forward);
