@@ -11,3 +11,6 @@ export { Router, type RequestContext, type RouteHandler } from './serve/router.j
 export { AdaptiveStreamingManager, type StreamingOptions, type TrackSource } from './streaming/manager.js';
 export type { ClientCapabilities, ConnectionType, DeviceType, PerformanceMetrics, QualityChange, QualityChangeReason, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './streaming/types.js';
 export { QUALITY_CHANGE_REASONS } from './streaming/types.js';
+export { type Logger, type LogLevel, logTo, stderrLogger } from './log.js';
+export type { CatalogSnapshot, TrackSummary } from './catalog/snapshot.js';
+export { MemorySessionStore, type SessionStore } from './streaming/session-store.js';
