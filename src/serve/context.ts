@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { FileCache } from './file-cache.js';
 import type { FrameViews } from './frame-views.js';
@@ -11,6 +12,11 @@ import type { VersionedPlaylists } from './versioned-playlists.js';
 export interface ServeOptions {
   keepAliveTimeoutMs: number;
   headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  connectionsCheckIntervalMs: number;
+  socketIdleTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   maxBodyBytes: number;
   maxUrlBytes: number;
   fileCacheTtlMs: number;
@@ -41,4 +47,6 @@ export interface ServeContext {
   streaming: AdaptiveStreamingManager;
   options: ServeOptions;
   startedAtMs: number;
+  /** The verified user of a request (per-user quotas of the sessions API), or null; rejects with E_AUTH for a bad token. */
+  userOf(req: IncomingMessage): Promise<string | null>;
 }

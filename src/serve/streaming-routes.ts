@@ -1,3 +1,4 @@
+import { addressKey } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
 import { readJsonBody } from './body.js';
 import type { ServeContext } from './context.js';
@@ -5,7 +6,8 @@ import { sendJson } from './respond.js';
 import type { Router } from './router.js';
 
 /**
- * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
+ * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager. In JWT
+ * mode a bearer token is optional; with one, the session counts in its user's quota (a bad one is 401).
  *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
@@ -18,11 +20,14 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
 
   router.add('POST', '/api/streaming/session', async ({ req, res }) => {
+    const userId = await context.userOf(req);
     const request = parseCreateSession(await body(req));
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+      // Quotas count a verified user's sessions per user, anyone else's per address: client_id is the client's say.
+      requester: { userId, address: addressKey(req.socket.remoteAddress) },
     });
     sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
   });

@@ -53,7 +53,7 @@ describe('POST /api/streaming/session', () => {
     ['{"track_id": ', 400, 'E_BAD_JSON', /^The request body is not valid JSON \(/],
     ['', 400, 'E_BAD_JSON', /^The request body is empty; expected a JSON object$/],
     ['[]', 400, 'E_BAD_JSON', /^Expected the request body to be a JSON object, got an array$/],
-    [{ track_id: 'nope' }, 404, 'E_UNKNOWN_TRACK', /^No track "nope" in this folder$/],
+    [{ track_id: 'nope' }, 404, 'E_UNKNOWN_TRACK', /^No track "nope" in the catalog$/],
     [{ track_id: 42 }, 400, 'E_FIELD', /^Expected `track_id` to be a track id .*, got number 42$/],
     [{ track_id: ID, client_capabilities: { estimated_bandwidth_kbps: 'fast' } }, 400, 'E_FIELD', /^Expected `client_capabilities.estimated_bandwidth_kbps` to be a number from 0 to 4294967295, got "fast"$/],
     [{ track_id: ID, client_capabilities: { adaptive_enabled: 1 } }, 400, 'E_FIELD', /^Expected `client_capabilities.adaptive_enabled` to be true or false, got number 1$/],
