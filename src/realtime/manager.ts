@@ -321,7 +321,8 @@ export class WebSocketManager {
     if (remaining > this.options.wsRateLimitWarnRemaining) {
       connection.rateLimitWarned = false;
       connection.dropWarned = false;
-    } else if (!connection.rateLimitWarned) {
+    } else if (remaining > 0 && !connection.rateLimitWarned) {
+      // remaining_requests 0 is kept for the first drop (drop()), which the typed client reads as such.
       connection.rateLimitWarned = true;
       this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
     }
