@@ -5,7 +5,7 @@ import { currentFiles, isContentAddressed, listedFiles, type RetiredFile, TRACK_
 import { readTrack, upsertCatalogEntryLocked, withCatalogLock } from '../catalog/store.js';
 import { ownTrackFiles } from '../catalog/track-folder.js';
 import { writeFileAtomic } from '../fs.js';
-import { pauseAt } from './pause.js';
+import { type LandingStep, pauseAt } from './pause.js';
 
 /**
  * Puts a built track (every file of it, under its final name, in `workDir`) into the output folder,
@@ -50,7 +50,7 @@ export async function landTrack(outDir: string, workDir: string, built: TrackInf
     await pauseAt('committed');
     await upsertCatalogEntryLocked(outDir, track);
     await pauseAt('cataloged');
-    const tidied = await tidyTrack(outDir, track.id, { now });
+    const tidied = await tidyTrack(outDir, track.id, { now, onStep: pauseAt });
     await rm(workDir, { recursive: true, force: true });
     return tidied ?? track;
   });
@@ -61,34 +61,35 @@ export async function landTrack(outDir: string, workDir: string, built: TrackInf
  * rewritten from track.json, retired files past their expiry dropped from it and removed, and files
  * of hlsaudio's that it does not list (a stopped landing's new files, half-written temporary files)
  * removed. The caller holds the catalog lock. Returns the track as it now is (undefined: no track.json).
+ * `onStep` is told each step done (landTrack's test pauses).
  */
-export async function tidyTrack(outDir: string, id: string, { now }: { now: number }): Promise<TrackInfo | undefined> {
+export async function tidyTrack(outDir: string, id: string, { now, onStep = async () => {} }: { now: number; onStep?: (step: LandingStep) => Promise<void> }): Promise<TrackInfo | undefined> {
   const trackDir = join(outDir, id);
   let track = await readTrack(outDir, id).catch(() => undefined);
   if (!track) return undefined;
   let rewritten = 0;
   for (const master of track.masters) {
     if (await writeFileAtomic(join(trackDir, master.file), masterPlaylistText(track, master))) {
-      if (++rewritten === 1 && track.masters.length > 1) await pauseAt('replacing-masters');
+      if (++rewritten === 1 && track.masters.length > 1) await onStep('replacing-masters');
     }
   }
-  await pauseAt('masters-replaced');
+  await onStep('masters-replaced');
   const retired = track.retired ?? [];
   const kept = retired.filter((file) => Date.parse(file.expires_at) > now);
   if (kept.length < retired.length) {
     track = { ...track, retired: kept };
     await writeFileAtomic(join(trackDir, TRACK_FILE), `${JSON.stringify(track, null, 2)}\n`);
-    await pauseAt('unlisted-expired');
+    await onStep('unlisted-expired');
   }
   const listed = new Set([TRACK_FILE, ...listedFiles(track)]);
   let removed = 0;
   for (const file of await ownTrackFiles(trackDir)) {
     if (listed.has(file)) continue;
     await rm(join(trackDir, file), { force: true });
-    if (++removed === 1) await pauseAt('removing');
+    if (++removed === 1) await onStep('removing');
   }
   await removeEmptyFolders(trackDir);
-  await pauseAt('tidied');
+  await onStep('tidied');
   return track;
 }
 
