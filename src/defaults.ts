@@ -71,8 +71,10 @@ export const serveDefaults = {
   /** Longest request target (path and query) accepted; longer ones are answered 414. */
   maxUrlBytes: 2048,
   /**
-   * How long a file's stat, realpath and track.json stay cached. A `package` rerun replaces a track
-   * folder by rename, so the server sees the new build within this time. 0 disables the cache.
+   * How long a file's stat, realpath and track.json stay cached. A `package` rerun commits a rebuild
+   * by renaming track.json over the previous one, so the server sees the new build within this time
+   * (a file a fresh master names but the cached track.json does not is looked up again at once).
+   * 0 disables the cache.
    */
   fileCacheTtlMs: 1000,
   /** Files whose stat and realpath results are kept at once (least recently used dropped first). */
@@ -81,7 +83,7 @@ export const serveDefaults = {
   maxPlaylistBytes: 4 * 1024 * 1024,
   /** Playlists at least this long are sent gzipped to clients that accept it (Apple's authoring spec 10.1). 0 gzips all. */
   gzipMinBytes: 256,
-  /** `Cache-Control: max-age` of media files, marked immutable: a given URL's bytes change only when the track is rebuilt. */
+  /** `Cache-Control: max-age` of media files and variant playlists, marked immutable: their names are their content's hash. */
   mediaMaxAgeSec: 31_536_000,
   /** `Cache-Control: max-age` of playlists: short, so that a rebuilt track is picked up soon. */
   playlistMaxAgeSec: 10,
