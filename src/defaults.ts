@@ -29,10 +29,29 @@ export const packageDefaults = {
   profilesDir: 'profiles',
   /** ffmpeg stderr kept for an error message, in bytes (the tail is kept). */
   ffmpegStderrKeepBytes: 16 * 1024,
-  /** A stale lock on catalog.json (its holder died) is taken over after this long. */
+  /** A lock on catalog.json whose holder cannot be told dead (another host) is taken over after this long. */
   catalogLockStaleMs: 30_000,
+  /**
+   * A lock that names no holder (empty or unreadable: left by a full disk or an older hlsaudio, which
+   * wrote it in two steps) is taken over once this old; a lock being written by such a version is younger.
+   */
+  catalogLockUnnamedStaleMs: 1000,
   /** How long a writer waits for the catalog.json lock before giving up. */
   catalogLockWaitMs: 120_000,
+  /**
+   * A rebuild keeps the previous build's media and playlists this long (`--previous-build-grace`),
+   * listed in track.json as `retired` and served, so that a player holding a previous playlist gets
+   * the bytes it expects; the next `package` run after that removes them. 0 removes them at once.
+   * Used by package/land.ts.
+   */
+  previousBuildGraceSec: 600,
+  /**
+   * A source that decodes this much shorter than its container announces is damaged (E_INPUT_CORRUPT,
+   * unless `--accept-damaged`). Measured here: intact MP3, Opus and AAC decode up to 0.07 s from
+   * ffprobe's figure (encoder delay and padding); a zeroed Ogg page loses about a second. Not applied
+   * when ffprobe only estimates the duration from the bit rate (VBR MP3 without a Xing header: 55 % off).
+   */
+  sourceShortfallToleranceSec: 0.5,
 } as const;
 
 /**
@@ -97,8 +116,10 @@ export const serveDefaults = {
   /** Longest request target (path and query) accepted; longer ones are answered 414. */
   maxUrlBytes: 2048,
   /**
-   * How long a file's stat, realpath and track.json stay cached. A `package` rerun replaces a track
-   * folder by rename, so the server sees the new build within this time. 0 disables the cache.
+   * How long a file's stat, realpath and track.json stay cached. A `package` rerun commits a rebuild
+   * by renaming track.json over the previous one, so the server sees the new build within this time
+   * (a file a fresh master names but the cached track.json does not is looked up again at once).
+   * 0 disables the cache.
    */
   fileCacheTtlMs: 1000,
   /** Files whose stat and realpath results are kept at once (least recently used dropped first). */
@@ -107,7 +128,7 @@ export const serveDefaults = {
   maxPlaylistBytes: 4 * 1024 * 1024,
   /** Playlists at least this long are sent gzipped to clients that accept it (Apple's authoring spec 10.1). 0 gzips all. */
   gzipMinBytes: 256,
-  /** `Cache-Control: max-age` of media files, marked immutable: a given URL's bytes change only when the track is rebuilt. */
+  /** `Cache-Control: max-age` of media files and variant playlists, marked immutable: their names are their content's hash. */
   mediaMaxAgeSec: 31_536_000,
   /** `Cache-Control: max-age` of playlists: short, so that a rebuilt track is picked up soon. */
   playlistMaxAgeSec: 10,

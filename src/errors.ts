@@ -13,11 +13,12 @@ export type ErrorCode =
   | 'E_INPUT_NOT_AUDIO' // ffprobe cannot read the source as media
   | 'E_INPUT_NO_AUDIO' // the source has no audio stream
   | 'E_INPUT_EMPTY' // the source's audio stream decodes to no samples
+  | 'E_INPUT_CORRUPT' // the source is damaged: ffmpeg reported decoding errors, or it decodes shorter than its container says (`--accept-damaged` builds it anyway)
   | 'E_INPUT_DUPLICATE_ID' // two sources would get the same track id
   | 'E_FFMPEG_NOT_FOUND' // no working ffmpeg or ffprobe binary
   | 'E_FFMPEG' // ffmpeg or ffprobe exited with an error
   | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
-  | 'E_OUTPUT' // the output folder cannot be written
+  | 'E_OUTPUT' // the output folder cannot be written (full disk, quota, read-only, permissions)
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
   | 'E_INTERRUPTED' // the run was stopped by a signal
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
@@ -151,5 +152,25 @@ export function errnoText(cause: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
   if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EDQUOT') return 'disk quota exceeded';
+  if (code === 'EROFS') return 'read-only file system';
   return (cause as Error)?.message ?? String(cause);
+}
+
+/** errno codes that say the output's file system refuses writes: no run can go on there until someone acts. */
+const OUTPUT_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/** Whether a failure is the output's file system refusing writes (full, over quota, read-only). */
+export function isOutputRefused(cause: unknown): boolean {
+  return OUTPUT_REFUSED.has((cause as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/**
+ * A failed write in the output folder as E_OUTPUT, naming the path and why: ``out/catalog.json:
+ * cannot write (no space left on the device)``. An HlsaudioError passes through unchanged.
+ */
+export function outputError(path: string, what: string, cause: unknown): HlsaudioError {
+  if (isHlsaudioError(cause)) return cause;
+  return new HlsaudioError('E_OUTPUT', `${displayPath(path)}: ${what} (${errnoText(cause)})`, { file: path, cause });
 }

@@ -6,7 +6,6 @@ import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
 import type { TrackStore } from './track-store.js';
-import type { VersionedPlaylists } from './versioned-playlists.js';
 
 /** The serve options every route reads (serveDefaults gives each its default and meaning). */
 export interface ServeOptions {
@@ -39,8 +38,6 @@ export interface ServeContext {
   files: FileCache;
   tracks: TrackStore;
   texts: TextFiles;
-  /** Variant playlists with `?v=` media versions, as served. */
-  playlists: VersionedPlaylists;
   views: FrameViews;
   ranges: RangeCache;
   openFiles: OpenFiles;

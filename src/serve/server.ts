@@ -20,7 +20,6 @@ import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
 import { TrackStore } from './track-store.js';
-import { VersionedPlaylists } from './versioned-playlists.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -68,7 +67,6 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     files,
     tracks,
     texts,
-    playlists: new VersionedPlaylists(texts, settings.fileCacheEntries),
     views: new FrameViews(texts, settings.fileCacheEntries),
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
