@@ -32,14 +32,51 @@ export const packageOptions = {
   profilesDir: { default: 'profiles' },
   /** ffmpeg stderr kept for an error message, in bytes (the tail is kept). */
   ffmpegStderrKeepBytes: { default: 16 * 1024, min: 0, integer: true },
-  /** A stale lock on catalog.json (its holder died) is taken over after this long. */
+  /** A lock on catalog.json whose holder cannot be told dead (another host) is taken over after this long. */
   catalogLockStaleMs: { default: 30_000, min: 0 },
+  /**
+   * A lock that names no holder (empty or unreadable: left by a full disk or an older hlsaudio, which
+   * wrote it in two steps) is taken over once this old; a lock being written by such a version is younger.
+   */
+  catalogLockUnnamedStaleMs: { default: 1000, min: 0 },
   /** How long a writer waits for the catalog.json lock before giving up. */
   catalogLockWaitMs: { default: 120_000, min: 0 },
   /** A temporary build folder older than this is stale even when its pid is alive (pids are reused). */
   staleBuildAgeMs: { default: 24 * 60 * 60 * 1000, min: 0 },
+  /**
+   * A rebuild keeps the previous build's media and playlists this long (`--previous-build-grace`),
+   * listed in track.json as `retired` and served, so that a player holding a previous playlist gets
+   * the bytes it expects; the next `package` run after that removes them. 0 removes them at once.
+   * Used by package/land.ts.
+   */
+  previousBuildGraceSec: { default: 600, min: 0 },
+  /**
+   * A source that decodes this much shorter than its container announces is damaged (E_INPUT_CORRUPT,
+   * unless `--accept-damaged`). Measured here: intact MP3, Opus and AAC decode up to 0.07 s from
+   * ffprobe's figure (encoder delay and padding); a zeroed Ogg page loses about a second. Not applied
+   * when ffprobe only estimates the duration from the bit rate (VBR MP3 without a Xing header: 55 % off).
+   */
+  sourceShortfallToleranceSec: { default: 0.5, min: 0 },
 } satisfies OptionTable;
 export const packageDefaults = defaultsOf(packageOptions);
+
+/**
+ * What every layer accepts from a client and echoes back (owner: src/ids.ts, src/errors.ts): the
+ * WebSocket commands and query, JWT subjects, the sessions API, the analytics.
+ */
+export const inputOptions = {
+  /**
+   * Longest id: `user_id` (and a JWT `sub`), `command_id`, `playlist_id`, `session_id`, filter values,
+   * `client_id`. Ids are 1 to this many printable ASCII characters (no space, no control byte): a
+   * UUID, an e-mail address and `auth0|123` all fit. Track ids follow the stricter rule of their folders.
+   */
+  idMaxChars: { default: 128, min: 1, integer: true },
+  /** A value of the request quoted in an error message is cut to this many characters, with `…`. */
+  echoMaxChars: { default: 200, min: 1, integer: true },
+  /** Longest error message sent (a backstop to echoMaxChars for every answer). */
+  errorMessageMaxChars: { default: 1024, min: 1, integer: true },
+} satisfies OptionTable;
+export const inputDefaults = defaultsOf(inputOptions);
 
 /** `hlsaudio serve`: the HTTP layer (owner: src/serve). The spec fixes the port. */
 export const serveOptions = {
@@ -48,33 +85,63 @@ export const serveOptions = {
   host: { default: '127.0.0.1' },
   /**
    * Idle keep-alive connections are closed after this long. Node's own 5 s makes players that fetch
-   * a segment every 6 s reconnect for each one; nginx keeps 75 s. Must stay below headersTimeoutMs.
+   * a segment every 6 s reconnect for each one; nginx keeps 75 s.
    */
   keepAliveTimeoutMs: { default: 65_000, min: 0 },
-  /** Time allowed to receive a request's headers (Node's `headersTimeout`); longer than keepAliveTimeoutMs. */
-  headersTimeoutMs: { default: 66_000, min: 0 },
+  /**
+   * Time allowed to receive a request's headers (Node's `headersTimeout`), counted from the
+   * connection's opening for its first request and from the first byte of each later one (Node 18+
+   * keeps it apart from keep-alive idling). A slowloris that trickles headers, or a socket that
+   * sends nothing, is answered 408 and closed after this long. Browsers send headers in one packet.
+   */
+  headersTimeoutMs: { default: 10_000, min: 0 },
+  /** Time allowed to receive a whole request, body included (Node's `requestTimeout`); at least headersTimeoutMs. */
+  requestTimeoutMs: { default: 30_000, min: 0 },
+  /** How often Node looks for requests over those two timeouts (`connectionsCheckingInterval`; Node's own is 30 s). */
+  connectionsCheckIntervalMs: { default: 1000, min: 1 },
+  /**
+   * A connection with a request in progress and no byte read or written for this long is destroyed
+   * (Node's `server.timeout`): a client that stops reading a response cannot hold its socket forever.
+   * nginx's `send_timeout` is 60 s. 0 disables.
+   */
+  socketIdleTimeoutMs: { default: 120_000, min: 0, zeroDisables: true },
+  /**
+   * TCP connections held at once, WebSocket ones included; a connection beyond it is closed as soon
+   * as it is accepted. About 20,000 descriptors per process here: this leaves room for files, the
+   * databases and the WebSocket upgrades in progress. Keep it below `ulimit -n`. 0 disables.
+   */
+  maxConnections: { default: 16_000, min: 0, integer: true, zeroDisables: true },
+  /**
+   * TCP connections one remote address may hold at once; one more is closed as soon as it is
+   * accepted, so a client holding its maximum of idle sockets does not starve the others. A browser
+   * opens about 6 per host; an office behind one NAT address many times that. Behind a reverse proxy
+   * every client has the proxy's address: raise it or disable it (0) there.
+   */
+  maxConnectionsPerAddress: { default: 512, min: 0, integer: true, zeroDisables: true },
   /** Largest JSON request body of the sessions API; a larger one is answered 413 unread. */
   maxBodyBytes: { default: 16 * 1024, min: 1, integer: true },
   /** Longest request target (path and query) accepted; longer ones are answered 414. */
   maxUrlBytes: { default: 2048, min: 1, integer: true },
   /**
-   * How long a file's stat, realpath and track.json stay cached. A `package` rerun replaces a track
-   * folder by rename, so the server sees the new build within this time. 0 disables the cache.
+   * How long a file's stat, realpath and track.json stay cached. A `package` rerun commits a rebuild
+   * by renaming track.json over the previous one, so the server sees the new build within this time
+   * (a file a fresh master names but the cached track.json does not is looked up again at once).
+   * 0 disables the cache.
    */
   fileCacheTtlMs: { default: 1000, min: 0 },
   /** Files whose stat and realpath results are kept at once (least recently used dropped first). */
   fileCacheEntries: { default: 4096, min: 1, integer: true },
   /**
-   * How often catalog.json is checked for a change (serve/folder-catalog.ts): a change starts the one
-   * snapshot of the catalog that the HTTP routes, sessions, event server and analytics share, so a
-   * track packaged while serving is listed within this time. 0: read once at startup.
+   * How often catalog.json is checked for a change (serve/folder-catalog.ts): which tracks exist, for
+   * the HTTP routes, sessions, event server and analytics alike, so a track packaged while serving is
+   * listed within this time. 0: read once at startup.
    */
   catalogRefreshMs: { default: 1000, min: 0 },
   /** Largest playlist or catalog.json read into memory (to gzip or reorder it); larger ones are refused with 500. */
   maxPlaylistBytes: { default: 4 * 1024 * 1024, min: 1, integer: true },
   /** Playlists at least this long are sent gzipped to clients that accept it (Apple's authoring spec 10.1). 0 gzips all. */
   gzipMinBytes: { default: 256, min: 0, integer: true },
-  /** `Cache-Control: max-age` of media files, marked immutable: a given URL's bytes change only when the track is rebuilt. */
+  /** `Cache-Control: max-age` of media files and variant playlists, marked immutable: their names are their content's hash. */
   mediaMaxAgeSec: { default: 31_536_000, min: 0, integer: true },
   /** `Cache-Control: max-age` of playlists: short, so that a rebuilt track is picked up soon. */
   playlistMaxAgeSec: { default: 10, min: 0, integer: true },
@@ -121,12 +188,14 @@ export const streamingOptions = {
   deviceCapKbps: { default: { Mobile: 192, CarAudio: 192 } as Readonly<Record<string, number>> },
   /** Sessions held at once; one more is refused with 503. */
   maxSessions: { default: 10_000, min: 1, integer: true },
+  /** Sessions one remote address may hold (counted for requests without a verified token); one more is refused with 429. 0 disables. */
+  maxSessionsPerAddress: { default: 500, min: 0, integer: true, zeroDisables: true },
+  /** Sessions one user (a verified JWT `sub`) may hold; one more is refused with 429. 0 disables. */
+  maxSessionsPerUser: { default: 50, min: 0, integer: true, zeroDisables: true },
   /** A session with no request or metrics report for this long expires. */
   sessionIdleMs: { default: 5 * 60_000, min: 1 },
   /** How often the quality monitor looks for expired sessions. */
   sweepIntervalMs: { default: 15_000, min: 1 },
-  /** Longest `client_id` and `user_id` a client may give when it creates a session. */
-  maxClientIdChars: { default: 256, min: 1, integer: true },
   /** The monitor steps down when the buffer is below this (percent)… */
   downBufferHealthPct: { default: 30, min: 0, max: 100 },
   /** …or packet loss is above this (percent)… */
@@ -174,6 +243,12 @@ export const realtimeOptions = {
   wsMaxPayloadBytes: { default: 1024 * 1024, min: 1, integer: true },
   /** Open connections at once; an upgrade beyond it is refused with HTTP 503. 0 disables the limit. */
   wsMaxConnections: { default: 10_000, min: 0, integer: true, zeroDisables: true },
+  /** Open connections of one remote address without a verified token; one more upgrade is refused with HTTP 429. 0 disables. */
+  wsMaxConnectionsPerAddress: { default: 256, min: 0, integer: true, zeroDisables: true },
+  /** Open connections of one user (verified, or claimed in anonymous mode); one more upgrade is refused with HTTP 429. 0 disables. */
+  wsMaxConnectionsPerUser: { default: 20, min: 0, integer: true, zeroDisables: true },
+  /** `Retry-After` of an upgrade refused for a full server or a quota, in seconds. */
+  wsRetryAfterSec: { default: 5, min: 0, integer: true },
   /**
    * Bytes queued to a client that does not read (ws `bufferedAmount`) before it is disconnected as a
    * slow consumer (close code 4001). Nothing more is queued to it meanwhile, so it cannot grow.
@@ -189,10 +264,18 @@ export const realtimeOptions = {
   wsCommandRatePerSec: { default: 20, min: 0.001 },
   /** ... and the bucket's size: the burst a client may send at once. */
   wsCommandBurst: { default: 40, min: 1 },
-  /** `RateLimitWarning` is sent when a command leaves this many commands or fewer in the bucket. */
+  /**
+   * `RateLimitWarning` is sent when a command leaves this many commands or fewer in the bucket, and
+   * once more (`remaining_requests: 0`) when the first command is dropped; both are armed again when
+   * the bucket refills above this level. A dropped command costs no parse and gets no answer.
+   */
   wsRateLimitWarnRemaining: { default: 10, min: 0 },
-  /** Longest id accepted in a command (`command_id`, `track_id`, `playlist_id`, filter values) and in `user_id`. */
-  wsMaxIdLength: { default: 256, min: 1, integer: true },
+  /**
+   * A connection with more than this many commands dropped within wsFloodWindowMs is closed with
+   * 1008 and no longer read: a client slightly over the rate loses a few commands, a flood ends. 0 disables.
+   */
+  wsFloodCloseAfterDrops: { default: 100, min: 0, integer: true, zeroDisables: true },
+  wsFloodWindowMs: { default: 10_000, min: 1 },
   /** How long `close()` waits for clients to answer the 1001 close frame before destroying their sockets. */
   wsShutdownTimeoutMs: { default: 5_000, min: 0 },
   /** `LiveStats` is computed and pushed to its subscribers this often. 0 disables. */
@@ -201,16 +284,23 @@ export const realtimeOptions = {
   liveStatsTopTracks: { default: 10, min: 1, integer: true },
   /** Tracks one server-side playlist may hold. */
   playlistMaxTracks: { default: 10_000, min: 1, integer: true },
-  /** Server-side playlists in all. */
+  /** Server-side playlists in all; one more is refused (E_PLAYLIST). */
   playlistMaxCount: { default: 100_000, min: 1, integer: true },
-  /** Playlist changes are written to the data folder at most this long after they happen (and at shutdown). */
-  playlistFlushDelayMs: { default: 200, min: 0 },
+  /** Playlists one user may own; one more is refused (E_QUOTA). 0 disables. */
+  playlistMaxPerUser: { default: 1000, min: 0, integer: true, zeroDisables: true },
+  /** Playlists created from one remote address by connections without a verified token; one more is refused (E_QUOTA). 0 disables. */
+  playlistMaxPerAddress: { default: 1000, min: 0, integer: true, zeroDisables: true },
   /** Largest `POST /api/events` body. */
   eventsMaxBodyBytes: { default: 64 * 1024, min: 1, integer: true },
   /** Events one `POST /api/events` may carry (a JSON array). */
   eventsMaxBatch: { default: 100, min: 1, integer: true },
   /** The token of `POST /api/events` must carry this in its `scope` claim (space-separated, RFC 8693). */
   eventsPublishScope: { default: 'events:publish' },
+  /**
+   * In JWT mode a connection receives only the broadcasts naming its own user and the public ones;
+   * a token whose `scope` holds this receives every broadcast (dashboards).
+   */
+  eventsReadAllScope: { default: 'events:read-all' },
   /** Clock skew accepted on a JWT's `exp` and `nbf`. */
   jwtClockToleranceSec: { default: 5, min: 0 },
   /** Shortest HS256 secret accepted: RFC 7518 section 3.2 asks for a key as long as the hash (256 bits). */
@@ -234,9 +324,8 @@ export const analyticsOptions = {
   flushIntervalMs: { default: 1000, min: 1, max: 3_600_000, integer: true },
   /**
    * A write happens as soon as this many rows are queued, so that one write never blocks the event
-   * loop for long: above 250 the CPU per row falls little while each write's pause grows in
-   * proportion (`npm run bench:analytics -- --setups batched --max-rows N`, figures in
-   * docs/design-notes.md). 1 writes every row in its own transaction.
+   * loop for long: about 6.5 µs per row here (1.6 ms for 250). Above 250 the CPU per row falls by
+   * under 15 % while each write's pause grows in proportion. 1 writes every row in its own transaction.
    */
   flushMaxRows: { default: 250, min: 1, max: 1_000_000, integer: true },
   /**
@@ -274,8 +363,6 @@ export const analyticsOptions = {
   progressJitterMs: { default: 1000, min: 0, integer: true },
   /** Longest track duration accepted (`duration_ms`). */
   maxDurationMs: { default: 24 * 60 * 60_000, min: 1, integer: true },
-  /** Longest `user_id` accepted; longer is refused. */
-  maxUserIdChars: { default: 256, min: 1, integer: true },
   /** `user_agent` and `referrer` are cut to these lengths (clients send what they like). */
   maxUserAgentChars: { default: 512, min: 0, integer: true },
   maxReferrerChars: { default: 2048, min: 0, integer: true },

@@ -73,12 +73,13 @@ function numberRange(spec: OptionSpec, min: number, max: number): string {
   return `${kind}${range}${spec.zeroDisables ? ' (0 disables it)' : ''}`;
 }
 
-/** The wording of every field and option error. */
-export function expectedMessage(field: string, expected: string, got: unknown): string {
-  return `Expected \`${field}\` to be ${expected}, got ${describe(got)}`;
+/** The wording of every field and option error; `got` is the value as described (errors.ts `describe` on the server, which clips what clients send). */
+export function expectedMessage(field: string, expected: string, got: string): string {
+  return `Expected \`${field}\` to be ${expected}, got ${got}`;
 }
 
-export function describe(value: unknown): string {
+/** A value in an option error, where nothing needs clipping (the browser client's own options). */
+export function describeOption(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `an array`;

@@ -372,5 +372,3 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 function unknownSession(id: string): HlsaudioError {
   return new HlsaudioError('E_UNKNOWN_PLAY_SESSION', `No play session ${JSON.stringify(id)}`, { field: 'session_id' });
 }
-
-/** Options over defaults, each checked: `Expected \`flushMaxRows\` to be …, got …`. */

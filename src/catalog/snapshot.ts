@@ -10,17 +10,17 @@ export interface TrackSummary {
 }
 
 /**
- * Which tracks exist, as every layer of `serve` reads it: the HTTP routes and the sessions (the full
- * track.json), the event server (`Play`, LiveStats titles) and the analytics (a catalog track never
- * played). One snapshot, swapped whole when the catalog changes, so that no two readers disagree
- * about a track during a rebuild. `serve` implements it over the folder (serve/folder-catalog.ts);
- * another process could serve it from a shared store.
+ * Which tracks exist and what they are, as every layer of `serve` reads it: the HTTP routes and the
+ * sessions (the full track.json), the event server (`Play`, LiveStats titles) and the analytics (a
+ * catalog track never played). One store, so that no two readers disagree about a track during a
+ * rebuild. `serve` implements it over the folder (serve/folder-catalog.ts); another process could
+ * serve it from a shared store.
  */
 export interface CatalogSnapshot {
-  /** The track's summary in the current snapshot (synchronous: commands answer from memory). */
+  /** The track's summary (synchronous: commands answer from memory). */
   get(trackId: string): TrackSummary | undefined;
   has(trackId: string): boolean;
-  /** The track's full track.json, as of the current snapshot; undefined when the catalog does not list it. */
+  /** The track's full track.json; undefined when the catalog does not list it. */
   getTrack(trackId: string): Promise<TrackInfo | undefined>;
 }
 

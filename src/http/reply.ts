@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { capMessage, HlsaudioError, isHlsaudioError } from '../errors.js';
 import { errorText, type Logger } from '../log.js';
 import { httpStatusOf } from './status.js';
 
@@ -29,7 +29,8 @@ const INTERNAL = new HlsaudioError('E_INTERNAL', 'The server could not answer th
 
 /**
  * The one JSON error answer of every HTTP layer: `{"error": code, "message": …}` with the code's
- * status (http/status.ts), `WWW-Authenticate: Bearer` on a 401, `Connection: close` on a 413 (the
+ * status (http/status.ts), the message capped (errors.ts capMessage), `Retry-After` when the error
+ * says when to ask again, `WWW-Authenticate: Bearer` on a 401, `Connection: close` on a 413 (the
  * rest of the body is not read). Errors that are not a client's (a bug, an unreadable track.json)
  * are logged and answered with `internal`, whose message names no path.
  */
@@ -44,9 +45,10 @@ export function sendError(res: ServerResponse, error: unknown, options: ErrorRep
   }
   const answer = known ?? options.internal ?? INTERNAL;
   const headers: OutgoingHttpHeaders = { ...options.headers };
+  if (known?.retryAfterSec !== undefined) headers['Retry-After'] = String(known.retryAfterSec);
   if (status === 401) headers['WWW-Authenticate'] ??= 'Bearer';
   if (status === 413) headers.Connection = 'close';
-  sendJson(res, status ?? 500, { error: answer.code, message: answer.message }, headers);
+  sendJson(res, status ?? 500, { error: answer.code, message: capMessage(answer.message) }, headers);
 }
 
 export function notFound(message: string): HlsaudioError {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
+import { addressKey } from '../client-address.js';
 import type { Identity } from './auth.js';
 import type { PlaybackListener } from './deps.js';
 import { PlaybackState } from './playback.js';
@@ -26,6 +27,13 @@ export class RealtimeConnection {
   private awaitingPong = false;
   /** A RateLimitWarning was sent and the bucket has not risen above the warning level since. */
   private rateLimitWarned = false;
+  /** The RateLimitWarning of a first dropped command was sent, and the bucket has not risen above the warning level since. */
+  private dropWarned = false;
+  /** Commands dropped since `floodWindowStart` (wsFloodCloseAfterDrops within wsFloodWindowMs). */
+  private floodDrops = 0;
+  private floodWindowStart = 0;
+  /** The remote address as per-address limits count it (client-address.ts). */
+  readonly addressKey: string;
   /** Why the server closes it, once it does; nothing more is sent then. */
   private closeReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -40,7 +48,10 @@ export class RealtimeConnection {
     readonly client: { userAgent: string | null; referrer: string | null },
     limits: { ratePerSec: number; burst: number },
     private readonly now: () => number,
+    /** The token holds eventsReadAllScope: every broadcast reaches it, whoever it names. */
+    readonly readsAll = false,
   ) {
+    this.addressKey = addressKey(ipAddress);
     this.connectedAt = now();
     this.lastActivityAt = this.connectedAt;
     this.playback = new PlaybackState(now);
@@ -71,16 +82,47 @@ export class RealtimeConnection {
     return this.bucket.take();
   }
 
-  /** The RateLimitWarning due now: once when the bucket falls to `warnAt` or below, again after it rose above it. */
+  /**
+   * The RateLimitWarning due after a command was taken: once when the bucket falls to `warnAt` or
+   * below, armed again (with the drop warning) when it rises above it. `remaining_requests` 0 is kept
+   * for the first drop (`dropped`), which the typed client reads as such.
+   */
   rateLimitWarning(warnAt: number): RateLimitWarning | undefined {
     const remaining = this.bucket.remaining;
     if (remaining > warnAt) {
       this.rateLimitWarned = false;
+      this.dropWarned = false;
       return undefined;
     }
-    if (this.rateLimitWarned) return undefined;
+    if (remaining === 0 || this.rateLimitWarned) return undefined;
     this.rateLimitWarned = true;
     return { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: this.bucket.secondsToFull };
+  }
+
+  /**
+   * A command was dropped over the rate. Gives the RateLimitWarning (`remaining_requests: 0`) of the
+   * first drop of an episode, and whether the connection now floods: more than `closeAfterDrops`
+   * drops within `windowMs` (0 never).
+   */
+  dropped(closeAfterDrops: number, windowMs: number): { warning: RateLimitWarning | undefined; flooding: boolean } {
+    let warning: RateLimitWarning | undefined;
+    if (!this.dropWarned) {
+      this.dropWarned = true;
+      this.rateLimitWarned = true;
+      warning = { event: 'RateLimitWarning', remaining_requests: 0, reset_time_seconds: this.bucket.secondsToFull };
+    }
+    if (closeAfterDrops === 0) return { warning, flooding: false };
+    const now = this.now();
+    if (now - this.floodWindowStart >= windowMs) {
+      this.floodWindowStart = now;
+      this.floodDrops = 0;
+    }
+    return { warning, flooding: ++this.floodDrops > closeAfterDrops };
+  }
+
+  /** Reads nothing more: what the client sends stays in the kernel until ws destroys the socket. */
+  stopReading(): void {
+    this.socket.pause();
   }
 
   /**

@@ -2,6 +2,7 @@ import type { CatalogInfo } from '../catalog/schema.js';
 import { summaryOf, type TrackSummary } from '../catalog/snapshot.js';
 import type { Logger } from '../log.js';
 import type { RealtimeBroker } from './broker.js';
+import type { PlaylistStore } from './playlists.js';
 import type { Presence } from './presence.js';
 import type { QualityChange } from '../streaming/types.js';
 
@@ -56,12 +57,14 @@ export interface RealtimeDeps {
   sessions?: SessionDirectory | undefined;
   /** Told of every playback change of every connection (listening analytics). */
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
-  /** Folder for server-side playlists (`playlists.json`) and the stats written at shutdown. */
+  /** Folder for server-side playlists (`playlists.db`) and the stats written at shutdown. */
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
   /** Who plays what, for LiveStats; this process's connections by default. */
   presence?: Presence | undefined;
+  /** Server-side playlists; the SQLite store in `dataDir` by default. */
+  playlists?: PlaylistStore | undefined;
   /** Told of write failures and internal errors; stderr by default. */
   logger?: Logger | undefined;
   /** Startup information (the authentication mode), for the host to print; `logger.info` by default. */

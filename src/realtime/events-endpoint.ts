@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HlsaudioError } from '../errors.js';
+import { HlsaudioError, quote } from '../errors.js';
 import { readBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/reply.js';
+import { checkId } from '../ids.js';
+import { parseJson } from '../json.js';
 import type { Logger } from '../log.js';
 import type { Authenticator } from './auth.js';
 import { bearerToken } from './http-reply.js';
@@ -30,13 +32,15 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
       await auth.authorizePublisher(bearerToken(req));
       const contentType = req.headers['content-type'] ?? '';
       if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-        throw new HlsaudioError('E_UNSUPPORTED_MEDIA_TYPE', `Expected \`content-type\` to be application/json, got ${JSON.stringify(contentType)}`, { field: 'content-type' });
+        throw new HlsaudioError('E_UNSUPPORTED_MEDIA_TYPE', `Expected \`content-type\` to be application/json, got ${quote(contentType)}`, { field: 'content-type' });
       }
       const events = parseEvents(await readBody(req, options.eventsMaxBodyBytes), options);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const userId = url.searchParams.get('user_id');
       const connectionId = url.searchParams.get('connection_id');
       if (userId !== null && connectionId !== null) throw new HlsaudioError('E_MESSAGE', 'give user_id or connection_id, not both', { field: 'connection_id' });
+      if (userId !== null) checkId('user_id', userId, 'E_MESSAGE');
+      if (connectionId !== null) checkId('connection_id', connectionId, 'E_MESSAGE');
       for (const event of events) {
         if (userId !== null) manager.sendToUser(userId, event);
         else if (connectionId !== null) manager.sendToConnection(connectionId, event);
@@ -52,13 +56,13 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
 function parseEvents(body: Buffer, options: ResolvedRealtimeOptions): ServerEvent[] {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = parseJson(body.toString('utf8'));
   } catch (cause) {
     throw new HlsaudioError('E_MESSAGE', `the body is not JSON (${(cause as Error).message})`, { cause });
   }
-  if (!Array.isArray(value)) return [toEvent(value, options.wsMaxIdLength)];
+  if (!Array.isArray(value)) return [toEvent(value)];
   if (value.length === 0 || value.length > options.eventsMaxBatch) {
     throw new HlsaudioError('E_MESSAGE', `Expected the body to be an event or an array of 1 to ${options.eventsMaxBatch} events, got ${value.length} events`);
   }
-  return value.map((item, index) => toEvent(item, options.wsMaxIdLength, `[${index}].`));
+  return value.map((item, index) => toEvent(item, `[${index}].`));
 }

@@ -1,13 +1,14 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { capMessage } from '../errors.js';
 
-/** Refuses an upgrade before it happens: a plain HTTP response on the raw socket (the one JSON error form), then close. */
+/** Refuses an upgrade before it happens: a plain HTTP response on the raw socket (the one JSON error form, the message capped), then close. */
 export function refuseUpgrade(socket: Duplex, status: number, body: { error: string; message: string } | undefined, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const text = body ? JSON.stringify(body) : '';
+  const text = body ? JSON.stringify({ ...body, message: capMessage(body.message) }) : '';
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     'Connection: close',

@@ -56,10 +56,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   try {
-    // The sessions API asks the event server's authenticator who creates a session; no request is
-    // served before `listen`, by which time the event server is attached.
-    let identifyUser: RealtimeServer['identifyUser'] = async () => null;
-    hls = await createHlsServer({ ...hlsOptions, logger, sessionUser: (req, claimed) => identifyUser(req, claimed) });
+    hls = await createHlsServer({
+      ...hlsOptions,
+      logger,
+      // The event server holds the keys: it says who a request to the sessions API speaks for. No
+      // request is served before `listen`, by which time the event server is attached.
+      identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
+    });
     // One catalog snapshot for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
@@ -70,7 +73,6 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       realtimeOptions,
     );
     const eventServer = realtime;
-    identifyUser = eventServer.identifyUser;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
     const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope), logger });

@@ -9,17 +9,22 @@ import type { FrameViews } from './frame-views.js';
 import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
-import type { VersionedPlaylists } from './versioned-playlists.js';
 
 /** The serve options every route reads (serveOptions in defaults.ts gives each its default, bounds and meaning). */
 export type ServeOptions = OptionValues<typeof serveOptions>;
 
+/** Who a request speaks for: its user, and whether a token proved it. */
+export interface RequestUser {
+  userId: string | null;
+  verified: boolean;
+}
+
 /**
- * Who creates a streaming session: the user a verified token proves (`Authorization: Bearer`), or
- * the `user_id` the client gives where nothing can be verified (anonymous mode); null for nobody.
+ * The user a request speaks for: the one a verified token proves (`Authorization: Bearer`), or the
+ * `user_id` the client gives where nothing can be verified (anonymous mode); null for nobody.
  * Rejects with E_AUTH for a token that fails verification or names another user.
  */
-export type SessionUserResolver = (req: IncomingMessage, claimedUserId: string | undefined) => Promise<string | null>;
+export type RequestUserResolver = (req: IncomingMessage, claimedUserId: string | undefined) => Promise<RequestUser>;
 
 /** What the route handlers share: the folder's caches, the sessions, the options. */
 export interface ServeContext {
@@ -27,13 +32,12 @@ export interface ServeContext {
   /** The catalog snapshot every layer reads. */
   tracks: FolderCatalog;
   texts: TextFiles;
-  /** Variant playlists with `?v=` media versions, as served. */
-  playlists: VersionedPlaylists;
   views: FrameViews;
   ranges: RangeCache;
   openFiles: OpenFiles;
   streaming: AdaptiveStreamingManager;
-  sessionUser: SessionUserResolver;
+  /** Who creates a session: its user, and the per-user quota when a token proved it. */
+  identify: RequestUserResolver;
   logger: Logger;
   options: ServeOptions;
   startedAtMs: number;

@@ -1,32 +1,34 @@
-import { CATALOG_FILE, type CatalogInfo, TRACK_FILE, type TrackInfo } from '../catalog/schema.js';
+import { CATALOG_FILE, type CatalogInfo, catalogEntry, listedFiles, TRACK_FILE, type TrackInfo } from '../catalog/schema.js';
 import { type CatalogSnapshot, summaryOf, type TrackSummary } from '../catalog/snapshot.js';
 import { readCatalog, readTrack } from '../catalog/store.js';
 import { TRACK_ID } from '../catalog/track-id.js';
 import type { FileCache, FileInfo } from './file-cache.js';
 
 interface LoadedTrack {
-  /** The snapshot this entry was last checked in. */
-  epoch: number;
   /** track.json's validator when it was read. */
   etag: string;
   track: TrackInfo;
-  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media. */
+  /** Its summary, for the synchronous readers (`Play`, LiveStats): the same build the sessions and routes use. */
+  summary: TrackSummary;
+  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media, retired ones. */
   files: Set<string>;
 }
 
 /**
- * The served folder's catalog as one snapshot (CatalogSnapshot): catalog.json says which tracks
- * exist, and is the one thing whose change starts a new snapshot (checked every `refreshMs`;
- * `package` rewrites it, by rename, once each track has landed). A track's track.json is read on
- * first use and kept for the snapshot; in a new snapshot it is read again only if it changed. So
- * `Play`'s default quality, the sessions' ladders and the HTTP routes' file lists all come from the
- * same catalog, and a track the catalog does not list is not served. Files are looked up through the
- * file cache: a track.json or a media file symlinked from outside the folder is not a track's.
+ * The served folder's catalog (CatalogSnapshot), the one store every layer of `serve` reads:
+ * - which tracks exist is catalog.json, checked every `catalogRefreshMs`: a track folder it does not
+ *   list (a build in progress, a stray copy) is no track for any route, session or command;
+ * - what a track is, is its track.json, the commit point of a rebuild (package/land.ts), read through
+ *   the file cache (seen within `fileCacheTtlMs` of a commit, and a track.json symlinked from outside
+ *   the folder is not a track), and looked at again at once when a fresh master names a file the
+ *   cached one does not list;
+ * - a track's summary (`Play`'s duration and default quality) comes from the track.json the
+ *   sessions and routes use once one was read, else from catalog.json: they never disagree about a
+ *   track during a rebuild, as two stores read on their own clocks did.
  */
 export class FolderCatalog implements CatalogSnapshot {
-  private summaries = new Map<string, TrackSummary>();
+  private listed = new Map<string, TrackSummary>();
   private readonly loaded = new Map<string, LoadedTrack>();
-  private epoch = 0;
   private catalogEtag: string | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -50,34 +52,41 @@ export class FolderCatalog implements CatalogSnapshot {
   }
 
   get(trackId: string): TrackSummary | undefined {
-    return this.summaries.get(trackId);
+    const listed = this.listed.get(trackId);
+    return listed && (this.loaded.get(trackId)?.summary ?? listed);
   }
 
   has(trackId: string): boolean {
-    return this.summaries.has(trackId);
+    return this.listed.has(trackId);
   }
 
   async getTrack(trackId: string): Promise<TrackInfo | undefined> {
     return (await this.load(trackId))?.track;
   }
 
-  /** The file of a track at `relative` (such as `high/audio.aac`) if its track.json lists it. */
+  /** The file of a track at `relative` (such as `high/audio.0123456789ab.aac`) if its track.json lists it. */
   async trackFile(trackId: string, relative: string): Promise<{ track: TrackInfo; file: FileInfo | undefined } | undefined> {
-    const entry = await this.load(trackId);
+    let entry = await this.load(trackId);
+    if (entry && !entry.files.has(relative)) {
+      // A rebuild may have landed since track.json was looked at (a master read afresh names the new
+      // build's playlists): look at it again before answering 404.
+      this.files.forget([trackId, TRACK_FILE]);
+      entry = await this.load(trackId);
+    }
     if (!entry) return undefined;
     if (!entry.files.has(relative)) return { track: entry.track, file: undefined };
     return { track: entry.track, file: await this.files.lookup([trackId, ...relative.split('/')]) };
   }
 
-  /** Starts a new snapshot if catalog.json changed since the last one. */
+  /** Reads catalog.json again if it changed since the last look. */
   async refresh(): Promise<void> {
     this.files.forget([CATALOG_FILE]);
     const info = await this.files.lookup([CATALOG_FILE]);
     if (info?.etag === this.catalogEtag) return;
     const catalog: CatalogInfo | undefined = info ? await readCatalog(this.files.root) : undefined;
     this.catalogEtag = info?.etag;
-    this.summaries = new Map((catalog?.tracks ?? []).map((entry) => [entry.id, summaryOf(entry)]));
-    this.epoch++;
+    this.listed = new Map((catalog?.tracks ?? []).map((entry) => [entry.id, summaryOf(entry)]));
+    for (const trackId of this.loaded.keys()) if (!this.listed.has(trackId)) this.loaded.delete(trackId);
   }
 
   close(): void {
@@ -85,33 +94,23 @@ export class FolderCatalog implements CatalogSnapshot {
   }
 
   private async load(trackId: string): Promise<LoadedTrack | undefined> {
-    if (!TRACK_ID.test(trackId) || !this.summaries.has(trackId)) return undefined;
-    const cached = this.loaded.get(trackId);
-    if (cached?.epoch === this.epoch) return this.touch(trackId, cached);
-    const epoch = this.epoch;
-    // A new snapshot looks at track.json afresh, not through the file cache's last look.
-    if (cached) this.files.forget([trackId, TRACK_FILE]);
+    if (!TRACK_ID.test(trackId) || !this.listed.has(trackId)) return undefined;
     const info = await this.files.lookup([trackId, TRACK_FILE]);
     if (!info) {
       this.loaded.delete(trackId);
       return undefined;
     }
+    const cached = this.loaded.get(trackId);
     if (cached?.etag === info.etag) {
-      cached.epoch = epoch;
-      return this.touch(trackId, cached);
+      this.loaded.delete(trackId);
+      this.loaded.set(trackId, cached);
+      return cached;
     }
     const track = await readTrack(this.files.root, trackId);
     if (!track) return undefined;
-    const files = new Set<string>([...track.masters.map((master) => master.file), ...track.variants.flatMap((variant) => [variant.playlist, variant.file])]);
-    const entry = { epoch, etag: info.etag, track, files };
+    const entry = { etag: info.etag, track, summary: summaryOf(catalogEntry(track)), files: new Set(listedFiles(track)) };
     this.loaded.set(trackId, entry);
     if (this.loaded.size > this.capacity) this.loaded.delete(this.loaded.keys().next().value!);
-    return entry;
-  }
-
-  private touch(trackId: string, entry: LoadedTrack): LoadedTrack {
-    this.loaded.delete(trackId);
-    this.loaded.set(trackId, entry);
     return entry;
   }
 }

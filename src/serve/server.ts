@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveOptions } from '../defaults.js';
+import { HlsaudioError, optionError } from '../errors.js';
 import { resolveOptions } from '../option-table.js';
-import { type ErrorCode, HlsaudioError, optionError } from '../errors.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
-import type { ServeContext, ServeOptions, SessionUserResolver } from './context.js';
+import { clientErrorHandler, limitConnections } from './connections.js';
+import type { RequestUserResolver, ServeContext, ServeOptions } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
 import { FolderCatalog } from './folder-catalog.js';
@@ -21,7 +22,6 @@ import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
-import { VersionedPlaylists } from './versioned-playlists.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -31,8 +31,11 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
   logger?: Logger;
-  /** The user of a new streaming session; by default the `user_id` the client gives (nothing verifies it). */
-  sessionUser?: SessionUserResolver;
+  /**
+   * Who a request to the sessions API speaks for (a session's user; per-user quotas for a verified
+   * one). By default the `user_id` the client gives, unverified: its sessions count per address.
+   */
+  identify?: RequestUserResolver;
 }
 
 export interface HlsServer {
@@ -51,10 +54,12 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, sessionUser, ...overrides } = options;
+  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
   const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
+  // Sessions, like every route, only for what catalog.json lists: a track folder alone (a build in
+  // progress, a stray copy) is not served as a track.
   const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
   const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
@@ -62,12 +67,11 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     files,
     tracks,
     texts,
-    playlists: new VersionedPlaylists(texts, settings.fileCacheEntries),
     views: new FrameViews(texts, settings.fileCacheEntries),
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
-    sessionUser: sessionUser ?? (async (_req, claimed) => claimed ?? null),
+    identify: identify ?? (async (_req, claimed) => ({ userId: claimed ?? null, verified: false })),
     options: settings,
     logger,
     startedAtMs: performance.now(),
@@ -85,6 +89,11 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
     res.baseHeaders = baseHeaders;
     try {
+      // Node answers this itself with an empty 400 (`requireHostHeader`); ours says why, as JSON.
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        res.setHeader('Connection', 'close');
+        throw new HlsaudioError('E_BAD_REQUEST', 'An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)');
+      }
       const target = parseRequestTarget(req.url ?? '', settings.maxUrlBytes);
       const method = req.method ?? 'GET';
       const match = router.match(method === 'OPTIONS' ? '' : method, target.segments);
@@ -100,12 +109,20 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     }
   }
 
-  const server = createServer({ ServerResponse: HlsResponse, keepAliveTimeout: settings.keepAliveTimeoutMs, headersTimeout: settings.headersTimeoutMs }, (req, res) => void handle(req, res as HlsResponse));
-  server.on('clientError', (_error, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: 'E_BAD_REQUEST' satisfies ErrorCode, message: 'Malformed HTTP request' });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
+  const server = createServer(
+    {
+      ServerResponse: HlsResponse,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      connectionsCheckingInterval: settings.connectionsCheckIntervalMs,
+      requireHostHeader: false,
+    },
+    (req, res) => void handle(req, res as HlsResponse),
+  );
+  server.setTimeout(settings.socketIdleTimeoutMs);
+  server.on('clientError', clientErrorHandler(settings));
+  limitConnections(server, settings);
 
   return {
     server,

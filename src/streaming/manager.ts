@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { streamingOptions } from '../defaults.js';
-import { HlsaudioError, optionError } from '../errors.js';
+import { HlsaudioError, optionError, quote } from '../errors.js';
+import { isId } from '../ids.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
@@ -28,6 +29,20 @@ export interface SessionRecord {
   lastSeenMs: number;
   /** Whether a metrics report arrived yet (the stats average only real reports). */
   reported: boolean;
+  /** Whose quota the session counts in: `user:<sub>` for a verified user, else `address:<key>`. */
+  holder: string;
+}
+
+/**
+ * Who asks for a session: its user (`userId`: a verified token's `sub`, or in anonymous mode the
+ * `user_id` the client gives) and its remote address (client-address.ts key). Quotas count a
+ * verified user's sessions per user, anyone else's per address: an unverified name is the client's say.
+ */
+export interface SessionRequester {
+  address: string;
+  userId: string | null;
+  /** A token proved `userId`. */
+  verified: boolean;
 }
 
 const NO_METRICS: PerformanceMetrics = {
@@ -47,6 +62,8 @@ const NO_METRICS: PerformanceMetrics = {
  */
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
+  /** Session ids by holder (SessionRecord.holder), for the per-user and per-address quotas and their Retry-After. */
+  private readonly byHolder = new Map<string, Set<string>>();
   private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -76,17 +93,36 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   }
 
   /**
-   * `create_session`: the session and its initial profile. `userId` is the session's user when the
-   * caller knows it (a verified token, or anonymous mode's word): its quality changes then also reach
-   * that user's connections. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY, E_TOO_MANY_SESSIONS.
+   * `create_session`: the session and its initial profile. The requester's `userId` is the session's
+   * user (its quality changes then also reach that user's connections). Throws E_UNKNOWN_TRACK,
+   * E_UNKNOWN_QUALITY, E_QUOTA (the requester holds its share: `maxSessionsPerUser` for a verified
+   * user, else `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the server holds `maxSessions`), both
+   * with the seconds until a session of theirs (or any) expires as `retryAfterSec`.
    */
-  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; userId?: string | null | undefined }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
+  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; requester?: SessionRequester }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
     const track = await this.tracks.getTrack(request.trackId);
-    if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${JSON.stringify(request.trackId)} in this folder`, { field: 'track_id' });
+    if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${quote(request.trackId)} in the catalog`, { field: 'track_id' });
+    const requester = request.requester ?? { address: request.clientId, userId: null, verified: false };
+    const perUser = requester.verified && requester.userId !== null;
+    const holder = perUser ? `user:${requester.userId}` : `address:${requester.address}`;
+    const quota = perUser ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
+    if (quota > 0 && (this.byHolder.get(holder)?.size ?? 0) >= quota) {
+      // Only the holder's own sessions are looked at: a client at its quota costs O(quota) per try.
+      this.expireIdleSessions([...this.byHolder.get(holder)!]);
+      const held = this.byHolder.get(holder);
+      if (held && held.size >= quota) {
+        const who = perUser ? `user ${requester.userId}` : 'this address';
+        throw new HlsaudioError('E_QUOTA', `${who} holds its maximum of ${quota} streaming sessions; end one (DELETE /api/streaming/session/:id) or wait for an idle one to expire`, {
+          retryAfterSec: this.secondsUntilExpiry(held),
+        });
+      }
+    }
     if (this.sessions.size >= this.options.maxSessions) {
       this.expireIdleSessions();
       if (this.sessions.size >= this.options.maxSessions) {
-        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`);
+        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`, {
+          retryAfterSec: this.secondsUntilExpiry(this.sessions.keys()),
+        });
       }
     }
     const ladder: Ladder = { profiles: track.profiles, masters: track.masters };
@@ -97,7 +133,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       session_id: sessionId,
       track_id: track.id,
       client_id: request.clientId,
-      user_id: request.userId ?? null,
+      user_id: requester.userId,
       current_quality: profile.quality_id,
       client_capabilities: request.capabilities,
       performance_metrics: { ...NO_METRICS },
@@ -106,7 +142,10 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       master_url: masterUrl(track.id, sessionId),
       recommendation: null,
     };
-    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false });
+    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false, holder });
+    let held = this.byHolder.get(holder);
+    if (!held) this.byHolder.set(holder, (held = new Set()));
+    held.add(sessionId);
     this.counters.created++;
     this.emit('session-created', session);
     return { session, profile };
@@ -189,19 +228,20 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   /** Ends a session (DELETE). Throws E_UNKNOWN_SESSION. */
   endSession(sessionId: string): StreamingSession {
     const record = this.record(sessionId);
-    this.sessions.delete(sessionId);
+    this.forget(sessionId, record);
     this.counters.ended++;
     this.emit('session-ended', record.session, 'ended');
     return record.session;
   }
 
-  /** Sessions with no request and no report for `sessionIdleMs` end; returns how many. */
-  expireIdleSessions(): number {
+  /** Sessions (all, or those of `sessionIds`) with no request and no report for `sessionIdleMs` end; returns how many. */
+  expireIdleSessions(sessionIds: Iterable<string> = this.sessions.keys()): number {
     const deadline = this.options.now() - this.options.sessionIdleMs;
     let expired = 0;
-    for (const record of [...this.sessions.values()]) {
-      if (record.lastSeenMs > deadline) continue;
-      this.sessions.delete(record.session.session_id);
+    for (const id of [...sessionIds]) {
+      const record = this.sessions.get(id);
+      if (!record || record.lastSeenMs > deadline) continue;
+      this.forget(id, record);
       this.counters.expired++;
       expired++;
       this.emit('session-ended', record.session, 'expired');
@@ -226,12 +266,27 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   close(): void {
     this.stopQualityMonitor();
     for (const record of [...this.sessions.values()]) this.sessions.delete(record.session.session_id);
+    this.byHolder.clear();
   }
 
   private record(sessionId: string): SessionRecord {
-    const record = this.sessions.get(sessionId);
-    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${JSON.stringify(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
+    const record = isId(sessionId) ? this.sessions.get(sessionId) : undefined;
+    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${quote(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
     return record;
+  }
+
+  private forget(sessionId: string, record: SessionRecord): void {
+    this.sessions.delete(sessionId);
+    const held = this.byHolder.get(record.holder);
+    if (held?.delete(sessionId) && held.size === 0) this.byHolder.delete(record.holder);
+  }
+
+  /** Seconds until the first of these sessions expires if nobody uses it (at least 1): a refusal's Retry-After. */
+  private secondsUntilExpiry(sessionIds: Iterable<string>): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const id of sessionIds) oldest = Math.min(oldest, this.sessions.get(id)?.lastSeenMs ?? oldest);
+    const waitMs = Number.isFinite(oldest) ? oldest + this.options.sessionIdleMs - this.options.now() : this.options.sessionIdleMs;
+    return Math.max(1, Math.ceil(waitMs / 1000));
   }
 
   /** Switches the session's profile; the caller emits the change once the session holds all of it. */

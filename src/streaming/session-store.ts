@@ -9,6 +9,7 @@ export interface SessionStore<Record> {
   get(sessionId: string): Record | undefined;
   set(sessionId: string, record: Record): void;
   delete(sessionId: string): boolean;
+  keys(): IterableIterator<string>;
   values(): IterableIterator<Record>;
   readonly size: number;
 }
@@ -27,6 +28,10 @@ export class MemorySessionStore<Record> implements SessionStore<Record> {
 
   delete(sessionId: string): boolean {
     return this.records.delete(sessionId);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.records.keys();
   }
 
   values(): IterableIterator<Record> {

@@ -13,6 +13,8 @@ import { logTo } from '../../src/log.js';
  */
 export const TRACK = 'short-22k-stereo';
 const out = join(tempDir(), 'out');
+/** The packaged folder the apps of this file serve. */
+export const OUT = out;
 const apps: ServeApp[] = [];
 const clients: TestClient[] = [];
 

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AnalyticsEngine, analyticsFile } from '../../../src/analytics/engine.js';
 import { HlsaudioError } from '../../../src/errors.js';
 import { logTo } from '../../../src/log.js';
@@ -141,7 +140,8 @@ describe('AnalyticsEngine: bad input', () => {
     [{ durationMs: Number.NaN }, 'duration_ms', 'Expected `duration_ms` to be a number of milliseconds from 1 to 86400000, got number NaN'],
     [{ quality: 'HIGH' }, 'quality', 'Expected `quality` to be a quality_id such as "high", got "HIGH"'],
     [{ platform: 'web' as never }, 'platform', 'Expected `platform` to be one of Web, Ios, Android, Desktop, Unknown, got "web"'],
-    [{ userId: '' }, 'user_id', 'Expected `user_id` to be absent or a string of 1 to 256 characters, got ""'],
+    [{ userId: '' }, 'user_id', 'Expected `user_id` to be absent or an id of 1 to 128 printable ASCII characters (no space), got ""'],
+    [{ userId: 'bob\u0000' }, 'user_id', 'Expected `user_id` to be absent or an id of 1 to 128 printable ASCII characters (no space), got "bob\\u0000"'],
     [{ startPositionMs: -1 }, 'start_position_ms', 'Expected `start_position_ms` to be a number of milliseconds, 0 or more, got number -1'],
   ])('refuses a start with %o', (override, field, message) => {
     const error = thrown(() => store.startPlaySession(play(override)));
@@ -319,7 +319,8 @@ describe('AnalyticsEngine: idle plays', () => {
     clock.advance(55_000);
     store.updatePlayProgress(active, 10_000);
     clock.advance(10_000); // silent: 65 s since its last report; active: 10 s
-    await sleep(100);
+    // The sweep runs on its own timer: wait for it (a loaded machine may delay it), not a fixed time.
+    await vi.waitFor(() => expect(store.getPlaySession(silent).end_reason).toBe('Idle'), { timeout: 5000, interval: 20 });
     expect(store.getPlaySession(silent)).toMatchObject({ end_reason: 'Idle', ended_at: new Date(T0 + 10_000).toISOString() });
     expect(store.getPlaySession(active)).toMatchObject({ end_reason: null });
     expect(thrown(() => store.updatePlayProgress(silent, 20_000))).toMatchObject({
