@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
 import { capMessage, HlsaudioError, isHlsaudioError } from '../errors.js';
 import { errorText, type Logger } from '../log.js';
 import { httpStatusOf } from './status.js';
@@ -53,4 +53,21 @@ export function sendError(res: ServerResponse, error: unknown, options: ErrorRep
 
 export function notFound(message: string): HlsaudioError {
   return new HlsaudioError('E_NOT_FOUND', message);
+}
+
+/**
+ * The same JSON error answer as raw HTTP/1.1 text, for a socket no ServerResponse owns (an upgrade
+ * refused before it happens, a request Node's parser refused): `Connection: close`, the message capped.
+ * Without `error`, an empty answer (an upgrade of a path nobody serves).
+ */
+export function rawErrorResponse(status: number, error: { code: string; message: string } | undefined, headers: Record<string, string> = {}): string {
+  const text = error ? JSON.stringify({ error: error.code, message: capMessage(error.message) }) : '';
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Connection: close',
+    ...(error ? ['Content-Type: application/json; charset=utf-8'] : []),
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${text}`;
 }

@@ -81,7 +81,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   const retryAfter = { 'Retry-After': String(resolved.wsRetryAfterSec) };
   const refuse = (socket: Duplex, error: HlsaudioError, headers: Record<string, string> = {}): void => {
     manager.recordRefusedUpgrade();
-    refuseUpgrade(socket, httpStatusOf(error.code) ?? 400, { error: error.code, message: error.message }, headers);
+    refuseUpgrade(socket, httpStatusOf(error.code) ?? 400, error, headers);
   };
   /** A quota the upgrade would pass (429), or undefined; checked after the token, in the tick that accepts the connection. */
   const quotaRefusal = (identity: Identity, address: string): HlsaudioError | undefined => {

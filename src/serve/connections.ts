@@ -1,8 +1,9 @@
-import { type Server, STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { addressKey } from '../client-address.js';
 import type { ErrorCode } from '../errors.js';
+import { rawErrorResponse } from '../http/reply.js';
 import { httpStatusOf } from '../http/status.js';
 import { Tally } from '../tally.js';
 import type { ServeOptions } from './context.js';
@@ -55,9 +56,7 @@ export function clientErrorHandler(timeouts: Pick<ServeOptions, 'headersTimeoutM
         : error.code === 'HPE_HEADER_OVERFLOW'
           ? ['E_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts (16 KiB)']
           : ['E_BAD_REQUEST', 'Malformed HTTP request'];
-    const status = httpStatusOf(code) ?? 400;
-    const body = JSON.stringify({ error: code, message });
-    (socket as Socket).end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    (socket as Socket).end(rawErrorResponse(httpStatusOf(code) ?? 400, { code, message }));
     (socket as Socket).destroySoon();
   };
 }
