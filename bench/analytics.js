@@ -31,7 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AnalyticsEngine } from '../dist/analytics/engine.js';
-import { median } from './lib/median.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
