@@ -38,8 +38,8 @@ export interface ServeApp {
 /**
  * Everything `hlsaudio serve` runs on one port: the HLS routes and sessions API (createHlsServer),
  * the event server at /api/ws with POST /api/events, the listening analytics and their routes, and
- * the player page at `/`. The streaming manager feeds the event server (quality of a Play,
- * recommendations) and the analytics (switches, rebuffers); the event server's playback changes
+ * the player page at `/`. The streaming manager feeds the event server (quality of a Play, its
+ * QualityChanged) and the analytics (switches, rebuffers); the event server's playback changes
  * open and close analytics plays.
  */
 export async function startServeApp(options: ServeAppOptions): Promise<ServeApp> {
@@ -63,7 +63,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       // request is served before `listen`, by which time the event server is attached.
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
-    // One catalog snapshot for all: HTTP routes and sessions (in hls), the event server, the analytics.
+    // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
