@@ -202,6 +202,46 @@ export const realtimeDefaults = {
 } as const;
 
 /**
+ * The Redis event bus of `serve --redis` (owner: src/realtime/redis-*.ts). README "Events across
+ * several nodes (Redis)" states the guarantees these bound; each is an option of RedisBroker.
+ */
+export const redisDefaults = {
+  /** Every key the bus uses starts with this (the stream `<prefix>:events` and its counter), so nodes of one cluster must agree on it. */
+  keyPrefix: 'hlsaudio',
+  /**
+   * Entries the stream keeps (XADD MAXLEN ~, so Redis may keep up to one macro node, 100 entries,
+   * more). A node that falls further behind than this (stopped, cut off) gets a gap signal for what
+   * was trimmed. About 300 bytes an entry: 10,000 is about 3 MiB of Redis memory.
+   */
+  streamMaxLen: 10_000,
+  /** Entries one XREAD returns at most (the reader loops at once while there are more). */
+  readBatch: 500,
+  /** How long one XREAD BLOCK waits for news before it is sent again (Redis answers nil). */
+  readBlockMs: 5_000,
+  /** Publications sent in one script call (one round trip, added atomically, in order). */
+  publishBatch: 500,
+  /**
+   * Publications kept while Redis is unreachable, sent in order when it is back. Beyond this the
+   * oldest are dropped, and the other nodes get a gap signal counting them; this node's own
+   * connections received them at once.
+   */
+  publishBufferEntries: 10_000,
+  /**
+   * How long Redis remembers the last sequence number each node published, so that a batch sent
+   * again after a lost answer is not added twice. A node buffering longer than this may add a
+   * batch twice (never loses one).
+   */
+  publisherMemoryMs: 24 * 60 * 60_000,
+  /** Reconnection backoff: the first delay, doubled on each failed attempt up to the cap, ±20 % jitter. */
+  reconnectMinMs: 100,
+  reconnectMaxMs: 5_000,
+  /** At start, how long `serve` waits for Redis before it gives up (E_REDIS). */
+  connectTimeoutMs: 5_000,
+  /** At shutdown, how long the publications not yet in Redis may take to be sent; what is left is logged. */
+  shutdownFlushMs: 2_000,
+} as const;
+
+/**
  * Listening analytics in SQLite (owner: src/analytics). README "Listening analytics" and
  * docs/design-notes.md "Analytics" explain the rules and the measurements behind these values.
  */

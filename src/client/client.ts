@@ -6,6 +6,7 @@ import type {
   EventOf,
   ServerEvent,
 } from '../realtime/protocol.js';
+import { type EventsGap, parseEventsGap } from '../realtime/events-gap.js';
 import { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { clientDefaults } from './defaults.js';
@@ -145,6 +146,18 @@ export class RealtimeClient {
     return this.on('ServerMessage', (event) => {
       const recommendation = parseQualityRecommendation(event);
       if (recommendation) listener(recommendation);
+    });
+  }
+
+  /**
+   * Events this connection missed: a `serve` node sharing events through Redis could not read part
+   * of the shared stream (carried by ServerMessage, level Warning). Refetch what the missed events
+   * would have told (playlists, status) rather than trust the state built from events.
+   */
+  onGap(listener: (gap: EventsGap) => void): () => void {
+    return this.on('ServerMessage', (event) => {
+      const gap = parseEventsGap(event);
+      if (gap) listener(gap);
     });
   }
 

@@ -8,3 +8,4 @@ export { clientDefaults } from './defaults.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export * from '../realtime/protocol.js';
 export { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
+export { parseEventsGap, type EventsGap } from '../realtime/events-gap.js';

@@ -7,6 +7,8 @@ import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
+import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import { CatalogTracks } from './catalog-tracks.js';
 import { ListeningRecorder } from './listening-recorder.js';
@@ -23,6 +25,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   catalogRefreshMs?: number;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
+  /** Share events with other `serve` nodes through this Redis (`--redis`); absent: events stay in this process. */
+  redis?: RedisBrokerOptions;
 }
 
 export interface ServeApp {
@@ -32,7 +36,7 @@ export interface ServeApp {
   realtime: RealtimeServer;
   analytics: AnalyticsEngine;
   listen(port: number, host: string): Promise<AddressInfo>;
-  /** Closes the event server (1001 to every client, playlists flushed), then HTTP, then the analytics. */
+  /** Closes the event server (1001 to every client, playlists flushed), then the Redis bus, then HTTP, then the analytics. */
   close(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     realtime: realtimeOptions = {},
     catalogRefreshMs = CATALOG_REFRESH_MS,
     analyticsReadScope = analyticsDefaults.readScope,
+    redis: redisOptions,
     ...hlsOptions
   } = options;
   const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
@@ -60,17 +65,22 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const tracks = await CatalogTracks.open(options.root, catalogRefreshMs);
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
+  let broker: RedisBroker | undefined;
   try {
-    hls = await createHlsServer(hlsOptions);
-    const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
-    const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
+    const realtimeLog = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    if (redisOptions) broker = await RedisBroker.connect({ ...redisOptions, log: redisOptions.log ?? realtimeLog });
+    hls = await createHlsServer(hlsOptions);
+    const redisBroker = broker;
+    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: realtimeLog, announce: (line) => notices.push(line), broker },
       realtimeOptions,
     );
+    if (redisOptions) notices.push(`hlsaudio realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -87,6 +97,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await redisBroker?.close();
         await server.close();
         tracks.close();
         analytics.close();
@@ -94,6 +105,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     };
   } catch (error) {
     await realtime?.close();
+    await broker?.close();
     await hls?.close();
     tracks.close();
     analytics.close();

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { redisDefaults } from '../defaults.js';
+import { optionError } from '../errors.js';
+import type { Delivery, RealtimeBroker } from './broker.js';
+import { type EventsGap, gapMessage } from './events-gap.js';
+import { openRedisConnection } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
+import { StreamPublisher } from './redis-publisher.js';
+import { StreamReader } from './redis-reader.js';
+import { streamKeys } from './redis-stream.js';
+import { maskRedisUrl } from './redis-url.js';
+
+type Limits = { -readonly [K in keyof typeof redisDefaults]: (typeof redisDefaults)[K] extends string ? string : number };
+
+export interface RedisBrokerOptions extends Partial<Limits> {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** This node's name in the stream and in CLIENT LIST; unique by default. */
+  nodeId?: string;
+  /** One line per outage, recovery and gap; stderr by default. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The RealtimeBroker of several `serve` nodes, on one Redis Stream. A publication is delivered to
+ * this node's connections at once (as the in-process broker does, so local delivery never waits
+ * for Redis and keeps working while Redis is down), and added to the stream for the other nodes;
+ * each node reads the stream from its last entry and delivers the others' publications in stream
+ * order. README "Events across several nodes (Redis)" states the guarantees; docs/design-notes.md
+ * says why Streams and not pub/sub.
+ */
+export class RedisBroker implements RealtimeBroker {
+  private readonly listeners = new Set<(delivery: Delivery) => void>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly connections: { publisher: Redis; reader: Redis },
+    private readonly publisher: StreamPublisher,
+    private readonly reader: StreamReader,
+    private readonly outage: RedisOutage,
+    private readonly options: Limits & { log: (line: string) => void },
+  ) {}
+
+  /** Connects both connections; rejects with E_REDIS (the URL masked) when Redis cannot be reached. */
+  static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
+    const resolved = resolveOptions(options);
+    const nodeId = options.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+    const where = maskRedisUrl(options.url);
+    const open = (role: string) => openRedisConnection({ ...resolved, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
+    const publisherConnection = await open('publisher');
+    let readerConnection: Redis | undefined;
+    try {
+      readerConnection = await open('reader');
+      const keys = streamKeys(resolved.keyPrefix);
+      const publisher = new StreamPublisher(publisherConnection, keys, nodeId, resolved, resolved.log);
+      let broker: RedisBroker | undefined;
+      const reader = new StreamReader(readerConnection, keys, nodeId, resolved, {
+        delivery: (delivery) => broker?.deliver(delivery),
+        gap: (gap) => broker?.signalGap(gap),
+        log: resolved.log,
+      });
+      const outage = new RedisOutage(where, resolved.log, {
+        lost: () => `events still reach this node's connections; its publications wait for the other nodes (up to ${resolved.publishBufferEntries})`,
+        back: () => `${publisher.backlog} publications waiting are being sent${publisher.dropped ? `; ${publisher.dropped} dropped so far (the other nodes signal the gap)` : ''}`,
+      });
+      outage.watch(publisherConnection, 'publisher');
+      outage.watch(readerConnection, 'reader');
+      broker = new RedisBroker({ publisher: publisherConnection, reader: readerConnection }, publisher, reader, outage, resolved);
+      await reader.start();
+      return broker;
+    } catch (error) {
+      publisherConnection.disconnect();
+      readerConnection?.disconnect();
+      throw error;
+    }
+  }
+
+  publish(delivery: Delivery): void {
+    this.deliver(delivery);
+    this.publisher.push(JSON.stringify(delivery));
+  }
+
+  subscribe(listener: (delivery: Delivery) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Why this node is degraded (Redis unreachable), or undefined. `/healthz` shows it. */
+  degradedReason(): string | undefined {
+    return this.outage.reason;
+  }
+
+  /** Sends what is still waiting (at most shutdownFlushMs), then closes both connections. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.outage.stop();
+      const left = await this.publisher.drain(this.options.shutdownFlushMs);
+      if (left > 0) this.options.log(`hlsaudio realtime: ${left} publications never reached Redis (unreachable at shutdown); the other nodes did not get them`);
+      await this.reader.close();
+      await this.connections.publisher.quit().catch(() => this.connections.publisher.disconnect());
+      this.listeners.clear();
+    })());
+  }
+
+  private deliver(delivery: Delivery): void {
+    for (const listener of this.listeners) listener(delivery);
+  }
+
+  private signalGap(gap: EventsGap): void {
+    this.options.log(`hlsaudio realtime: ${gap.missed ?? 'an unknown number of'} events of the shared stream were lost (${gap.reason}); this node's connections were told (events_gap)`);
+    this.deliver({ to: 'all', event: gapMessage(gap) });
+  }
+}
+
+function resolveOptions(options: RedisBrokerOptions): Limits & { log: (line: string) => void } {
+  const resolved = { ...redisDefaults, ...stripUndefined(options), log: options.log ?? ((line: string) => process.stderr.write(`${line}\n`)) };
+  for (const [key, value] of Object.entries(redisDefaults)) {
+    const given = resolved[key as keyof Limits];
+    if (typeof value === 'number' && !(Number.isSafeInteger(given) && (given as number) > 0)) throw optionError(key, 'a positive integer', given);
+    if (typeof value === 'string' && !(typeof given === 'string' && /^[\w.:-]+$/.test(given))) throw optionError(key, 'letters, digits, `.`, `:`, `_` or `-`', given);
+  }
+  return resolved as Limits & { log: (line: string) => void };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
