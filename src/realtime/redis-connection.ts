@@ -37,7 +37,9 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   try {
     await redis.connect();
   } catch (error) {
-    redis.disconnect();
+    // An ended connection has no socket left; disconnect() would still arm ioredis's 2 s timer to
+    // destroy it, which keeps the process alive that long.
+    if (redis.status !== 'end') redis.disconnect();
     const why = (lastError ?? (error as Error)).message;
     throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskRedisUrl(options.url)}: ${why}`, { field: '--redis', cause: error });
   } finally {

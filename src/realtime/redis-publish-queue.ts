@@ -33,18 +33,19 @@ export class PublishQueue {
 
   push(deliveryJson: string): void {
     this.entries.push({ seq: this.nextSeq++, field: 'd', value: deliveryJson, sent: false });
-    if (this.entries.length <= this.maxEntries) return;
-    const first = this.entries.findIndex((entry) => !entry.sent);
-    const oldest = this.entries[first];
-    if (!oldest) return;
-    if (oldest.field === 'd') {
-      this.entries[first] = { seq: oldest.seq, field: 'x', value: '1', sent: false };
-    } else {
-      if (first + 1 >= this.entries.length) return;
-      this.entries.splice(first + 1, 1);
-      oldest.value = String(Number(oldest.value) + 1);
+    while (this.entries.length > this.maxEntries) {
+      const first = this.entries.findIndex((entry) => !entry.sent);
+      const oldest = this.entries[first];
+      if (!oldest) return;
+      if (oldest.field === 'd') {
+        this.entries[first] = { seq: oldest.seq, field: 'x', value: '1', sent: false };
+      } else {
+        if (first + 1 >= this.entries.length) return;
+        this.entries.splice(first + 1, 1);
+        oldest.value = String(Number(oldest.value) + 1);
+      }
+      this.droppedTotal++;
     }
-    this.droppedTotal++;
   }
 
   /** The oldest `count` publications, marked sent. */

@@ -54,9 +54,3 @@ export function sequenceGap(lastN: number, n: number): EventsGap | undefined {
   return { missed: null, reason: 'reset' };
 }
 
-/** Stream ids (`<ms>-<seq>`) in order. */
-export function compareStreamIds(a: string, b: string): number {
-  const [aMs = 0n, aSeq = 0n] = a.split('-').map(BigInt);
-  const [bMs = 0n, bSeq = 0n] = b.split('-').map(BigInt);
-  return aMs === bMs ? Number(aSeq - bSeq) : aMs < bMs ? -1 : 1;
-}

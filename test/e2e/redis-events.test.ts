@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RealtimeClient } from '../../src/client/index.js';
 import { parseEventsGap, type EventsGap } from '../../src/realtime/events-gap.js';
 import type { ServerEvent, TrackLiked } from '../../src/realtime/protocol.js';
 import { runCli } from '../helpers/cli.js';
@@ -167,6 +168,11 @@ describe('serve --redis: Redis restarted without its data', () => {
     const redis = await startRedis();
     const [a, b] = await Promise.all([startNode(redis), startNode(redis)]);
     const [onA, onB] = await Promise.all([client(a, 'ana'), client(b, 'bob')]);
+    // The typed client surfaces the gap.
+    const typed = new RealtimeClient({ url: `ws://127.0.0.1:${b.port}/api/ws`, token: () => token('cleo'), reconnect: false });
+    const typedGaps: EventsGap[] = [];
+    typed.onGap((gap) => typedGaps.push(gap));
+    await typed.connect();
     await publish(a, liked(1, 1));
     await onB.waitFor((event) => event.event === 'TrackLiked', 5000);
     expect(await health(a)).toMatchObject({ status: 'ok' });
@@ -188,6 +194,10 @@ describe('serve --redis: Redis restarted without its data', () => {
     // node A's waiting publications now are.
     await until(() => likes(onB).length >= 6, 10_000, 'node B to get the publications made during the outage');
     expect(gaps(onB)).toEqual([{ missed: null, reason: 'reset' }]);
+    // Every connection of the node hears it, subscribed or not.
+    await until(() => typedGaps.length > 0, 2000, 'the typed client\'s onGap');
+    expect(typedGaps).toEqual([{ missed: null, reason: 'reset' }]);
+    await typed.close();
     const gapIndex = onB.events.findIndex((event) => event.event === 'ServerMessage');
     const firstAfter = onB.events.findIndex((event) => event.event === 'TrackLiked' && event.total_likes === 2);
     expect(gapIndex).toBeLessThan(firstAfter);
