@@ -64,6 +64,25 @@ describe('RedisBroker', () => {
     expect(before.length + after.length).toBeLessThanOrEqual(10);
   });
 
+  it('notices at once that a restarted Redis lost the stream, without waiting for a publication', async () => {
+    const redis = await startRedis();
+    const a = await broker({ url: redis.url, reconnectMaxMs: 200 });
+    const b = await broker({ url: redis.url, reconnectMaxMs: 200 });
+    a.broker.publish(numbered(1));
+    await until(() => b.got.length === 1, 5000, 'node B');
+    await redis.stop();
+    await redis.start();
+    // Nobody publishes on the new Redis: the reader's check on reconnection finds its entry gone.
+    await until(() => b.got.length === 2, 5000, 'the gap signal');
+    const gap = b.got[1]!;
+    expect(gap.to).toBe('all');
+    expect(gap.event.event === 'ServerMessage' && parseEventsGap(gap.event)).toEqual({ missed: null, reason: 'reset' });
+    // And it reads the new stream from its start.
+    a.broker.publish(numbered(2));
+    await until(() => b.got.length === 3, 5000, 'node B after the restart');
+    expect(numbers(b.got)).toEqual([1, 2]);
+  });
+
   it('sends what waits for Redis before it closes', async () => {
     const redis = await startRedis();
     const a = await broker({ url: redis.url });
