@@ -32,8 +32,9 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     retryStrategy: (attempt) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null),
   });
   let lastError: Error | undefined;
-  const remember = (error: Error) => (lastError = error);
-  redis.on('error', remember);
+  // Kept for the connection's life: ioredis prints an 'error' nobody listens to on the console, once
+  // per failed reconnection attempt; RedisOutage reports outages instead.
+  redis.on('error', (error: Error) => (lastError = error));
   try {
     await redis.connect();
   } catch (error) {
@@ -42,8 +43,6 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     if (redis.status !== 'end') redis.disconnect();
     const why = (lastError ?? (error as Error)).message;
     throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskRedisUrl(options.url)}: ${why}`, { field: '--redis', cause: error });
-  } finally {
-    redis.off('error', remember);
   }
   started = true;
   return redis;
