@@ -62,7 +62,7 @@ export class RedisBroker implements RealtimeBroker {
       });
       const outage = new RedisOutage(where, resolved.log, {
         lost: () => `events still reach this node's connections; its publications wait for the other nodes (up to ${resolved.publishBufferEntries})`,
-        back: () => `${publisher.backlog} publications waiting are being sent${publisher.dropped ? `; ${publisher.dropped} dropped so far (the other nodes signal the gap)` : ''}`,
+        back: () => `${publisher.backlog ? `${publisher.backlog} publications waiting are being sent` : 'no publication was waiting'}${publisher.dropped ? `; ${publisher.dropped} dropped since the start (the other nodes signal the gap)` : ''}`,
       });
       outage.watch(publisherConnection, 'publisher');
       outage.watch(readerConnection, 'reader');
@@ -108,7 +108,12 @@ export class RedisBroker implements RealtimeBroker {
   }
 
   private signalGap(gap: EventsGap): void {
-    this.options.log(`hlsaudio realtime: ${gap.missed ?? 'an unknown number of'} events of the shared stream were lost (${gap.reason}); this node's connections were told (events_gap)`);
+    const what = {
+      trimmed: `${gap.missed} events were trimmed from the shared stream before this node read them`,
+      reset: 'Redis lost the shared stream (restarted without its data): events the other nodes published before may be lost',
+      dropped: `another node dropped ${gap.missed} events it could not send to Redis`,
+    }[gap.reason];
+    this.options.log(`hlsaudio realtime: ${what}; this node's connections were told (events_gap)`);
     this.deliver({ to: 'all', event: gapMessage(gap) });
   }
 }
