@@ -239,6 +239,11 @@ export const redisDefaults = {
   connectTimeoutMs: 5_000,
   /** At shutdown, how long the publications not yet in Redis may take to be sent; what is left is logged. */
   shutdownFlushMs: 2_000,
+  /**
+   * How long a closing connection's socket may take to end before it is destroyed (ioredis's
+   * `disconnectTimeout`, 2 s by default, also arms for a socket already gone, holding the process).
+   */
+  disconnectWaitMs: 200,
 } as const;
 
 /**

@@ -9,6 +9,7 @@ export interface RedisConnectionOptions {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   connectTimeoutMs: number;
+  disconnectWaitMs: number;
 }
 
 /**
@@ -29,6 +30,7 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     autoResubscribe: false,
     disableClientInfo: true,
     connectTimeout: options.connectTimeoutMs,
+    disconnectTimeout: options.disconnectWaitMs,
     retryStrategy: (attempt) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null),
   });
   let lastError: Error | undefined;
@@ -38,8 +40,6 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   try {
     await redis.connect();
   } catch (error) {
-    // An ended connection has no socket left; disconnect() would still arm ioredis's 2 s timer to
-    // destroy it, which keeps the process alive that long.
     if (redis.status !== 'end') redis.disconnect();
     const why = (lastError ?? (error as Error)).message;
     throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskRedisUrl(options.url)}: ${why}`, { field: '--redis', cause: error });

@@ -57,7 +57,9 @@ export class StreamPublisher {
     const deadline = Date.now() + timeoutMs;
     while (this.queue.size > 0 && Date.now() < deadline && this.redis.status === 'ready') {
       this.kick();
-      await Promise.race([this.flushing, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.flushing, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
     }
     return this.queue.size;
   }
@@ -85,7 +87,7 @@ export class StreamPublisher {
         const message = (error as Error).message;
         if (this.failure !== message) this.log(`hlsaudio realtime: Redis refused publications (${message}); retrying every ${this.options.reconnectMaxMs} ms`);
         this.failure = message;
-        await new Promise((resolve) => setTimeout(resolve, this.options.reconnectMaxMs));
+        await new Promise((resolve) => setTimeout(resolve, this.options.reconnectMaxMs).unref());
         continue;
       }
       this.failure = undefined;

@@ -17,8 +17,8 @@ const HLS_JS_DIR = join(dirname(createRequire(import.meta.url).resolve('hls.js/p
 const PAGE_FILES = /^[a-z-]+\.(html|css|js)$/;
 const HLS_JS_FILES = /^hls\.min\.mjs(\.map)?$/;
 const CLIENT_FILES = /^[a-z-]+\.js(\.map)?$/;
-/** The client imports these two protocol modules; nothing else of the server is served. */
-const CLIENT_PROTOCOL_FILES = /^(protocol|recommendation)\.js(\.map)?$/;
+/** The client imports these protocol modules; nothing else of the server is served. */
+const CLIENT_PROTOCOL_FILES = /^(protocol|recommendation|events-gap)\.js(\.map)?$/;
 
 /**
  * `/` (the player page), `/player/*` (its scripts and styles), `/vendor/hls.min.mjs` (hls.js from
