@@ -235,6 +235,13 @@ export const redisDefaults = {
   /** Reconnection backoff: the first delay, doubled on each failed attempt up to the cap, ±20 % jitter. */
   reconnectMinMs: 100,
   reconnectMaxMs: 5_000,
+  /**
+   * A connection whose command has had no answer for this long (beyond readBlockMs for the reader's
+   * XREAD BLOCK) is taken for dead and reopened: a network partition that sends no reset, or a Redis
+   * frozen that long. Nothing is lost (the batch is sent again, the reader reads on from its last
+   * id); until then the node is not reported degraded.
+   */
+  socketTimeoutMs: 10_000,
   /** At start, how long `serve` waits for Redis before it gives up (E_REDIS). */
   connectTimeoutMs: 5_000,
   /** At shutdown, how long the publications not yet in Redis may take to be sent; what is left is logged. */

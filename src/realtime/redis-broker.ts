@@ -47,11 +47,12 @@ export class RedisBroker implements RealtimeBroker {
     const resolved = resolveOptions(options);
     const nodeId = options.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
     const where = maskRedisUrl(options.url);
-    const open = (role: string) => openRedisConnection({ ...resolved, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
-    const publisherConnection = await open('publisher');
+    const open = (role: string, socketTimeoutMs: number) => openRedisConnection({ ...resolved, socketTimeoutMs, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
+    const publisherConnection = await open('publisher', resolved.socketTimeoutMs);
     let readerConnection: Redis | undefined;
     try {
-      readerConnection = await open('reader');
+      // Its XREAD BLOCK is answered within readBlockMs, even with nothing to read.
+      readerConnection = await open('reader', resolved.readBlockMs + resolved.socketTimeoutMs);
       const keys = streamKeys(resolved.keyPrefix);
       const publisher = new StreamPublisher(publisherConnection, keys, nodeId, resolved, resolved.log);
       let broker: RedisBroker | undefined;

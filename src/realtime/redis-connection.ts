@@ -10,6 +10,8 @@ export interface RedisConnectionOptions {
   reconnectMaxMs: number;
   connectTimeoutMs: number;
   disconnectWaitMs: number;
+  /** No answer to a command for this long: the socket is destroyed and reopened (ioredis `socketTimeout`). */
+  socketTimeoutMs: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     disableClientInfo: true,
     connectTimeout: options.connectTimeoutMs,
     disconnectTimeout: options.disconnectWaitMs,
+    socketTimeout: options.socketTimeoutMs,
     retryStrategy: (attempt) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null),
   });
   let lastError: Error | undefined;

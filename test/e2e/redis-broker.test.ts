@@ -83,6 +83,26 @@ describe('RedisBroker', () => {
     expect(numbers(b.got)).toEqual([1, 2]);
   });
 
+  it('takes a Redis frozen past socketTimeoutMs for an outage (degraded), and loses nothing when it thaws', async () => {
+    const redis = await startRedis();
+    const fast = { url: redis.url, socketTimeoutMs: 300, readBlockMs: 200, reconnectMaxMs: 200 };
+    const a = await broker(fast);
+    const b = await broker(fast);
+    redis.pause();
+    try {
+      for (let i = 1; i <= 20; i++) a.broker.publish(numbered(i));
+      await until(() => a.broker.degradedReason() !== undefined && b.broker.degradedReason() !== undefined, 5000, 'both nodes to see the outage');
+      expect(a.broker.degradedReason()).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since .* \(Socket timeout/);
+    } finally {
+      redis.resume();
+    }
+    await until(() => b.got.length >= 20, 5000, 'node B');
+    expect(numbers(b.got)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await until(() => a.broker.degradedReason() === undefined, 5000, 'node A to recover');
+    expect(a.logs.filter((line) => /lost Redis/.test(line))).toHaveLength(1);
+    expect(a.logs.filter((line) => /is back after/.test(line))).toHaveLength(1);
+  });
+
   it('sends what waits for Redis before it closes', async () => {
     const redis = await startRedis();
     const a = await broker({ url: redis.url });
