@@ -211,7 +211,7 @@ export const redisDefaults = {
   /**
    * Entries the stream keeps (XADD MAXLEN ~, so Redis may keep up to one macro node, 100 entries,
    * more). A node that falls further behind than this (stopped, cut off) gets a gap signal for what
-   * was trimmed. About 300 bytes an entry: 10,000 is about 3 MiB of Redis memory.
+   * was trimmed. Redis memory: this many entries of one event's JSON each.
    */
   streamMaxLen: 10_000,
   /** Entries one XREAD returns at most (the reader loops at once while there are more). */

@@ -35,7 +35,7 @@ export class RedisBroker implements RealtimeBroker {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly connections: { publisher: Redis; reader: Redis },
+    private readonly publisherConnection: Redis,
     private readonly publisher: StreamPublisher,
     private readonly reader: StreamReader,
     private readonly outage: RedisOutage,
@@ -46,6 +46,8 @@ export class RedisBroker implements RealtimeBroker {
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const resolved = resolveOptions(options);
     const nodeId = options.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+    // It names the connections (CLIENT SETNAME takes no spaces) and a key.
+    if (!NAME.test(nodeId)) throw optionError('nodeId', NAME_TEXT, nodeId);
     const where = maskRedisUrl(options.url);
     const open = (role: string, socketTimeoutMs: number) => openRedisConnection({ ...resolved, socketTimeoutMs, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
     const publisherConnection = await open('publisher', resolved.socketTimeoutMs);
@@ -67,7 +69,7 @@ export class RedisBroker implements RealtimeBroker {
       });
       outage.watch(publisherConnection, 'publisher');
       outage.watch(readerConnection, 'reader');
-      broker = new RedisBroker({ publisher: publisherConnection, reader: readerConnection }, publisher, reader, outage, resolved);
+      broker = new RedisBroker(publisherConnection, publisher, reader, outage, resolved);
       await reader.start();
       return broker;
     } catch (error) {
@@ -99,7 +101,7 @@ export class RedisBroker implements RealtimeBroker {
       const left = await this.publisher.drain(this.options.shutdownFlushMs);
       if (left > 0) this.options.log(`hlsaudio realtime: ${left} publications never reached Redis (unreachable at shutdown); the other nodes did not get them`);
       await this.reader.close();
-      await this.connections.publisher.quit().catch(() => this.connections.publisher.disconnect());
+      await this.publisherConnection.quit().catch(() => this.publisherConnection.disconnect());
       this.listeners.clear();
     })());
   }
@@ -119,12 +121,15 @@ export class RedisBroker implements RealtimeBroker {
   }
 }
 
+const NAME = /^[\w.:-]{1,100}$/;
+const NAME_TEXT = '1 to 100 letters, digits, `.`, `:`, `_` or `-`';
+
 function resolveOptions(options: RedisBrokerOptions): Limits & { log: (line: string) => void } {
   const resolved = { ...redisDefaults, ...stripUndefined(options), log: options.log ?? ((line: string) => process.stderr.write(`${line}\n`)) };
   for (const [key, value] of Object.entries(redisDefaults)) {
     const given = resolved[key as keyof Limits];
     if (typeof value === 'number' && !(Number.isSafeInteger(given) && (given as number) > 0)) throw optionError(key, 'a positive integer', given);
-    if (typeof value === 'string' && !(typeof given === 'string' && /^[\w.:-]+$/.test(given))) throw optionError(key, 'letters, digits, `.`, `:`, `_` or `-`', given);
+    if (typeof value === 'string' && !(typeof given === 'string' && NAME.test(given))) throw optionError(key, NAME_TEXT, given);
   }
   return resolved as Limits & { log: (line: string) => void };
 }

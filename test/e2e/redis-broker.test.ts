@@ -113,6 +113,7 @@ describe('RedisBroker', () => {
 
   it('refuses bad options by name', async () => {
     await expect(RedisBroker.connect({ url: 'redis://127.0.0.1:1', streamMaxLen: 0 })).rejects.toThrow('Expected `streamMaxLen` to be a positive integer, got number 0');
-    await expect(RedisBroker.connect({ url: 'redis://127.0.0.1:1', keyPrefix: 'a b' })).rejects.toThrow('Expected `keyPrefix` to be letters, digits, `.`, `:`, `_` or `-`, got "a b"');
+    await expect(RedisBroker.connect({ url: 'redis://127.0.0.1:1', keyPrefix: 'a b' })).rejects.toThrow('Expected `keyPrefix` to be 1 to 100 letters, digits, `.`, `:`, `_` or `-`, got "a b"');
+    await expect(RedisBroker.connect({ url: 'redis://127.0.0.1:1', nodeId: 'node one' })).rejects.toThrow('Expected `nodeId` to be 1 to 100 letters, digits, `.`, `:`, `_` or `-`, got "node one"');
   });
 });

@@ -247,7 +247,8 @@ describe('serve --redis: beyond the stream\'s bound', () => {
     const after = received.slice(before);
     expect(after).toEqual(Array.from({ length: after.length }, (_, i) => after[0]! + i));
     expect(gap?.missed).toBe(after[0]! - before - 1);
-    expect(gap!.missed!).toBeGreaterThan(500);
+    expect(gap!.missed!).toBeGreaterThan(0);
+    expect(before + gap!.missed! + after.length).toBe(1000);
     await onB.close();
     await Promise.all([a.stop(), b.stop()]);
   });
