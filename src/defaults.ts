@@ -311,6 +311,59 @@ export const realtimeOptions = {
 export const realtimeDefaults = defaultsOf(realtimeOptions);
 
 /**
+ * The Redis event bus of `serve --redis` (owner: src/realtime/redis-*.ts). README "Events across
+ * several nodes (Redis)" states the guarantees these bound; each is an option of RedisBroker.
+ */
+export const redisOptions = {
+  /** Every key the bus uses starts with this (the stream `<prefix>:events` and its counter), so nodes of one cluster must agree on it. */
+  keyPrefix: { default: 'hlsaudio' },
+  /**
+   * Entries the stream keeps (XADD MAXLEN ~, so Redis may keep up to one macro node, 100 entries,
+   * more). A node that falls further behind than this (stopped, cut off) gets a gap signal for what
+   * was trimmed. Redis memory: this many entries of one event's JSON each.
+   */
+  streamMaxLen: { default: 10_000, min: 1, integer: true },
+  /** Entries one XREAD returns at most (the reader loops at once while there are more). */
+  readBatch: { default: 500, min: 1, integer: true },
+  /** How long one XREAD BLOCK waits for news before it is sent again (Redis answers nil). */
+  readBlockMs: { default: 5_000, min: 1, integer: true },
+  /** Publications sent in one script call (one round trip, added atomically, in order). */
+  publishBatch: { default: 500, min: 1, integer: true },
+  /**
+   * Publications kept while Redis is unreachable, sent in order when it is back. Beyond this the
+   * oldest are dropped, and the other nodes get a gap signal counting them; this node's own
+   * connections received them at once.
+   */
+  publishBufferEntries: { default: 10_000, min: 1, integer: true },
+  /**
+   * How long Redis remembers the last sequence number each node published, so that a batch sent
+   * again after a lost answer is not added twice. A node buffering longer than this may add a
+   * batch twice (never loses one).
+   */
+  publisherMemoryMs: { default: 24 * 60 * 60_000, min: 1, integer: true },
+  /** Reconnection backoff: the first delay, doubled on each failed attempt up to the cap, ±20 % jitter. */
+  reconnectMinMs: { default: 100, min: 1, integer: true },
+  reconnectMaxMs: { default: 5_000, min: 1, integer: true },
+  /**
+   * A connection whose command has had no answer for this long (beyond readBlockMs for the reader's
+   * XREAD BLOCK) is taken for dead and reopened: a network partition that sends no reset, or a Redis
+   * frozen that long. Nothing is lost (the batch is sent again, the reader reads on from its last
+   * id); until then the node is not reported degraded.
+   */
+  socketTimeoutMs: { default: 10_000, min: 1, integer: true },
+  /** At start, how long `serve` waits for Redis before it gives up (E_REDIS). */
+  connectTimeoutMs: { default: 5_000, min: 1, integer: true },
+  /** At shutdown, how long the publications not yet in Redis may take to be sent; what is left is logged. */
+  shutdownFlushMs: { default: 2_000, min: 1, integer: true },
+  /**
+   * How long a closing connection's socket may take to end before it is destroyed (ioredis's
+   * `disconnectTimeout`, 2 s by default, also arms for a socket already gone, holding the process).
+   */
+  disconnectWaitMs: { default: 200, min: 1, integer: true },
+} satisfies OptionTable;
+export const redisDefaults = defaultsOf(redisOptions);
+
+/**
  * Listening analytics in SQLite (owner: src/analytics). README "Listening analytics" and
  * docs/design-notes.md "Analytics" explain the rules and the measurements behind these values.
  */

@@ -40,6 +40,7 @@ export type ErrorCode =
   // `hlsaudio serve`: the folder and the socket
   | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
+  | 'E_REDIS' // `serve --redis`: Redis cannot be reached at start (the URL is shown with its password masked)
   // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
   | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it), or an HTTP/1.1 request without Host
   | 'E_REQUEST_TIMEOUT' // 408: a request's headers (or the whole request) did not arrive within serveDefaults.headersTimeoutMs (requestTimeoutMs)

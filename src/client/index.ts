@@ -8,3 +8,4 @@ export { clientDefaults, clientOptions } from './defaults.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export * from '../realtime/protocol.js';
 export type { QualityChange, QualityChangeReason, SwitchDirection } from '../streaming/types.js';
+export { parseEventsGap, type EventsGap } from '../realtime/events-gap.js';

@@ -355,6 +355,8 @@ export class WebSocketManager {
         }
         return;
       }
+      case 'all':
+        return this.sendEach(this.connections.values(), delivery.event);
     }
   }
 

@@ -8,6 +8,8 @@ import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import { stderrLogger } from '../log.js';
+import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { QualityChange } from '../streaming/types.js';
 import { ListeningRecorder } from './listening-recorder.js';
@@ -22,6 +24,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
+  /** Share events with other `serve` nodes through this Redis (`--redis`); absent: events stay in this process. */
+  redis?: RedisBrokerOptions;
 }
 
 export interface ServeApp {
@@ -31,7 +35,7 @@ export interface ServeApp {
   realtime: RealtimeServer;
   analytics: AnalyticsEngine;
   listen(port: number, host: string): Promise<AddressInfo>;
-  /** Closes the event server (1001 to every client, playlists flushed), then HTTP, then the analytics. */
+  /** Closes the event server (1001 to every client, playlists flushed), then the Redis bus, then HTTP, then the analytics. */
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     dbFile = analyticsFile(options.root),
     realtime: realtimeOptions = {},
     analyticsReadScope = analyticsDefaults.readScope,
+    redis: redisOptions,
     ...hlsOptions
   } = options;
   const logger = options.logger ?? stderrLogger;
@@ -55,7 +60,9 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const analytics = new AnalyticsEngine({ file: dbFile, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
+  let broker: RedisBroker | undefined;
   try {
+    if (redisOptions) broker = await RedisBroker.connect({ logger, ...redisOptions });
     hls = await createHlsServer({
       ...hlsOptions,
       logger,
@@ -63,15 +70,18 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       // request is served before `listen`, by which time the event server is attached.
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
+    const redisBroker = broker;
+    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line) },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
       realtimeOptions,
     );
+    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -88,12 +98,14 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await redisBroker?.close();
         await server.close();
         analytics.close();
       },
     };
   } catch (error) {
     await realtime?.close();
+    await broker?.close();
     await hls?.close();
     analytics.close();
     throw error;

@@ -41,4 +41,6 @@ export interface ServeContext {
   logger: Logger;
   options: ServeOptions;
   startedAtMs: number;
+  /** Why this node serves in a degraded state (`/healthz`), or undefined; set by whoever runs a shared service (the Redis event bus). */
+  degradedReason?: (() => string | undefined) | undefined;
 }

@@ -18,7 +18,7 @@ const PAGE_FILES = /^[a-z-]+\.(html|css|js)$/;
 const HLS_JS_FILES = /^hls\.min\.mjs(\.map)?$/;
 const CLIENT_FILES = /^[a-z-]+\.js(\.map)?$/;
 /** The client imports the protocol module and the option resolver; nothing else of the server is served. */
-const CLIENT_PROTOCOL_FILES = /^protocol\.js(\.map)?$/;
+const CLIENT_PROTOCOL_FILES = /^(protocol|events-gap)\.js(\.map)?$/;
 const CLIENT_SHARED_FILES = /^option-table\.js(\.map)?$/;
 
 /**
