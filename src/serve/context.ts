@@ -41,4 +41,6 @@ export interface ServeContext {
   streaming: AdaptiveStreamingManager;
   options: ServeOptions;
   startedAtMs: number;
+  /** Random per process start (`/healthz` `boot_id`): a client that sees it change knows the in-memory sessions are gone. */
+  bootId: string;
 }

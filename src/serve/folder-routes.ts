@@ -29,6 +29,7 @@ export function addFolderRoutes(router: Router, context: ServeContext): void {
       status: 'ok',
       version: VERSION,
       uptime_s: Math.round((performance.now() - context.startedAtMs) / 1000),
+      boot_id: context.bootId,
       active_sessions: context.streaming.sessionCount,
     }),
   );

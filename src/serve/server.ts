@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveDefaults } from '../defaults.js';
@@ -66,6 +67,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     streaming,
     options: settings,
     startedAtMs: performance.now(),
+    bootId: randomUUID(),
   };
 
   const router = new Router();
