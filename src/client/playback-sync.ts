@@ -1,5 +1,5 @@
-import type { CatalogEntry } from '../catalog/schema.js';
-import type { EventFilters, EventName, ServerEvent } from '../realtime/protocol.js';
+import type { ClientCatalogEntry as CatalogEntry } from './catalog.js';
+import type { CommandResponse, EventFilters, EventName, ServerEvent } from '../realtime/protocol.js';
 import type { ClientCapabilities, PerformanceMetrics } from '../streaming/types.js';
 import { clientCapabilities } from './capabilities.js';
 import type { ClientState, CommandInput, RealtimeClient } from './client.js';
@@ -137,6 +137,8 @@ export class PlaybackSync extends Emitter<SyncEvents> {
   private renewing: Promise<boolean> | undefined;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
   private readonly cleanups: (() => void)[] = [];
+  private readonly idPrefix = Math.random().toString(36).slice(2, 8);
+  private commandCount = 0;
 
   constructor(options: PlaybackSyncOptions) {
     super();
@@ -266,9 +268,10 @@ export class PlaybackSync extends Emitter<SyncEvents> {
   }
 
   /** Sends any command on the open connection. */
-  send(command: CommandInput) {
+  send(command: CommandInput): Promise<CommandResponse> {
     if (!this.client) return Promise.reject(new RealtimeClientError('E_NOT_CONNECTED', `cannot send ${command.command}: not started`));
-    return this.client.send(command);
+    // `<Command>-…` ids: the answer says which command it answers (the events panel reads it).
+    return this.client.send({ ...command, command_id: command.command_id ?? `${command.command}-${this.idPrefix}-${++this.commandCount}` } as CommandInput);
   }
 
   /** What the server holds for this connection (GetStatus); null when nothing. */

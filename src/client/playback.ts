@@ -1,5 +1,5 @@
 import Hls, { type ErrorData } from 'hls.js';
-import type { CatalogEntry, MasterInfo } from '../catalog/schema.js';
+import type { ClientCatalogEntry as CatalogEntry, ClientMasterInfo as MasterInfo } from './catalog.js';
 import type { PerformanceMetrics } from '../streaming/types.js';
 import { clientDefaults } from './defaults.js';
 import { Emitter } from './emitter.js';

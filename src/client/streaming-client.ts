@@ -1,4 +1,4 @@
-import type { CatalogEntry, CatalogInfo } from '../catalog/schema.js';
+import type { ClientCatalogEntry as CatalogEntry } from './catalog.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import type { ClientCapabilities, PerformanceMetrics, QualityReportReason, StreamingSession } from '../streaming/types.js';
 import { type Peaks, parsePeaks } from './peaks.js';
@@ -92,7 +92,7 @@ export class StreamingClient {
   }
 
   async catalog(): Promise<CatalogEntry[]> {
-    return (await this.json<CatalogInfo>('GET', '/catalog.json')).tracks;
+    return (await this.json<{ tracks: CatalogEntry[] }>('GET', '/catalog.json')).tracks;
   }
 
   /** The track's waveform (`/hls/:track_id/peaks.json`), or undefined when it has none (404). */

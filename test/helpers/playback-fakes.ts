@@ -1,4 +1,4 @@
-import type { CatalogEntry } from '../../src/catalog/schema.js';
+import type { ClientCatalogEntry as CatalogEntry } from '../../src/client/catalog.js';
 import type { ClientState, CommandInput } from '../../src/client/client.js';
 import { Emitter } from '../../src/client/emitter.js';
 import { RealtimeClientError } from '../../src/client/errors.js';
