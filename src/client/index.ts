@@ -27,6 +27,7 @@ export { Playback, qualityOfUrl, type PlaybackOptions, type PlaybackSnapshot } f
 export { parsePeaks, peaksDurationSec, waveformBars, type Peaks } from './peaks.js';
 export { loudnessOf, normalisationGainDb, dbToGain, type Loudness } from './loudness.js';
 export { Emitter } from './emitter.js';
+export { describeEvent } from './describe-event.js';
 export type { ClientCatalogEntry as CatalogEntry, ClientMasterInfo as MasterInfo } from './catalog.js';
 export type { ClientCapabilities, PerformanceMetrics, StreamingSession } from '../streaming/types.js';
 export * from '../realtime/protocol.js';

@@ -1,5 +1,4 @@
-import { type CatalogEntry, Playback, PlaybackSync, RealtimeClient, type ServerEvent, StreamingClient, type SyncState } from '../../src/client/index.js';
-import { describeEvent } from './describe-event.js';
+import { type CatalogEntry, describeEvent, Playback, PlaybackSync, RealtimeClient, type ServerEvent, StreamingClient, type SyncState } from '../../src/client/index.js';
 import { LoudnessGain } from './loudness-gain.js';
 import { Waveform } from './waveform.js';
 

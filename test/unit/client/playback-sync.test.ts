@@ -160,8 +160,8 @@ describe('PlaybackSync', () => {
     expect(realtime.last.sessionId).toBe('s2');
     expect(sync.state.session?.session_id).toBe('s2');
     expect(realtime.sent.filter((s) => s.command.command === 'Play').map((s) => [s.sessionId, s.command])).toEqual([
-      ['s1', { command: 'Play', track_id: 'groove', start_position_ms: 0 }],
-      ['s2', { command: 'Play', track_id: 'groove', start_position_ms: 30_000 }],
+      ['s1', { command: 'Play', command_id: expect.stringMatching(/^Play-/), track_id: 'groove', start_position_ms: 0 }],
+      ['s2', { command: 'Play', command_id: expect.stringMatching(/^Play-/), track_id: 'groove', start_position_ms: 30_000 }],
     ]);
     expect(player.loads).toHaveLength(1); // the media plays on
   });

@@ -1,6 +1,7 @@
-import { qualityChangeOf, type ServerEvent } from '../../src/client/index.js';
+import type { ServerEvent } from '../realtime/protocol.js';
+import { qualityChangeOf } from './quality-changed.js';
 
-/** The command a CommandResponse answers: the page's commands carry ids `<Command>-<n>`. */
+/** The command a CommandResponse answers: PlaybackSync's commands carry ids `<Command>-…`. */
 function commandOf(commandId: string): string {
   const name = /^([A-Z][A-Za-z]+)-/.exec(commandId)?.[1];
   return name ?? `command ${commandId}`;
@@ -11,7 +12,7 @@ function clock(ms: number): string {
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
 }
 
-/** One readable line for an event of the events panel (its raw JSON is shown on demand). */
+/** One readable line for an event (an events panel shows it, its raw JSON on demand). */
 export function describeEvent(event: ServerEvent): string {
   const change = qualityChangeOf(event);
   if (change) return `Quality ${change.from_quality} → ${change.to_quality} (${change.reason})`;

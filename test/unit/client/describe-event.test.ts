@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { describeEvent } from '../../../web/src/describe-event.js';
+import { describeEvent } from '../../../src/client/describe-event.js';
 
 it('says in words what an event is, naming the command a CommandResponse answers', () => {
   expect(describeEvent({ event: 'CommandResponse', command_id: 'Play-ab12cd-3', success: true, data: null, error: null })).toBe('Play done');
