@@ -397,6 +397,8 @@ describe('the player page', () => {
     await page.locator(`#catalog button[data-track="${TRACK}"]`).focus();
     await page.keyboard.press('Enter');
     await waitFor('playback to start', async () => (await state()).time > 0.5);
+    // A long value without a space (a server message, a session id) wraps rather than widening the column.
+    await page.evaluate(() => (document.querySelector('[data-field="recommendation"]')!.textContent = `quality_recommendation_${'x'.repeat(60)}`));
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     const widest = await page.evaluate(() => Math.max(...[...document.querySelectorAll('.panel')].map((panel) => panel.getBoundingClientRect().right)));
     expect(widest).toBeLessThanOrEqual(390);
