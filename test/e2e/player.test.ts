@@ -254,13 +254,14 @@ describe('the player page', () => {
   });
 
   it.each([
-    ['mobile', 'high', 'aac', false],
+    ['mobile', undefined, 'aac', false],
     ['medium', 'mobile', 'aac', false],
     ['low', 'medium', 'mp3', true],
     ['high', 'low', 'aac', true],
   ])('keeps playing after a forced switch to %s (from %s): its own byte ranges are fetched and playback passes what was buffered before', async (quality, from, extension, otherFamily) => {
     await startPlaying();
-    await forceQuality(from);
+    if (from) await forceQuality(from);
+    else await playsPastBuffer('the initial variant'); // Auto has settled (hls.js plays the session's profile)
     const before = await state();
     const counted = await snapshot();
     const askedAt = Date.now();
@@ -352,8 +353,8 @@ describe('the player page', () => {
   it('reports the play to the analytics once the listener leaves', async () => {
     const startedAt = Date.now();
     await startPlaying();
+    await setRate(1); // the analytics count listening at the pace of the wall clock
     await forceQuality('mobile');
-    await forceQuality('medium');
     await page.waitForTimeout(1000);
     await page.goto('about:blank'); // closes the WebSocket: the play ends
     const summaryUrl = `http://127.0.0.1:${server.port}/api/analytics/summary?since=${startedAt}`;
@@ -362,11 +363,9 @@ describe('the player page', () => {
       .toMatchObject({ track_id: TRACK, plays: 1, ended_plays: 1 });
     const details = await (await fetch(`http://127.0.0.1:${server.port}/api/analytics/tracks/${TRACK}?since=${startedAt}`)).json();
     expect(details.totals.listened_ms).toBeGreaterThan(3000);
-    // The two forced switches, told to the session, are the play's quality switches.
-    expect(details.quality_switches).toEqual(
-      expect.arrayContaining([expect.objectContaining({ to: 'mobile', reason: 'User' }), expect.objectContaining({ from: 'mobile', to: 'medium', reason: 'User' })]),
-    );
-    expect(details.totals.quality_switches).toBeGreaterThanOrEqual(2);
+    // The forced switch, told to the session, is the play's quality switch.
+    expect(details.quality_switches).toEqual([expect.objectContaining({ to: 'mobile', reason: 'User' })]);
+    expect(details.totals.quality_switches).toBe(1);
     expect(details.platforms).toEqual([expect.objectContaining({ platform: 'Web', plays: 1 })]);
   });
 
