@@ -28,8 +28,9 @@ export function qualityChangeOf(event: ServerEvent): QualityChanged | undefined 
   if (value.event === 'QualityChanged') {
     return typeof value.session_id === 'string' && typeof value.to_quality === 'string' ? (value as QualityChanged) : undefined;
   }
-  // TEMPORARY (until issue 10 is merged; then delete this branch): today's server sends the
-  // monitor's recommendation as a ServerMessage `quality_recommendation {...}`.
+  // TEMPORARY (until issue 10 is merged; then delete this branch and its import): today's server
+  // sends the monitor's recommendation as a ServerMessage `quality_recommendation {...}`, which has
+  // no direction, master URL nor time: those three are placeholders here.
   if (event.event === 'ServerMessage') {
     const recommendation = parseQualityRecommendation(event);
     if (!recommendation) return undefined;

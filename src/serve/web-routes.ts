@@ -12,7 +12,8 @@ import type { RequestContext, Router } from './router.js';
  * typed client and hls.js inside.
  */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
-const BUNDLE_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+// From the package root, so that the same path holds in dist/serve and, under vitest, in src/serve.
+const BUNDLE_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 /** Files a browser may fetch from each folder. */
 const PAGE_FILES = /^[a-z-]+\.(html|css)$/;

@@ -36,6 +36,8 @@ export class PlayerPage {
   private readonly loudness: LoudnessGain;
   private catalog: CatalogEntry[] = [];
   private readonly userId: string;
+  /** The page's own trouble (the catalog), shown when PlaybackSync has none to show. */
+  private pageError = '';
 
   constructor(private readonly document: Document, location: Location, private readonly storage: Storage) {
     const params = new URLSearchParams(location.search);
@@ -64,7 +66,10 @@ export class PlayerPage {
     this.sync.start();
     this.bindControls();
     setInterval(() => this.renderStream(), RENDER_INTERVAL_MS);
-    this.loadCatalog().catch((error: Error) => this.showError(error.message));
+    this.loadCatalog().catch((error: Error) => {
+      this.pageError = `Catalog: ${error.message}`;
+      this.showError(this.pageError);
+    });
   }
 
   /** Chooses a track (its id), the page's and the tests' way in. */
@@ -199,7 +204,7 @@ export class PlayerPage {
       const change = state.qualityChange;
       this.field('recommendation').textContent = `switch ${change.from_quality} → ${change.to_quality} (${change.reason})`;
     }
-    this.showError(state.error);
+    this.showError(state.error || this.pageError);
   }
 
   private renderTime(): void {
