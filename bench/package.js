@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeMusic } from '../fixtures/make-fixtures.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '180' }, runs: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
@@ -52,7 +53,6 @@ function hlsaudio() {
   return timed(process.execPath, [join(root, '..', 'bin', 'hlsaudio.js'), 'package', source, '-o', out, '--force', '--quiet']);
 }
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const times = { ffmpeg: [], hlsaudio: [] };
 for (let run = 0; run < runs; run++) {
   times.ffmpeg.push(ffmpegLadder());

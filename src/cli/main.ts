@@ -39,6 +39,8 @@ program
   .option('--shard <i/n>', 'build only shard i of n (by track id), for CI matrices')
   .option('--force', 'rebuild tracks whose output is up to date')
   .option('--keep-encoder-delay', 'keep the encoders\' priming samples instead of advancing the input to cancel them')
+  .option('--accept-damaged', 'build sources that decode with errors or shorter than their container says, recording the damage in track.json (default: fail them, E_INPUT_CORRUPT)')
+  .option('--previous-build-grace <seconds>', 'how long a rebuild keeps serving the previous build\'s media and playlists to players that hold them', String(packageDefaults.previousBuildGraceSec))
   .option('--json', 'print a machine-readable summary on stdout')
   .option('-q, --quiet', 'print errors only')
   .action(async (inputs: string[], options: Record<string, unknown>) => {

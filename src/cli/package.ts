@@ -13,6 +13,7 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     min: packageDefaults.segmentDurationMinSec,
     max: packageDefaults.segmentDurationMaxSec,
   });
+  const previousBuildGraceSec = numberOption('--previous-build-grace', options.previousBuildGrace, { min: 0, max: 366 * 24 * 3600 });
   const concurrency = options.concurrency === undefined ? packageDefaults.concurrency : numberOption('--concurrency', options.concurrency, { min: 1, max: 256, integer: true });
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const profiles = selectProfiles(await loadProfiles(options.profiles as string | undefined), listOption(options.only));
@@ -24,6 +25,8 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     profiles,
     segmentDurationSec,
     compensateDelay: options.keepEncoderDelay !== true,
+    acceptDamaged: options.acceptDamaged === true,
+    previousBuildGraceSec,
     concurrency,
     force: options.force === true,
     shard,
@@ -33,5 +36,7 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     reporter: output.reporter,
   });
   output.finish(summary);
-  if (!summary.interrupted && summary.failed > 0) process.exitCode = EXIT.failures;
+  if (summary.interrupted || summary.failed === 0) return;
+  // A full, read-only or over-quota output folder is the output's exit status, not a bad source's.
+  process.exitCode = summary.tracks.some((track) => track.error?.code === 'E_OUTPUT') ? EXIT.output : EXIT.failures;
 }

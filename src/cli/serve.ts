@@ -40,7 +40,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const listening = `hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (player: /, events: ws://${host}:${address.port}/api/ws; Ctrl-C stops)`;
-  process.stdout.write(`${[listening, ...app.notices].join('\n')}\n`);
+  process.stdout.write(`${[listening, ...app.notices.map((notice) => `hlsaudio ${notice}`)].join('\n')}\n`);
   if (!interrupt.signal.aborted) await new Promise((done) => interrupt.signal.addEventListener('abort', done, { once: true }));
   await app.close();
   process.stdout.write('hlsaudio serve: stopped\n');

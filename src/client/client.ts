@@ -3,12 +3,13 @@ import type {
   CommandResponse,
   EventFilters,
   EventName,
+  SpecEventName,
   EventOf,
   ServerEvent,
 } from '../realtime/protocol.js';
-import { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { clientDefaults } from './defaults.js';
+import { describeOption, expectedMessage, resolveOptions } from '../option-table.js';
+import { clientOptions } from './defaults.js';
 import { RealtimeClientError } from './errors.js';
 
 /** A command as the caller writes it: `command_id` is generated when left out. */
@@ -22,10 +23,10 @@ export interface RealtimeClientOptions {
   userId?: string;
   /** A JWT, or a function giving one: called before each (re)connection, so an expired token can be renewed. */
   token?: string | (() => string | undefined | Promise<string | undefined>);
-  /** The streaming session whose quality recommendations this connection should receive. */
+  /** The streaming session whose `QualityChanged` events this connection should receive. */
   sessionId?: string;
   commandTimeoutMs?: number;
-  /** Reconnection after the connection drops; false: never. Defaults in clientDefaults. */
+  /** Reconnection after the connection drops; false: never. Defaults and bounds in clientOptions; a bad value throws E_OPTION. */
   reconnect?: false | Partial<BackoffPolicy & { maxAttempts: number }>;
   /** A WebSocket constructor, where the runtime has no global one. */
   WebSocket?: typeof WebSocket;
@@ -44,6 +45,13 @@ type Listener = (event: ServerEvent) => void;
  * matching CommandResponse; `on` gives typed events. When the connection drops it reconnects with
  * exponential backoff and subscribes again to what was subscribed; commands in flight are rejected
  * (E_CONNECTION_CLOSED), not replayed, since Play or AddToPlaylist must not run twice.
+ *
+ * A command over the server's rate limit is dropped without an answer. The server answers a
+ * connection's commands in the order they came, so a command still waiting when a later one is
+ * answered was dropped, and so was the oldest waiting one when a `RateLimitWarning` with
+ * `remaining_requests: 0` (sent at the first drop) arrives: those are rejected with
+ * E_COMMAND_DROPPED at once. A dropped command with none answered after it rejects with
+ * E_COMMAND_TIMEOUT after commandTimeoutMs.
  */
 export class RealtimeClient {
   private socket: WebSocket | undefined;
@@ -52,13 +60,14 @@ export class RealtimeClient {
   private readonly listeners = new Map<EventName | '*', Set<Listener>>();
   private readonly stateListeners = new Set<(state: ClientState, detail: { code?: number; reason?: string }) => void>();
   /** What the server holds for this client: the last Subscribe of each event wins, as on the server. */
-  private readonly subscriptions = new Map<EventName, EventFilters | null>();
+  private readonly subscriptions = new Map<SpecEventName, EventFilters | null>();
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
   private nextId = 0;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly policy: (BackoffPolicy & { maxAttempts: number }) | undefined;
+  private readonly commandTimeoutMs: number;
   private readonly WebSocketImpl: typeof WebSocket;
   private waiters: { resolve: () => void; reject: (error: RealtimeClientError) => void }[] = [];
 
@@ -66,15 +75,29 @@ export class RealtimeClient {
     const impl = options.WebSocket ?? globalThis.WebSocket;
     if (!impl) throw new TypeError('No WebSocket implementation: pass options.WebSocket (Node 22+ and browsers have a global one)');
     this.WebSocketImpl = impl;
+    const reconnect = options.reconnect === false ? undefined : options.reconnect;
+    const settings = resolveOptions(
+      clientOptions,
+      {
+        commandTimeoutMs: options.commandTimeoutMs,
+        reconnectInitialDelayMs: reconnect?.initialDelayMs,
+        reconnectFactor: reconnect?.factor,
+        reconnectMaxDelayMs: reconnect?.maxDelayMs,
+        reconnectJitter: reconnect?.jitter,
+        reconnectMaxAttempts: reconnect?.maxAttempts,
+      },
+      (field, expected, got) => new RealtimeClientError('E_OPTION', expectedMessage(field, expected, describeOption(got))),
+    );
+    this.commandTimeoutMs = settings.commandTimeoutMs;
     this.policy =
       options.reconnect === false
         ? undefined
         : {
-            initialDelayMs: options.reconnect?.initialDelayMs ?? clientDefaults.reconnectInitialDelayMs,
-            factor: options.reconnect?.factor ?? clientDefaults.reconnectFactor,
-            maxDelayMs: options.reconnect?.maxDelayMs ?? clientDefaults.reconnectMaxDelayMs,
-            jitter: options.reconnect?.jitter ?? clientDefaults.reconnectJitter,
-            maxAttempts: options.reconnect?.maxAttempts ?? clientDefaults.reconnectMaxAttempts,
+            initialDelayMs: settings.reconnectInitialDelayMs,
+            factor: settings.reconnectFactor,
+            maxDelayMs: settings.reconnectMaxDelayMs,
+            jitter: settings.reconnectJitter,
+            maxAttempts: settings.reconnectMaxAttempts,
           };
   }
 
@@ -103,7 +126,7 @@ export class RealtimeClient {
     const commandId = command.command_id ?? `${this.idPrefix}-${++this.nextId}`;
     const message = { ...command, command_id: commandId };
     return new Promise<CommandResponse>((resolve, reject) => {
-      const timeoutMs = this.options.commandTimeoutMs ?? clientDefaults.commandTimeoutMs;
+      const timeoutMs = this.commandTimeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(commandId);
         reject(new RealtimeClientError('E_COMMAND_TIMEOUT', `${command.command} ${commandId}: no response within ${timeoutMs} ms`));
@@ -114,13 +137,13 @@ export class RealtimeClient {
   }
 
   /** Subscribes to `events` (with `filters`); remembered and sent again after a reconnection. */
-  async subscribe(events: EventName[], filters?: EventFilters): Promise<CommandResponse> {
+  async subscribe(events: SpecEventName[], filters?: EventFilters): Promise<CommandResponse> {
     const response = await this.send({ command: 'Subscribe', events, filters: filters ?? null });
     for (const name of events) this.subscriptions.set(name, filters && Object.keys(filters).length > 0 ? filters : null);
     return response;
   }
 
-  async unsubscribe(events: EventName[]): Promise<CommandResponse> {
+  async unsubscribe(events: SpecEventName[]): Promise<CommandResponse> {
     const response = await this.send({ command: 'Unsubscribe', events });
     for (const name of events) this.subscriptions.delete(name);
     return response;
@@ -138,14 +161,6 @@ export class RealtimeClient {
   /** Every event, whatever its name. */
   onAny(listener: (event: ServerEvent) => void): () => void {
     return this.listen('*', listener);
-  }
-
-  /** Quality switches recommended for this client's streaming session (carried by ServerMessage). */
-  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void {
-    return this.on('ServerMessage', (event) => {
-      const recommendation = parseQualityRecommendation(event);
-      if (recommendation) listener(recommendation);
-    });
   }
 
   /** Connection state changes; `detail` holds the close code and reason when the connection dropped. */
@@ -225,7 +240,7 @@ export class RealtimeClient {
 
   /** Sends the remembered subscriptions again, one Subscribe per distinct filter set. */
   private resubscribe(): void {
-    const groups = new Map<string, { events: EventName[]; filters: EventFilters | null }>();
+    const groups = new Map<string, { events: SpecEventName[]; filters: EventFilters | null }>();
     for (const [name, filters] of this.subscriptions) {
       const key = JSON.stringify(filters);
       const group = groups.get(key) ?? { events: [], filters };
@@ -250,14 +265,35 @@ export class RealtimeClient {
     if (event.event === 'CommandResponse') {
       const pending = this.pending.get(event.command_id);
       if (pending) {
+        this.rejectDroppedBefore(event.command_id);
         this.pending.delete(event.command_id);
         clearTimeout(pending.timer);
         if (event.success) pending.resolve(event);
         else pending.reject(new RealtimeClientError('E_COMMAND_FAILED', event.error ?? 'the command failed', event));
       }
     }
+    if (event.event === 'RateLimitWarning' && event.remaining_requests === 0) {
+      const oldest = this.pending.keys().next();
+      if (!oldest.done) this.rejectDropped(oldest.value, event.reset_time_seconds);
+    }
     for (const listener of this.listeners.get(event.event) ?? []) listener(event);
     for (const listener of this.listeners.get('*') ?? []) listener(event);
+  }
+
+  /** Rejects the commands sent before `commandId` that are still waiting: answers come in order, so those were dropped. */
+  private rejectDroppedBefore(commandId: string): void {
+    for (const id of this.pending.keys()) {
+      if (id === commandId) return;
+      this.rejectDropped(id);
+    }
+  }
+
+  private rejectDropped(commandId: string, resetSeconds?: number): void {
+    const pending = this.pending.get(commandId)!;
+    this.pending.delete(commandId);
+    clearTimeout(pending.timer);
+    const retry = resetSeconds === undefined ? '' : `; the rate limit resets within ${resetSeconds} s`;
+    pending.reject(new RealtimeClientError('E_COMMAND_DROPPED', `command ${commandId}: dropped by the server, over its rate limit${retry}`));
   }
 
   private listen(name: EventName | '*', listener: Listener): () => void {

@@ -4,7 +4,7 @@
  */
 export { RealtimeClient, type ClientState, type CommandInput, type RealtimeClientOptions } from './client.js';
 export { RealtimeClientError, type ClientErrorCode } from './errors.js';
-export { clientDefaults } from './defaults.js';
+export { clientDefaults, clientOptions } from './defaults.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { StreamingClient, StreamingApiError, type StreamingClientOptions, type CreatedSession, type QualityReport, type Health } from './streaming-client.js';
 export { clientCapabilities, type NavigatorLike } from './capabilities.js';
@@ -31,4 +31,4 @@ export { describeEvent } from './describe-event.js';
 export type { ClientCatalogEntry as CatalogEntry, ClientMasterInfo as MasterInfo } from './catalog.js';
 export type { ClientCapabilities, PerformanceMetrics, StreamingSession } from '../streaming/types.js';
 export * from '../realtime/protocol.js';
-export { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
+export type { QualityChange, QualityChangeReason, SwitchDirection } from '../streaming/types.js';

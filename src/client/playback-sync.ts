@@ -1,5 +1,5 @@
 import type { ClientCatalogEntry as CatalogEntry } from './catalog.js';
-import type { CommandResponse, EventFilters, EventName, ServerEvent } from '../realtime/protocol.js';
+import type { CommandResponse, EventFilters, ServerEvent, SpecEventName } from '../realtime/protocol.js';
 import type { ClientCapabilities, PerformanceMetrics } from '../streaming/types.js';
 import { clientCapabilities } from './capabilities.js';
 import type { ClientState, CommandInput, RealtimeClient } from './client.js';
@@ -84,8 +84,8 @@ export interface SyncEvents {
 }
 
 /** This listener's own playback events (filtered by user), and events for everyone. */
-export const OWN_EVENTS: EventName[] = ['PlaybackStarted', 'PlaybackPaused', 'PlaybackResumed', 'PlaybackStopped', 'PlaybackProgress'];
-export const SHARED_EVENTS: EventName[] = ['LiveStats', 'ServerMessage', 'TrackLiked', 'TrackShared', 'PlaylistUpdated'];
+export const OWN_EVENTS: SpecEventName[] = ['PlaybackStarted', 'PlaybackPaused', 'PlaybackResumed', 'PlaybackStopped', 'PlaybackProgress'];
+export const SHARED_EVENTS: SpecEventName[] = ['LiveStats', 'ServerMessage', 'TrackLiked', 'TrackShared', 'PlaylistUpdated'];
 
 /** What the server holds for this connection's playback (GetStatus `data.connection.playback`). */
 export interface ServerPlayback {
@@ -286,7 +286,7 @@ export class PlaybackSync extends Emitter<SyncEvents> {
   }
 
   private createSession(track: CatalogEntry, mode: string): Promise<CreatedSession> {
-    return this.options.api.createSession({ trackId: track.id, clientId: this.options.userId, capabilities: this.options.capabilities(mode) });
+    return this.options.api.createSession({ trackId: track.id, clientId: this.options.userId, userId: this.options.userId, capabilities: this.options.capabilities(mode) });
   }
 
   /** A session no one will use (a later choice overtook it): ended rather than left to expire. */

@@ -65,8 +65,17 @@ export class StreamingClient {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId?: string }): Promise<CreatedSession> {
-    return this.json('POST', '/api/streaming/session', { track_id: request.trackId, client_id: request.clientId, client_capabilities: request.capabilities });
+  /**
+   * `POST /api/streaming/session`. `userId` is the session's user in anonymous mode (a JWT server
+   * takes its user from a bearer token only): its QualityChanged events also reach that user's connections.
+   */
+  createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId?: string; userId?: string }): Promise<CreatedSession> {
+    return this.json('POST', '/api/streaming/session', {
+      track_id: request.trackId,
+      client_id: request.clientId,
+      user_id: request.userId,
+      client_capabilities: request.capabilities,
+    });
   }
 
   getSession(sessionId: string): Promise<StreamingSession> {

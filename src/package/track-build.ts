@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, SCHEMA_VERSION, temporaryTrackFolder, TRACK_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE, type VariantInfo } from '../catalog/schema.js';
+import { contentAddressedName, MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, SCHEMA_VERSION, type SourceDamage, temporaryTrackFolder, type TrackInfo, VARIANT_PLAYLIST_STEM, type VariantInfo } from '../catalog/schema.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { averageBitrate, peakSegmentBitrate } from '../hls/bitrate.js';
 import { type AudioFrame, scanFile } from '../hls/elementary-stream.js';
 import { type PackedSegment, packSegments } from '../hls/packer.js';
-import { formatMasterPlaylist, formatMediaPlaylist } from '../hls/playlist.js';
+import { formatMediaPlaylist } from '../hls/playlist.js';
 import { targetDurationFor } from '../hls/rules.js';
 import { planSegments } from '../hls/segmenter.js';
 import { decodeArgs, encodeArgs, PCM_BYTES_PER_SAMPLE, type PcmFormat } from '../media/args.js';
@@ -14,6 +15,9 @@ import type { ProbedSource } from '../media/probe.js';
 import { runMediaTool } from '../media/run.js';
 import { type AdaptiveProfile, type Codec, codecFamily, codecsString } from '../profiles/profile.js';
 import { VERSION } from '../version.js';
+import { landTrack } from './land.js';
+import { masterPlaylistText } from '../catalog/master-text.js';
+import { damagedSourceError, DecoderMessages, sourceDamage } from './source-damage.js';
 
 export interface TrackBuildOptions {
   outDir: string;
@@ -21,6 +25,10 @@ export interface TrackBuildOptions {
   segmentDurationSec: number;
   tailMergeMaxSec: number;
   compensateDelay: boolean;
+  /** Build a source that decodes with errors or short (recording the damage) instead of failing it. */
+  acceptDamaged: boolean;
+  /** How long a rebuild keeps the previous build's files served (packageDefaults.previousBuildGraceSec). */
+  previousBuildGraceSec: number;
   tools: MediaTools;
   signal: AbortSignal;
 }
@@ -33,6 +41,8 @@ export interface TrackSource {
 
 interface EncodedVariant {
   profile: AdaptiveProfile;
+  /** Its media file's content-addressed name. */
+  media: string;
   segments: PackedSegment[];
   codecs: string;
   bytes: number;
@@ -43,16 +53,17 @@ interface EncodedVariant {
 export type StepProgress = (fraction: number) => void;
 
 /**
- * Builds one track in a temporary folder beside its target (`.<id>.tmp-<pid>-<random>`): decode the
- * source once to PCM, then one encode step per profile (the catalog runner schedules the steps on its
- * queue), then `finish` writes playlists and track.json and renames the folder into place. Until that
- * rename nothing of the track is visible; a rerun replaces a track in two renames.
+ * Builds one track in a temporary folder beside its target (`.<id>.tmp-<host>-<pid>-<random>`): decode
+ * the source once to PCM, then one encode step per profile (the catalog runner schedules the steps on
+ * its queue), then `finish` writes playlists, masters and track.json, and lands them in the output
+ * folder (package/land.ts). Media and variant playlists are named by their content.
  */
 export class TrackBuild {
   readonly workDir: string;
   private readonly pcmPath: string;
   private readonly pcm: PcmFormat;
   private decodedSamples = 0;
+  private damage: SourceDamage | undefined;
   private readonly encoded = new Map<string, EncodedVariant>();
 
   constructor(
@@ -60,7 +71,7 @@ export class TrackBuild {
     readonly source: TrackSource,
     private readonly options: TrackBuildOptions,
   ) {
-    this.workDir = join(options.outDir, temporaryTrackFolder(id, 'tmp'));
+    this.workDir = join(options.outDir, temporaryTrackFolder(id));
     this.pcmPath = join(this.workDir, '.decoded.f32');
     this.pcm = { sampleRate: source.probe.audio.sampleRate, channels: source.probe.audio.channels >= 2 ? 2 : 1 };
   }
@@ -74,15 +85,19 @@ export class TrackBuild {
     return this.decodedSamples / this.pcm.sampleRate;
   }
 
+  /** Decodes the source to PCM; a damaged source fails here (E_INPUT_CORRUPT) unless acceptDamaged. */
   async decode(onProgress: StepProgress): Promise<void> {
     await mkdir(this.workDir, { recursive: true });
     const expected = this.source.probe.durationSec;
+    const messages = new DecoderMessages();
     await runMediaTool(this.options.tools.ffmpeg.path, decodeArgs(this.source.probe.file, this.pcmPath, this.pcm), {
       file: this.displayFile,
       what: 'decoding',
       signal: this.options.signal,
       onProgress: ({ outTimeSec }) => expected && onProgress(Math.min(1, outTimeSec / expected)),
+      onStderr: (text) => messages.push(text),
     });
+    messages.end();
     const { size } = await stat(this.pcmPath);
     this.decodedSamples = size / (PCM_BYTES_PER_SAMPLE * this.pcm.channels);
     if (this.decodedSamples === 0) {
@@ -90,9 +105,16 @@ export class TrackBuild {
         file: this.source.probe.file,
       });
     }
+    this.damage = sourceDamage(this.durationSec, this.source.probe, messages);
+    if (this.damage && !this.options.acceptDamaged) throw damagedSourceError(this.displayFile, this.source.probe.file, this.damage);
   }
 
-  /** Encodes, segments and packs one profile's variant. */
+  /** Damage that acceptDamaged let through (known after `decode`). */
+  get sourceDamage(): SourceDamage | undefined {
+    return this.damage;
+  }
+
+  /** Encodes, segments and packs one profile's variant into its content-addressed media file. */
   async encode(profile: AdaptiveProfile, onProgress: StepProgress): Promise<void> {
     const dir = join(this.workDir, profile.quality_id);
     await mkdir(dir, { recursive: true });
@@ -112,10 +134,14 @@ export class TrackBuild {
       segmentDurationSec: this.options.segmentDurationSec,
       tailMergeMaxSec: this.options.tailMergeMaxSec,
     });
-    const segments = await packSegments(esPath, join(dir, mediaFileName(profile)), plan, profile.sample_rate);
+    const packedPath = join(dir, `.packed.${profile.file_extension}`);
+    const { segments, sha256 } = await packSegments(esPath, packedPath, plan, profile.sample_rate);
+    const media = contentAddressedName(MEDIA_FILE_STEM, sha256, profile.file_extension);
+    await rename(packedPath, join(dir, media));
     await rm(esPath);
     this.encoded.set(profile.quality_id, {
       profile,
+      media,
       segments,
       codecs: codecsString(profile.codec, frames[0]?.objectType),
       bytes: segments.reduce((sum, segment) => sum + segment.length, 0),
@@ -146,11 +172,11 @@ export class TrackBuild {
     return frames;
   }
 
-  /** Writes playlists, masters and track.json, then renames the finished folder into place. */
+  /** Writes playlists, masters and track.json, then lands the track in the output folder. */
   async finish(): Promise<TrackInfo> {
     const variants = this.options.profiles.map((profile) => {
       const encoded = this.encoded.get(profile.quality_id);
-      if (!encoded) throw new Error(`${this.id}: ${profile.quality_id} was not encoded`);
+      if (!encoded) throw new HlsaudioError('E_INTERNAL', `${this.id}: ${profile.quality_id} was not encoded before the track was finished`);
       return encoded;
     });
     // Every variant declares the same target duration (Apple HLS authoring spec 8.2).
@@ -158,17 +184,15 @@ export class TrackBuild {
     const masters = groupMasters(variants.map((v) => v.profile));
     const variantInfo: VariantInfo[] = [];
     for (const variant of variants) {
-      const { profile, segments } = variant;
-      const media = mediaFileName(profile);
-      await writeFile(
-        join(this.workDir, profile.quality_id, VARIANT_PLAYLIST_FILE),
-        formatMediaPlaylist(segments.map((s) => ({ uri: media, offset: s.offset, length: s.length, durationSec: s.durationSec })), {
-          targetDurationSec,
-        }),
-      );
+      const { profile, segments, media } = variant;
+      const text = formatMediaPlaylist(segments.map((s) => ({ uri: media, offset: s.offset, length: s.length, durationSec: s.durationSec })), {
+        targetDurationSec,
+      });
+      const playlist = contentAddressedName(VARIANT_PLAYLIST_STEM, createHash('sha256').update(text).digest('hex'), 'm3u8');
+      await writeFile(join(this.workDir, profile.quality_id, playlist), text);
       variantInfo.push({
         quality_id: profile.quality_id,
-        playlist: `${profile.quality_id}/${VARIANT_PLAYLIST_FILE}`,
+        playlist: `${profile.quality_id}/${playlist}`,
         file: `${profile.quality_id}/${media}`,
         master: masters.find((master) => master.profiles.includes(profile.quality_id))!.file,
         bytes: variant.bytes,
@@ -182,13 +206,7 @@ export class TrackBuild {
         max_boundary_drift_ms: round3(variant.boundaryDriftMs),
       });
     }
-    for (const master of masters) {
-      const listed = master.profiles.map((id) => variantInfo.find((v) => v.quality_id === id)!);
-      await writeFile(
-        join(this.workDir, master.file),
-        formatMasterPlaylist(listed.map((v) => ({ uri: v.playlist, bandwidth: v.peak_bitrate_bps, averageBandwidth: v.average_bitrate_bps, codecs: v.codecs }))),
-      );
-    }
+    for (const master of masters) await writeFile(join(this.workDir, master.file), masterPlaylistText({ variants: variantInfo }, master));
     const { probe } = this.source;
     const track: TrackInfo = {
       schema: SCHEMA_VERSION,
@@ -213,6 +231,7 @@ export class TrackBuild {
       masters,
       variants: variantInfo,
       max_cross_variant_drift_ms: round3(crossVariantDriftSec(variants) * 1000),
+      ...(this.damage ? { damage: this.damage } : {}),
       build: {
         hlsaudio_version: VERSION,
         ffmpeg: this.options.tools.ffmpeg.version,
@@ -220,40 +239,14 @@ export class TrackBuild {
         built_at: new Date().toISOString(),
       },
     };
-    await writeFile(join(this.workDir, TRACK_FILE), `${JSON.stringify(track, null, 2)}\n`);
     await rm(this.pcmPath, { force: true });
-    await this.moveIntoPlace();
-    return track;
-  }
-
-  private async moveIntoPlace(): Promise<void> {
-    const target = join(this.options.outDir, this.id);
-    const previous = join(this.options.outDir, temporaryTrackFolder(this.id, 'old'));
-    const hadPrevious = await rename(target, previous).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    try {
-      await rename(this.workDir, target);
-    } catch (error) {
-      // The new build stays in its temporary folder (discarded by the caller); the previous one goes back.
-      if (hadPrevious) await rename(previous, target).catch(() => {});
-      throw error;
-    }
-    if (hadPrevious) await rm(previous, { recursive: true, force: true });
+    return landTrack(this.options.outDir, this.workDir, track, { previousBuildGraceSec: this.options.previousBuildGraceSec });
   }
 
   /** Removes the temporary folder (after a failure or an interruption). */
   async discard(): Promise<void> {
     await rm(this.workDir, { recursive: true, force: true });
   }
-}
-
-export function mediaFileName(profile: AdaptiveProfile): string {
-  return `${MEDIA_FILE_STEM}.${profile.file_extension}`;
 }
 
 /**

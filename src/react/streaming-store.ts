@@ -3,7 +3,7 @@ import { clientCapabilities } from '../client/capabilities.js';
 import { RealtimeClient } from '../client/client.js';
 import { Playback } from '../client/playback.js';
 import { PlaybackSync } from '../client/playback-sync.js';
-import type { QualityChanged } from '../client/quality-changed.js';
+import type { QualityChanged } from '../realtime/protocol.js';
 import { type CreatedSession, StreamingClient } from '../client/streaming-client.js';
 import type { ServerEvent } from '../realtime/protocol.js';
 import { type ConnectionStatus, connectionStatusOf, defaultWebSocketUrl } from './realtime-store.js';

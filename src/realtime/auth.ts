@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
-import { realtimeDefaults } from '../defaults.js';
-import { displayPath, HlsaudioError } from '../errors.js';
+import { describe, displayPath, HlsaudioError, quote } from '../errors.js';
+import { ID_EXPECTED, isId } from '../ids.js';
+import type { RealtimeLimits } from './options.js';
 
 /**
  * Who is on the other end of a connection or a publish request. Tokens are JWTs verified with jose:
@@ -20,9 +21,10 @@ export interface AuthOptions {
   jwtAudience?: string | undefined;
   /** With a key configured, let connections without a token in, as anonymous (no user). Default false. */
   allowAnonymous?: boolean | undefined;
-  jwtClockToleranceSec?: number;
-  eventsPublishScope?: string;
 }
+
+/** What the authenticator reads: the keys, and the limits of `realtimeOptions` it applies. */
+export type AuthSettings = AuthOptions & Pick<RealtimeLimits, 'jwtClockToleranceSec' | 'eventsPublishScope' | 'eventsReadAllScope' | 'jwtSecretMinBytes' | 'jwksAlgorithms'>;
 
 /** The env variables the serve CLI maps to AuthOptions (flags win over them). */
 export function authOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthOptions {
@@ -40,6 +42,8 @@ export interface Identity {
   authenticated: boolean;
   /** When the token stops being accepted (`exp` plus the clock tolerance), in ms: the connection is closed then (4003). */
   expires_at_ms: number | null;
+  /** The token's `scope` claim, split (RFC 8693); empty without a verified token. */
+  scopes: readonly string[];
 }
 
 type KeyResolver = (header: JWSHeaderParameters) => Promise<Uint8Array | CryptoKey>;
@@ -48,13 +52,14 @@ export class Authenticator {
   private constructor(
     private readonly resolveKey: KeyResolver | undefined,
     private readonly algorithms: string[],
-    private readonly options: AuthOptions,
+    private readonly options: AuthSettings,
   ) {}
 
-  static async create(options: AuthOptions): Promise<Authenticator> {
-    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret);
+  /** `options` as resolveRealtimeOptions gives them. */
+  static async create(options: AuthSettings): Promise<Authenticator> {
+    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret, options.jwtSecretMinBytes);
     const jwks = options.jwksFile === undefined ? undefined : createLocalJWKSet(await readJwks(options.jwksFile));
-    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? realtimeDefaults.jwksAlgorithms : [])];
+    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? options.jwksAlgorithms : [])];
     const resolveKey: KeyResolver | undefined =
       secret || jwks
         ? async (header) => {
@@ -73,19 +78,19 @@ export class Authenticator {
 
   /** The connecting client's identity, or E_AUTH (HTTP 401) when its token does not vouch for it. */
   async identify(token: string | undefined, claimedUserId: string | undefined): Promise<Identity> {
-    if (!this.resolveKey) return { user_id: claimedUserId ?? null, authenticated: false, expires_at_ms: null };
+    if (!this.resolveKey) return { user_id: claimedUserId ?? null, authenticated: false, expires_at_ms: null, scopes: [] };
     if (token === undefined) {
-      if (this.options.allowAnonymous && claimedUserId === undefined) return { user_id: null, authenticated: false, expires_at_ms: null };
+      if (this.options.allowAnonymous && claimedUserId === undefined) return { user_id: null, authenticated: false, expires_at_ms: null, scopes: [] };
       throw new HlsaudioError('E_AUTH', 'a token is required: connect with ?token=<JWT> (or an Authorization: Bearer header)', { field: 'token' });
     }
     const payload = await this.verify(token);
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new HlsaudioError('E_AUTH', 'the token has no subject (`sub` claim)', { field: 'token' });
-    if (claimedUserId !== undefined && claimedUserId !== payload.sub) {
-      throw new HlsaudioError('E_AUTH', `user_id ${JSON.stringify(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
+    const sub = subjectOf(payload);
+    if (claimedUserId !== undefined && claimedUserId !== sub) {
+      throw new HlsaudioError('E_AUTH', `user_id ${quote(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
     }
     // The connection lives as long as the token would still be accepted.
-    const toleranceMs = (this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec) * 1000;
-    return { user_id: payload.sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null };
+    const toleranceMs = this.options.jwtClockToleranceSec * 1000;
+    return { user_id: sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null, scopes: scopesOf(payload) };
   }
 
   /** A publisher of `POST /api/events`: a valid token (E_AUTH, 401) whose scope grants publishing (E_FORBIDDEN, 403). */
@@ -93,7 +98,7 @@ export class Authenticator {
     if (!this.resolveKey) {
       throw new HlsaudioError('E_FORBIDDEN', 'publishing events needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode');
     }
-    await this.authorizeScope(token, this.options.eventsPublishScope ?? realtimeDefaults.eventsPublishScope);
+    await this.authorizeScope(token, this.options.eventsPublishScope);
   }
 
   /**
@@ -105,15 +110,14 @@ export class Authenticator {
     if (!this.resolveKey) throw new HlsaudioError('E_FORBIDDEN', `${scope} needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode`);
     if (token === undefined) throw new HlsaudioError('E_AUTH', 'a token is required: send Authorization: Bearer <JWT>', { field: 'authorization' });
     const payload = await this.verify(token);
-    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    if (!scopes.includes(scope)) throw new HlsaudioError('E_FORBIDDEN', `the token's scope does not include ${scope}`, { field: 'scope' });
+    if (!scopesOf(payload).includes(scope)) throw new HlsaudioError('E_FORBIDDEN', `the token's scope does not include ${scope}`, { field: 'scope' });
   }
 
   private async verify(token: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.resolveKey!, {
         algorithms: this.algorithms,
-        clockTolerance: this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec,
+        clockTolerance: this.options.jwtClockToleranceSec,
         ...(this.options.jwtIssuer ? { issuer: this.options.jwtIssuer } : {}),
         ...(this.options.jwtAudience ? { audience: this.options.jwtAudience } : {}),
       });
@@ -123,6 +127,17 @@ export class Authenticator {
       throw new HlsaudioError('E_AUTH', tokenProblem(cause), { field: 'token', cause });
     }
   }
+}
+
+/** The token's subject, which must be an id (src/ids.ts) like every user_id. */
+function subjectOf(payload: JWTPayload): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new HlsaudioError('E_AUTH', 'the token has no subject (`sub` claim)', { field: 'token' });
+  if (!isId(payload.sub)) throw new HlsaudioError('E_AUTH', `Expected the token's subject (\`sub\` claim) to be ${ID_EXPECTED}, got ${describe(payload.sub)}`, { field: 'token' });
+  return payload.sub;
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  return typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
 }
 
 function tokenProblem(cause: unknown): string {
@@ -143,9 +158,8 @@ function tokenProblem(cause: unknown): string {
   }
 }
 
-function hmacSecret(secret: string): Uint8Array {
+function hmacSecret(secret: string, minimum: number): Uint8Array {
   const bytes = new TextEncoder().encode(secret);
-  const minimum = realtimeDefaults.jwtSecretMinBytes;
   if (bytes.length < minimum) {
     // The secret itself is never shown.
     throw new HlsaudioError('E_OPTION', `Expected \`jwtSecret\` to be at least ${minimum} bytes (RFC 7518 section 3.2), got ${bytes.length} bytes`, {

@@ -1,6 +1,10 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { type RawData, WebSocket } from 'ws';
-import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { capMessage, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { errorText, type Logger } from '../log.js';
+import type { QualityChange } from '../streaming/types.js';
+import { Tally } from '../tally.js';
+import { audienceOf } from './audience.js';
 import type { Identity } from './auth.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
 import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
@@ -9,8 +13,8 @@ import type { PlaybackChange, SessionDirectory, TrackDirectory } from './deps.js
 import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
+import type { Presence } from './presence.js';
 import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
-import { type QualityRecommendation, recommendationMessage } from './recommendation.js';
 import { parseCommand, sniffCommandId } from './validate.js';
 
 /** get_stats: the spec's five counters, then hlsaudio's own. */
@@ -20,10 +24,12 @@ export interface WebSocketStats {
   messages_sent: number;
   messages_received: number;
   events_broadcasted: number;
-  /** Upgrades refused: bad token (401), server full or shutting down (503), bad query (400). */
+  /** Upgrades refused: bad token (401), server full or shutting down (503), a quota (429), bad query (400). */
   refused_upgrades: number;
-  /** Commands refused because the connection's token bucket was empty. */
+  /** Commands dropped unread, without an answer, because the connection's token bucket was empty. */
   rate_limited_commands: number;
+  /** Connections closed with 1008 for dropping more than wsFloodCloseAfterDrops commands within wsFloodWindowMs. */
+  flood_disconnects: number;
   slow_consumer_disconnects: number;
   idle_disconnects: number;
   /** Connections terminated because a ping went unanswered for a heartbeat interval. */
@@ -36,7 +42,10 @@ export interface ManagerParts {
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
   playlists: PlaylistStore;
   broker: RealtimeBroker;
-  log: (line: string) => void;
+  presence: Presence;
+  /** JWT mode: broadcasts reach only the users they name (audience.ts) and tokens with eventsReadAllScope. */
+  privateEvents: boolean;
+  logger: Logger;
   now: () => number;
 }
 
@@ -46,8 +55,9 @@ export interface ManagerParts {
  * - a connection always receives the CommandResponses to its own commands, its RateLimitWarnings and
  *   what is sent to it or to its user directly (send_to_connection, send_to_user);
  * - broadcasts (broadcast_event: the events of commands, POST /api/events, LiveStats) reach only the
- *   connections subscribed to that event name whose filters the event passes. A connection that never
- *   subscribed receives no broadcast.
+ *   connections subscribed to that event name whose filters the event passes, and in JWT mode only
+ *   those of the users the event names (audience.ts). A connection that never subscribed receives no
+ *   broadcast.
  * Sending never waits: a client that does not read is dropped (4001) once `wsMaxBufferedBytes` wait
  * for it, so one slow reader costs the others nothing.
  */
@@ -56,6 +66,8 @@ export class WebSocketManager {
   private readonly byUser = new Map<string, Set<RealtimeConnection>>();
   private readonly bySession = new Map<string, Set<RealtimeConnection>>();
   private readonly subscribers = new Map<EventName, Set<RealtimeConnection>>();
+  /** Connections without a verified token, per remote address (client-address.ts), for wsMaxConnectionsPerAddress. */
+  private readonly unverifiedByAddress = new Tally();
   private readonly counters: WebSocketStats = {
     total_connections: 0,
     current_connections: 0,
@@ -64,6 +76,7 @@ export class WebSocketManager {
     events_broadcasted: 0,
     refused_upgrades: 0,
     rate_limited_commands: 0,
+    flood_disconnects: 0,
     slow_consumer_disconnects: 0,
     idle_disconnects: 0,
     heartbeat_timeouts: 0,
@@ -78,7 +91,7 @@ export class WebSocketManager {
     private readonly parts: ManagerParts,
   ) {
     this.stopListening.push(parts.broker.subscribe((delivery) => this.deliver(delivery)));
-    if (parts.sessions) this.stopListening.push(parts.sessions.onRecommendation((recommendation) => this.recommend(recommendation)));
+    if (parts.sessions) this.stopListening.push(parts.sessions.onQualityChange((change) => this.qualityChanged(change)));
     this.every(options.wsHeartbeatIntervalMs, () => this.heartbeat());
     this.every(options.wsIdleTimeoutMs / 4, () => this.cleanupInactiveConnections(options.wsIdleTimeoutMs));
     this.every(options.liveStatsIntervalMs, () => this.pushLiveStats());
@@ -92,6 +105,16 @@ export class WebSocketManager {
     return this.shuttingDown;
   }
 
+  /** Open connections of `userId` (wsMaxConnectionsPerUser). */
+  connectionsOfUser(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /** Open connections without a verified token from the address whose key is `key` (wsMaxConnectionsPerAddress). */
+  unverifiedConnectionsFrom(key: string): number {
+    return this.unverifiedByAddress.count(key);
+  }
+
   /** The spec's handle_websocket, after the upgrade: registers the socket and serves its commands. */
   accept(
     socket: WebSocket,
@@ -101,32 +124,29 @@ export class WebSocketManager {
     client: { userAgent: string | null; referrer: string | null } = { userAgent: null, referrer: null },
   ): RealtimeConnection {
     const limits = { ratePerSec: this.options.wsCommandRatePerSec, burst: this.options.wsCommandBurst };
-    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, client, limits, this.parts.now);
+    const readsAll = identity.scopes.includes(this.options.eventsReadAllScope);
+    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, client, limits, this.parts.now, readsAll);
     this.connections.set(connection.id, connection);
     if (connection.userId !== null) addTo(this.byUser, connection.userId, connection);
+    if (!identity.authenticated) this.unverifiedByAddress.add(connection.addressKey);
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
-    socket.on('pong', () => (connection.awaitingPong = false));
     socket.on('error', ignore);
     socket.on('close', () => this.forget(connection));
     // An upgrade that completed while close() ran must not outlive it.
-    if (this.shuttingDown) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
-    if (identity.expires_at_ms !== null) {
-      const delay = identity.expires_at_ms - this.parts.now();
-      // setTimeout cannot wait longer than 2^31-1 ms (24.8 days); such a token outlives any process.
-      if (delay < 2 ** 31 - 1) {
-        connection.expiryTimer = setTimeout(() => this.disconnect(connection, CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, delay));
-        connection.expiryTimer.unref();
-      }
-    }
+    if (this.shuttingDown) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
+    if (identity.expires_at_ms !== null) connection.expireAt(identity.expires_at_ms, () => connection.close(CLOSE_CODES.tokenExpired, 'token expired'));
     return connection;
   }
 
-  /** broadcast_event: to every subscribed connection whose filters pass, in every process. */
-  broadcastEvent(event: ServerEvent): void {
+  /**
+   * broadcast_event: to every subscribed connection whose filters pass, in every process; in JWT mode
+   * only to the users `audience` names (by default those the event names, audience.ts).
+   */
+  broadcastEvent(event: ServerEvent, audience: readonly string[] | null = audienceOf(event, (id) => this.parts.playlists.ownerOf(id))): void {
     this.counters.events_broadcasted++;
-    this.parts.broker.publish({ to: 'subscribers', event });
+    this.parts.broker.publish({ to: 'subscribers', event, audience });
   }
 
   /** send_to_connection */
@@ -141,12 +161,11 @@ export class WebSocketManager {
 
   /** cleanup_inactive_connections: closes (4000) connections that sent nothing for `maxIdleMs`; returns how many. */
   cleanupInactiveConnections(maxIdleMs: number): number {
-    const now = this.parts.now();
     let closed = 0;
     for (const connection of this.connections.values()) {
-      if (connection.closeReason === undefined && now - connection.lastActivity >= maxIdleMs) {
+      if (!connection.isClosing && connection.isIdleFor(maxIdleMs)) {
         this.counters.idle_disconnects++;
-        this.disconnect(connection, CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
+        connection.close(CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
         closed++;
       }
     }
@@ -162,17 +181,10 @@ export class WebSocketManager {
     this.counters.refused_upgrades++;
   }
 
-  /** LiveStats from the playback state of this process's connections. */
+  /** LiveStats from the presence of the listeners (the connections that play). */
   liveStats(): LiveStats {
-    const listeners = new Map<string, number>();
-    let concurrent = 0;
-    for (const connection of this.connections.values()) {
-      const trackId = connection.playback.trackId;
-      if (trackId === undefined || !connection.playback.isPlaying) continue;
-      concurrent++;
-      listeners.set(trackId, (listeners.get(trackId) ?? 0) + 1);
-    }
-    const top_tracks = [...listeners]
+    const { concurrent, byTrack } = this.parts.presence.listeners();
+    const top_tracks = [...byTrack]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, this.options.liveStatsTopTracks)
       .map(([track_id, current_listeners]) => {
@@ -197,7 +209,7 @@ export class WebSocketManager {
       if (connection.socket.readyState === WebSocket.CLOSED) resolve();
       else connection.socket.once('close', () => resolve());
     })));
-    for (const connection of open) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
+    for (const connection of open) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.wsShutdownTimeoutMs)));
     await Promise.race([gone, timeout]);
@@ -207,25 +219,40 @@ export class WebSocketManager {
   }
 
   private receive(connection: RealtimeConnection, data: RawData, isBinary: boolean): void {
-    if (connection.closeReason !== undefined) return;
+    if (connection.isClosing) return;
     this.counters.messages_received++;
-    connection.lastActivity = this.parts.now();
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!connection.bucket.take()) {
-      this.counters.rate_limited_commands++;
-      const wait = (1 / this.options.wsCommandRatePerSec).toFixed(2);
-      const error = new HlsaudioError('E_RATE_LIMIT', `rate limit exceeded: at most ${this.options.wsCommandRatePerSec} commands per second (bursts of ${this.options.wsCommandBurst}); the command was dropped, retry in ${wait} s`);
-      return this.respondError(connection, this.sniff(bytes), error);
-    }
-    this.warnRateLimit(connection);
+    connection.recordActivity();
+    if (!connection.takeCommand()) return this.drop(connection);
+    const warning = connection.rateLimitWarning(this.options.wsRateLimitWarnRemaining);
+    if (warning) this.send(connection, warning);
     if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.options.wsMaxMessageBytes) {
       const error = new HlsaudioError('E_MESSAGE', `message of ${bytes.length} bytes is larger than the ${this.options.wsMaxMessageBytes}-byte limit; it was not read`);
-      return this.respondError(connection, this.sniff(bytes), error);
+      return this.respondError(connection, sniffCommandId(bytes.subarray(0, 1024).toString('utf8')), error);
     }
-    const parsed = parseCommand(bytes.toString('utf8'), this.options.wsMaxIdLength);
+    const parsed = parseCommand(bytes.toString('utf8'));
     if (!parsed.ok) return this.respondError(connection, parsed.command_id, parsed.error);
     this.execute(connection, parsed.command);
+  }
+
+  /**
+   * A command over the rate: dropped unread and unanswered, so that a flood costs a counter and a
+   * clock read per message. The first drop of an episode sends `RateLimitWarning` with
+   * `remaining_requests: 0` (commands are answered in order, so the typed client knows which of its
+   * commands got no answer); a connection that keeps flooding is closed with 1008 and not read
+   * any more, so that its frames stop costing even that.
+   */
+  private drop(connection: RealtimeConnection): void {
+    this.counters.rate_limited_commands++;
+    const { warning, flooding } = connection.dropped(this.options.wsFloodCloseAfterDrops, this.options.wsFloodWindowMs);
+    if (warning) this.send(connection, warning);
+    if (!flooding) return;
+    this.counters.flood_disconnects++;
+    connection.close(CLOSE_CODES.policyViolation, `flooding: more than ${this.options.wsFloodCloseAfterDrops} commands over the rate limit within ${this.options.wsFloodWindowMs} ms`);
+    // The close frame still goes out; what the client sends from now on stays in the kernel until
+    // ws destroys the socket (wsCloseTimeoutMs), instead of being parsed.
+    connection.stopReading();
   }
 
   private execute(connection: RealtimeConnection, command: ClientCommand): void {
@@ -235,7 +262,7 @@ export class WebSocketManager {
       data = handler(command, this.commandContext(connection));
     } catch (error) {
       if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
-      this.parts.log(`hlsaudio realtime: ${command.command} failed: ${(error as Error)?.stack ?? String(error)}`);
+      this.parts.logger.error(`realtime: ${command.command} failed: ${errorText(error)}`);
       return this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
     }
     this.send(connection, { event: 'CommandResponse', command_id: command.command_id, success: true, data: data ?? null, error: null });
@@ -247,7 +274,7 @@ export class WebSocketManager {
       tracks: this.parts.tracks,
       sessions: this.parts.sessions,
       playlists: this.parts.playlists,
-      publish: (event) => this.broadcastEvent(event),
+      publish: (event, audience) => this.broadcastEvent(event, audience),
       subscribe: (target, events, filters) => this.subscribe(target, events, filters),
       unsubscribe: (target, events) => this.unsubscribe(target, events),
       stats: () => ({ ...this.getStats() }),
@@ -256,29 +283,15 @@ export class WebSocketManager {
     };
   }
 
-  /** Tells the playback observer; its failure is logged, never the command's. */
+  /** Tells the presence and the playback observer; the observer's failure is logged, never the command's. */
   private observe(connection: RealtimeConnection, change: Omit<PlaybackChange, 'connection'>): void {
+    if (change.kind === 'started' || change.kind === 'resumed') this.parts.presence.set(connection.id, change.trackId);
+    else if (change.kind === 'paused' || change.kind === 'stopped') this.parts.presence.set(connection.id, undefined);
     if (!this.parts.onPlayback) return;
     try {
       this.parts.onPlayback({ ...change, connection: connection.listener });
     } catch (error) {
-      this.parts.log(`hlsaudio realtime: playback observer failed: ${(error as Error)?.stack ?? String(error)}`);
-    }
-  }
-
-  /** The command_id of a message not parsed (too large, rate-limited), if its first kilobyte shows one. */
-  private sniff(bytes: Buffer): string {
-    return sniffCommandId(bytes.subarray(0, 1024).toString('utf8'), this.options.wsMaxIdLength);
-  }
-
-  /** Sent once when the bucket falls to the warning level; armed again when it rises above it. */
-  private warnRateLimit(connection: RealtimeConnection): void {
-    const remaining = connection.bucket.remaining;
-    if (remaining > this.options.wsRateLimitWarnRemaining) {
-      connection.rateLimitWarned = false;
-    } else if (!connection.rateLimitWarned) {
-      connection.rateLimitWarned = true;
-      this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
+      this.parts.logger.error(`realtime: playback observer failed: ${errorText(error)}`);
     }
   }
 
@@ -288,21 +301,21 @@ export class WebSocketManager {
       command_id: commandId,
       success: false,
       data: { code: error.code, field: error.field ?? null },
-      error: error.message,
+      error: capMessage(error.message),
     };
     this.send(connection, response);
   }
 
   private subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void {
     for (const name of events) {
-      connection.subscriptions.set(name, filters);
+      connection.subscribe(name, filters);
       addTo(this.subscribers, name, connection);
     }
   }
 
   private unsubscribe(connection: RealtimeConnection, events: EventName[]): void {
     for (const name of events) {
-      connection.subscriptions.delete(name);
+      connection.unsubscribe(name);
       removeFrom(this.subscribers, name, connection);
     }
   }
@@ -310,13 +323,15 @@ export class WebSocketManager {
   private deliver(delivery: Delivery): void {
     switch (delivery.to) {
       case 'subscribers': {
-        const { event } = delivery;
+        const { event, audience } = delivery;
         const targets = this.subscribers.get(event.event);
         if (!targets) return;
+        const restricted = this.parts.privateEvents && audience !== null;
         // Serialised once, sent as the same bytes to every target.
         let data: Buffer | undefined;
         for (const connection of targets) {
-          if (!matchesFilters(event, connection.subscriptions.get(event.event) ?? null)) continue;
+          if (restricted && !connection.readsAll && (connection.userId === null || !audience.includes(connection.userId))) continue;
+          if (!matchesFilters(event, connection.filtersFor(event.event) ?? null)) continue;
           data ??= Buffer.from(JSON.stringify(event));
           this.sendData(connection, data);
         }
@@ -343,8 +358,8 @@ export class WebSocketManager {
     }
   }
 
-  private recommend(recommendation: QualityRecommendation): void {
-    this.parts.broker.publish({ to: 'session', session_id: recommendation.session_id, user_id: recommendation.user_id ?? null, event: recommendationMessage(recommendation) });
+  private qualityChanged(change: QualityChange): void {
+    this.parts.broker.publish({ to: 'session', session_id: change.session_id, user_id: change.user_id, event: { event: 'QualityChanged', ...change } });
   }
 
   private sendEach(targets: Iterable<RealtimeConnection> | undefined, event: ServerEvent): void {
@@ -358,34 +373,19 @@ export class WebSocketManager {
   }
 
   private sendData(connection: RealtimeConnection, data: Buffer): void {
-    if (connection.closeReason !== undefined || connection.socket.readyState !== WebSocket.OPEN) return;
     const queued = connection.socket.bufferedAmount;
-    if (queued > 0 && queued + data.length > this.options.wsMaxBufferedBytes) {
+    const outcome = connection.send(data, this.options.wsMaxBufferedBytes);
+    if (outcome === 'sent') {
+      this.counters.messages_sent++;
+    } else if (outcome === 'slow-consumer') {
       this.counters.slow_consumer_disconnects++;
-      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
-      return;
+      connection.close(CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
     }
-    connection.socket.send(data, { binary: false });
-    this.counters.messages_sent++;
-  }
-
-  /** Closes with a close frame; ws destroys the socket if the handshake outlasts wsCloseTimeoutMs. */
-  private disconnect(connection: RealtimeConnection, code: number, reason: string): void {
-    if (connection.closeReason !== undefined) return;
-    connection.closeReason = reason;
-    connection.socket.close(code, reason);
   }
 
   private heartbeat(): void {
     for (const connection of this.connections.values()) {
-      if (connection.awaitingPong) {
-        this.counters.heartbeat_timeouts++;
-        connection.closeReason ??= 'no pong';
-        connection.socket.terminate();
-      } else if (connection.closeReason === undefined) {
-        connection.awaitingPong = true;
-        connection.socket.ping();
-      }
+      if (!connection.heartbeat()) this.counters.heartbeat_timeouts++;
     }
   }
 
@@ -395,10 +395,12 @@ export class WebSocketManager {
 
   private forget(connection: RealtimeConnection): void {
     if (!this.connections.delete(connection.id)) return;
-    clearTimeout(connection.expiryTimer);
+    this.parts.presence.set(connection.id, undefined);
+    connection.dispose();
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
+    if (!connection.identity.authenticated) this.unverifiedByAddress.remove(connection.addressKey);
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
-    for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
+    for (const name of connection.subscribedEvents()) removeFrom(this.subscribers, name, connection);
     const trackId = connection.playback.trackId;
     if (trackId === undefined || connection.userId === null) return;
     // A listener who leaves stops listening: subscribers learn it as they would from Stop, and so do

@@ -2,8 +2,8 @@ import { CATALOG_FILE } from '../catalog/schema.js';
 import { VERSION } from '../version.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
-import { notFound } from './http-error.js';
-import { sendJson } from './respond.js';
+import { notFound } from '../http/reply.js';
+import { sendJson } from '../http/reply.js';
 import type { Router } from './router.js';
 
 /** `/catalog.json` (the folder's catalog, revalidated on each use) and `/healthz`. */

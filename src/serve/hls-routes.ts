@@ -1,22 +1,23 @@
 import { HlsaudioError } from '../errors.js';
-import type { TrackInfo } from '../catalog/schema.js';
+import { isContentAddressed, type TrackInfo, VARIANT_PLAYLIST_FILE } from '../catalog/schema.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
 import type { FileInfo } from './file-cache.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import { contentEtag, textEntity } from './respond.js';
 import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';
 import type { RequestContext, Router } from './router.js';
-import { mediaVersionOf } from './versioned-playlists.js';
 
 /**
  * The spec's HLS routes, on the layout `package` writes:
  *   /hls/:track_id/master.m3u8 (and master-<codec>.m3u8)   ?session=ID: that session's master
- *   /hls/:track_id/:quality/playlist.m3u8
- *   /hls/:track_id/:quality/audio.<ext>                    the media file, byte ranges
- * Only files that the track's track.json lists are served.
+ *   /hls/:track_id/:quality/playlist.m3u8                  the variant's current playlist
+ *   /hls/:track_id/:quality/playlist.<hash>.m3u8           a variant playlist, as masters name it
+ *   /hls/:track_id/:quality/audio.<hash>.<ext>             the media file, byte ranges
+ * Only files that the track's track.json lists are served: its current build's, and those of
+ * earlier builds it keeps (`retired`) for players that still hold their playlists.
  */
 export function addHlsRoutes(router: Router, context: ServeContext): void {
   // A rebuilt track may replace a file between its (cached) lookup and its read: answer again afresh.
@@ -29,11 +30,20 @@ export function addHlsRoutes(router: Router, context: ServeContext): void {
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
     const { track_id: trackId, quality, file } = request.params as { track_id: string; quality: string; file: string };
-    return fresh(request, trackId, () => sendTrackFile(request, context, trackId, `${quality}/${file}`, quality));
+    return fresh(request, trackId, async () => {
+      if (file !== VARIANT_PLAYLIST_FILE) return sendTrackFile(request, context, trackId, `${quality}/${file}`, quality);
+      // The spec's variant route: whichever playlist track.json names for this quality now.
+      const track = await context.tracks.getTrack(trackId);
+      if (!track) throw unknownTrack(trackId);
+      const variant = track.variants.find((candidate) => candidate.quality_id === quality);
+      if (!variant) throw unknownQuality(track, quality);
+      return sendTrackFile(request, context, trackId, variant.playlist, quality, { fixedName: true });
+    });
   });
 }
 
-async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string): Promise<void> {
+/** `fixedName`: asked for under a name a rebuild gives other bytes (the spec's variant route), so never immutable. */
+async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string, { fixedName = false } = {}): Promise<void> {
   const found = await context.tracks.trackFile(trackId, relative);
   if (!found) throw unknownTrack(trackId);
   if (!found.file) {
@@ -41,42 +51,31 @@ async function sendTrackFile(request: RequestContext, context: ServeContext, tra
     throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
   }
   const file = found.file;
-  if (isPlaylist(relative)) {
-    const entity = quality === undefined ? await playlistEntity(request, context, file) : await variantPlaylistEntity(request, context, file, trackId, quality);
-    return sendEntity(request.req, request.res, entity);
-  }
-  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), request.query.get('v')));
+  // A content-addressed name never gets other bytes (a rebuild writes new names): caches may keep it.
+  // A fixed name (a master, the spec's variant route, a folder written by hlsaudio 0.1) is looked at again.
+  const immutable = !fixedName && isContentAddressed(relative);
+  if (isPlaylist(relative)) return sendEntity(request.req, request.res, await playlistEntity(request, context, file, immutable));
+  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), immutable));
 }
 
-/**
- * A media file is `immutable` for a year when asked for with its current version (the `?v=` of the
- * served variant playlist); any other request for it revalidates (`no-cache`), so no cache keeps
- * old bytes under a name a rebuild reused.
- */
-function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, version: string | null): Entity {
-  const current = version === mediaVersionOf(file);
+/** A media file: `immutable` for a year under a content-addressed name, revalidated (`no-cache`) under any other. */
+function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, immutable: boolean): Entity {
   return {
     size: file.size,
     etag: file.etag,
     lastModified: file.lastModified,
     contentType,
-    cacheControl: current ? `public, max-age=${context.options.mediaMaxAgeSec}, immutable` : 'public, no-cache',
+    cacheControl: immutable ? immutableCache(context) : 'public, no-cache',
     ranges: true,
     body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
   };
 }
 
-/** A variant playlist with versioned media URIs (VersionedPlaylists). */
-async function variantPlaylistEntity(request: RequestContext, context: ServeContext, file: FileInfo, trackId: string, quality: string): Promise<Entity> {
-  const versioned = await context.playlists.get(file, async (media) => (await context.tracks.trackFile(trackId, `${quality}/${media}`))?.file);
-  return textEntity(
-    request.req,
-    { ...versioned, lastModified: file.lastModified, contentType: 'application/vnd.apple.mpegurl', cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}` },
-    context.options.gzipMinBytes,
-  );
+function immutableCache(context: ServeContext): string {
+  return `public, max-age=${context.options.mediaMaxAgeSec}, immutable`;
 }
 
-function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo): Promise<Entity> {
+function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo, immutable: boolean): Promise<Entity> {
   return context.texts.read(file).then((bytes) =>
     textEntity(
       request.req,
@@ -86,7 +85,7 @@ function playlistEntity(request: RequestContext, context: ServeContext, file: Fi
         etag: file.etag,
         lastModified: file.lastModified,
         contentType: 'application/vnd.apple.mpegurl',
-        cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}`,
+        cacheControl: immutable ? immutableCache(context) : `public, max-age=${context.options.playlistMaxAgeSec}`,
       },
       context.options.gzipMinBytes,
     ),

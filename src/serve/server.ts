@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serveDefaults } from '../defaults.js';
-import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { serveOptions } from '../defaults.js';
+import { HlsaudioError, optionError } from '../errors.js';
+import { resolveOptions } from '../option-table.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
-import type { ServeContext, ServeOptions } from './context.js';
+import { clientErrorHandler, limitConnections } from './connections.js';
+import type { RequestUserResolver, ServeContext, ServeOptions } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
+import { FolderCatalog } from './folder-catalog.js';
 import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
-import { notFound, sendError } from './http-error.js';
+import { notFound, sendError } from '../http/reply.js';
+import { type Logger, stderrLogger } from '../log.js';
 import { OpenFiles } from './open-files.js';
 import { RangeCache } from './range-cache.js';
 import { HlsResponse } from './response.js';
@@ -19,8 +23,6 @@ import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
-import { TrackStore } from './track-store.js';
-import { VersionedPlaylists } from './versioned-playlists.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -29,7 +31,12 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   /** Start the quality monitor (judge metrics reports, expire idle sessions). Default true. */
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
-  log?: (message: string) => void;
+  logger?: Logger;
+  /**
+   * Who a request to the sessions API speaks for (a session's user; per-user quotas for a verified
+   * one). By default the `user_id` the client gives, unverified: its sessions count per address.
+   */
+  identify?: RequestUserResolver;
 }
 
 export interface HlsServer {
@@ -48,24 +55,26 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, ...overrides } = options;
-  const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
-  const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
+  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
+  const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
-  const tracks = new TrackStore(files, settings.fileCacheEntries);
+  // Sessions, like every route, only for what catalog.json lists: a track folder alone (a build in
+  // progress, a stray copy) is not served as a track.
+  const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
   const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
     files,
     tracks,
     texts,
-    playlists: new VersionedPlaylists(texts, settings.fileCacheEntries),
     views: new FrameViews(texts, settings.fileCacheEntries),
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
+    identify: identify ?? (async (_req, claimed) => ({ userId: claimed ?? null, verified: false })),
     options: settings,
+    logger,
     startedAtMs: performance.now(),
     bootId: randomUUID(),
   };
@@ -78,11 +87,15 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
 
   const cors = { origin: settings.corsOrigin, maxAgeSec: settings.corsMaxAgeSec };
   const baseHeaders = { ...corsHeaders(cors), 'X-Content-Type-Options': 'nosniff' };
-  const onInternal = (error: unknown) => log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
 
   async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
     res.baseHeaders = baseHeaders;
     try {
+      // Node answers this itself with an empty 400 (`requireHostHeader`); ours says why, as JSON.
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        res.setHeader('Connection', 'close');
+        throw new HlsaudioError('E_BAD_REQUEST', 'An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)');
+      }
       const target = parseRequestTarget(req.url ?? '', settings.maxUrlBytes);
       const method = req.method ?? 'GET';
       const match = router.match(method === 'OPTIONS' ? '' : method, target.segments);
@@ -94,17 +107,24 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
       }
       await match.handler({ req, res, params: match.params, query: target.query });
     } catch (error) {
-      if (isHlsaudioError(error) && error.code === 'E_BODY_TOO_LARGE') res.setHeader('Connection', 'close');
-      sendError(res, error, onInternal);
+      sendError(res, error, { logger, layer: 'serve' });
     }
   }
 
-  const server = createServer({ ServerResponse: HlsResponse, keepAliveTimeout: settings.keepAliveTimeoutMs, headersTimeout: settings.headersTimeoutMs }, (req, res) => void handle(req, res as HlsResponse));
-  server.on('clientError', (_error, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: 'E_BAD_REQUEST' satisfies ErrorCode, message: 'Malformed HTTP request' });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
+  const server = createServer(
+    {
+      ServerResponse: HlsResponse,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      connectionsCheckingInterval: settings.connectionsCheckIntervalMs,
+      requireHostHeader: false,
+    },
+    (req, res) => void handle(req, res as HlsResponse),
+  );
+  server.setTimeout(settings.socketIdleTimeoutMs);
+  server.on('clientError', clientErrorHandler(settings));
+  limitConnections(server, settings);
 
   return {
     server,
@@ -115,6 +135,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     close: async () => {
       await close(server, streaming, settings.shutdownGraceMs);
       context.openFiles.close();
+      tracks.close();
     },
   };
 }
@@ -162,9 +183,4 @@ function close(server: Server, streaming: AdaptiveStreamingManager, graceMs: num
     });
     server.closeIdleConnections();
   });
-}
-
-/** Option objects may carry `undefined` for "not given"; those must not hide a default. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,12 +1,15 @@
+import { addressKey } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody } from '../http/body.js';
 import type { ServeContext } from './context.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '../http/reply.js';
 import type { Router } from './router.js';
 
 /**
  * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
- *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
+ *   POST   /api/streaming/session                {track_id, client_capabilities, user_id?} → 201 {session_id, initial_profile, master_url}
+ *          The session's user (`context.identify`): a verified bearer token's subject (a bad token is 401;
+ *          its sessions count in its user's quota), else in anonymous mode the user_id given (counted per address).
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
  *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
@@ -17,12 +20,15 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   const { streaming } = context;
   const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
 
-  router.add('POST', '/api/streaming/session', async ({ req, res }) => {
-    const request = parseCreateSession(await body(req));
+  router.add('POST', '/api/streaming/session', async ({ req, res, query }) => {
+    const request = parseCreateSession(await body(req), query);
+    const user = await context.identify(req, request.user_id);
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+      // Quotas count a verified user's sessions per user, anyone else's per address: client_id and an unverified user_id are the client's say.
+      requester: { userId: user.userId, verified: user.verified, address: addressKey(req.socket.remoteAddress) },
     });
     sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
   });

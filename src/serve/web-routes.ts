@@ -3,7 +3,7 @@ import { contentTypeOf } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
 import { FileCache } from './file-cache.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import type { RequestContext, Router } from './router.js';
 
 /**
@@ -21,7 +21,7 @@ const BUNDLE_FILES = /^app\.js(\.map)?$/;
 
 /** `/` (the player page) and `/player/*` (its style sheet and its bundled script). */
 export async function addWebRoutes(router: Router, context: ServeContext): Promise<void> {
-  const options = { ttlMs: context.options.fileCacheTtlMs, capacity: 64 };
+  const options = { ttlMs: context.options.fileCacheTtlMs, capacity: context.options.webFileCacheEntries };
   const [web, bundle] = await Promise.all([FileCache.create(WEB_DIR, options), FileCache.create(BUNDLE_DIR, options)]);
   const serve = (files: FileCache, allowed: RegExp, name: (request: RequestContext) => string) => (request: RequestContext) =>
     answerFromFreshFiles(request.res, () => files.forget([name(request)]), async () => {

@@ -266,9 +266,9 @@ describe('the player page', () => {
     const counted = await snapshot();
     const askedAt = Date.now();
     await page.selectOption('#quality', quality);
-    // The media file's name is the playlist's business (`audio.aac`, versioned or content-addressed): match the variant's folder and extension.
-    const isMedia = (url: string) => new URL(url).pathname.startsWith(`/hls/${TRACK}/${quality}/`) && new URL(url).pathname.endsWith(`.${extension}`);
-    await waitFor(`byte ranges of ${quality}`, async () => requests.some((r) => r.at >= askedAt && isMedia(r.url) && /^bytes=\d+-\d+$/.test(r.range ?? '')));
+    // Media names carry their content's hash (`audio.0123456789ab.aac`).
+    const media = new RegExp(`^/hls/${TRACK}/${quality}/audio\\.[0-9a-f]{12}\\.${extension}$`);
+    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && media.test(new URL(r.url).pathname) && /^bytes=\d+-\d+$/.test(r.range ?? '')));
     await waitFor(`playback past ${before.bufferedEnd.toFixed(1)} s on ${quality}`, async () => {
       const now = await state();
       return !now.paused && now.time > before.bufferedEnd + 0.3 && now.variant === quality;
@@ -283,6 +283,8 @@ describe('the player page', () => {
     if (otherFamily) expect(counts.rebuffers).toBe(counted.rebuffers);
     expect(qualityReports(askedAt)).toEqual([{ quality, adaptive_enabled: false, reason: 'user' }]);
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'playing' });
+    // The server pushes the change as QualityChanged to the session's connection; the page shows it.
+    if (from) await expect.poll(() => page.locator('[data-field="recommendation"]').textContent()).toBe(`switch ${from} → ${quality} (user)`);
   });
 
   it('tells the session, in Auto, the variant hls.js plays', async () => {
@@ -300,6 +302,7 @@ describe('the player page', () => {
     ]);
     const session = await (await fetch(`http://127.0.0.1:${server.port}/api/streaming/session/${(await sessionOfPage()).session_id}`)).json();
     expect(session.current_quality).toBe(playing);
+    expect(session.user_id).toBe(user);
   });
 
   it('stays paused through a switch of codec family made while paused, and the server agrees', async () => {
@@ -309,7 +312,7 @@ describe('the player page', () => {
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
     const askedAt = Date.now();
     await page.selectOption('#quality', 'low');
-    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && new URL(r.url).pathname.startsWith(`/hls/${TRACK}/low/`) && new URL(r.url).pathname.endsWith('.mp3')));
+    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && /\/low\/audio\.[0-9a-f]{12}\.mp3$/.test(new URL(r.url).pathname)));
     await page.waitForTimeout(1000);
     expect((await state()).paused).toBe(true);
     expect(await page.locator('#play').textContent()).toBe('Play');
@@ -364,7 +367,7 @@ describe('the player page', () => {
     const details = await (await fetch(`http://127.0.0.1:${server.port}/api/analytics/tracks/${TRACK}?since=${startedAt}`)).json();
     expect(details.totals.listened_ms).toBeGreaterThan(3000);
     // The forced switch, told to the session, is the play's quality switch.
-    expect(details.quality_switches).toEqual([expect.objectContaining({ to: 'mobile', reason: 'User' })]);
+    expect(details.quality_switches).toEqual([expect.objectContaining({ to: 'mobile', reason: 'user' })]);
     expect(details.totals.quality_switches).toBe(1);
     expect(details.platforms).toEqual([expect.objectContaining({ platform: 'Web', plays: 1 })]);
   });

@@ -13,9 +13,9 @@ beforeAll(async () => {
     deps: {
       now: clock.now,
       sessions: {
-        qualityFor: (userId, trackId, sessionId) => sessionQuality.get(`${userId}/${trackId}/${sessionId}`),
-        onRecommendation: () => () => {},
-        bufferPercentageFor: (userId) => (userId === 'buffered' ? 87.5 : undefined),
+        qualityFor: (trackId, sessionId) => sessionQuality.get(`${trackId}/${sessionId}`),
+        onQualityChange: () => () => {},
+        bufferPercentageFor: (_trackId, sessionId) => (sessionId === 's-buffered' ? 87.5 : undefined),
       },
     },
   });
@@ -76,7 +76,7 @@ describe('Play, Pause, Seek, Stop', () => {
   });
 
   test('Seek emits PlaybackProgress with the session\'s buffer health, or 0 without one', async () => {
-    const client = await player('buffered');
+    const client = await player('buffered', { session_id: 's-buffered' });
     await client.command({ command: 'Play', track_id: 'song-b' });
     const progress = await eventsDuring(client, async () => {
       expect(await client.command({ command: 'Seek', track_id: 'song-b', position_ms: 60000.4 })).toMatchObject({ success: true, data: { position_ms: 60000, state: 'playing' } });
@@ -102,7 +102,7 @@ describe('Play, Pause, Seek, Stop', () => {
   });
 
   test('quality comes from the streaming session when there is one', async () => {
-    sessionQuality.set('u-session/song-a/s-42', 'mobile');
+    sessionQuality.set('song-a/s-42', 'mobile');
     const client = await player('u-session', { session_id: 's-42' });
     expect(await client.command({ command: 'Play', track_id: 'song-a' })).toMatchObject({ success: true, data: { track_duration_ms: 210000, quality: 'mobile' } });
     await client.close();
@@ -267,7 +267,7 @@ describe('bad messages are answered and the connection stays open', () => {
     expect(await answer('Play song-a')).toMatchObject({ command_id: '', success: false, data: { code: 'E_MESSAGE', field: null }, error: expect.stringMatching(/^message is not JSON/) });
     failed(await answer('{"command":"Rewind","command_id":"c1"}'), 'E_MESSAGE', 'command', expect.stringContaining('got "Rewind"'));
     expect(await answer('{"command":"Rewind","command_id":"c1"}')).toMatchObject({ command_id: 'c1' });
-    failed(await answer('{"command":"Play","command_id":"c2"}'), 'E_MESSAGE', 'track_id', 'Expected `track_id` to be a non-empty string of at most 256 characters, got nothing');
+    failed(await answer('{"command":"Play","command_id":"c2"}'), 'E_MESSAGE', 'track_id', 'Expected `track_id` to be an id of 1 to 128 printable ASCII characters (no space), got nothing');
     failed(await answer('{"command":"Seek","command_id":"c3","track_id":"song-a","position_ms":"soon"}'), 'E_MESSAGE', 'position_ms', 'Expected `position_ms` to be a number of milliseconds >= 0, got "soon"');
     failed(await answer(Buffer.from('{"command":"Ping","command_id":"c4"}'), true), 'E_MESSAGE', null, 'binary frames are not accepted: send each command as JSON text');
     expect(await client.command({ command: 'Ping' })).toMatchObject({ success: true });

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEvent } from '../../../src/client/describe-event.js';
+import type { QualityChanged } from '../../../src/realtime/protocol.js';
 
 it('says in words what an event is, naming the command a CommandResponse answers', () => {
   expect(describeEvent({ event: 'CommandResponse', command_id: 'Play-ab12cd-3', success: true, data: null, error: null })).toBe('Play done');
@@ -11,8 +12,9 @@ it('says in words what an event is, naming the command a CommandResponse answers
   expect(describeEvent({ event: 'UserFollowed', follower_id: 'ann', followed_id: 'bob' })).toBe('UserFollowed: follower_id ann, followed_id bob');
 });
 
-it('reads a quality change, in the QualityChanged form and (until issue 10 lands) the ServerMessage form', () => {
-  const change = { event: 'QualityChanged', session_id: 's', track_id: 't', user_id: null, from_quality: 'high', to_quality: 'medium', direction: 'down', reason: 'buffer_low', master_url: '', timestamp: 0 };
-  expect(describeEvent(change as never)).toBe('Quality high → medium (buffer_low)');
-  expect(describeEvent({ event: 'ServerMessage', level: 'Info', message: 'quality_recommendation {"session_id":"s","track_id":"t","from":"high","to":"low","reason":"rebuffer"}' })).toBe('Quality high → low (rebuffer)');
+it('reads the QualityChanged event; a ServerMessage is only a message, whatever its text', () => {
+  const change: QualityChanged = { event: 'QualityChanged', session_id: 's', track_id: 't', user_id: null, from_quality: 'high', to_quality: 'medium', direction: 'down', reason: 'buffer_low', master_url: '/hls/t/master.m3u8?session=s', timestamp: 0 };
+  expect(describeEvent(change)).toBe('Quality high → medium (buffer_low)');
+  const message = 'quality_recommendation {"session_id":"s","track_id":"t","from":"high","to":"low","reason":"rebuffer"}';
+  expect(describeEvent({ event: 'ServerMessage', level: 'Info', message })).toBe(`Info: ${message}`);
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PlaybackSync } from '../../../src/client/playback-sync.js';
 import { StreamingApiError } from '../../../src/client/streaming-client.js';
 import { catalogEntry, FakeApi, FakePlayer, FakeRealtime } from '../../helpers/playback-fakes.js';
+import type { QualityChanged } from '../../../src/realtime/protocol.js';
 
 /** PlaybackSync against a fake element, player, connections and sessions API, on vitest's fake clock. */
 let player: FakePlayer;
@@ -115,14 +116,16 @@ describe('PlaybackSync', () => {
     expect(sync.state.sessionQuality).toBe('high');
   });
 
-  it('takes the server\'s QualityChanged (and today\'s ServerMessage form) as the session\'s quality', async () => {
+  it('takes the server\'s QualityChanged for its session as the session\'s quality, and nothing else', async () => {
     await playing();
-    const change = { event: 'QualityChanged', session_id: 's1', track_id: 'groove', user_id: 'u1', from_quality: 'medium', to_quality: 'mobile', direction: 'down', reason: 'buffer_low', master_url: '/hls/groove/master.m3u8?session=s1', timestamp: 1 };
-    realtime.last.receive(change as never);
+    const change: QualityChanged = { event: 'QualityChanged', session_id: 's1', track_id: 'groove', user_id: 'u1', from_quality: 'medium', to_quality: 'mobile', direction: 'down', reason: 'buffer_low', master_url: '/hls/groove/master.m3u8?session=s1', timestamp: 1 };
+    realtime.last.receive(change);
     expect(sync.state).toMatchObject({ sessionQuality: 'mobile', qualityChange: { to_quality: 'mobile', reason: 'buffer_low' } });
-    realtime.last.receive({ event: 'ServerMessage', level: 'Info', message: 'quality_recommendation {"session_id":"s1","track_id":"groove","from":"mobile","to":"high","reason":"bandwidth_headroom"}' });
-    expect(sync.state.sessionQuality).toBe('high');
-    realtime.last.receive({ ...change, session_id: 'other', to_quality: 'low' } as never);
+    realtime.last.receive({ ...change, from_quality: 'mobile', to_quality: 'high', direction: 'up', reason: 'bandwidth_headroom', timestamp: 2 });
+    expect(sync.state).toMatchObject({ sessionQuality: 'high', qualityChange: { direction: 'up', reason: 'bandwidth_headroom' } });
+    // The old ServerMessage form of a recommendation is a message like any other now.
+    realtime.last.receive({ event: 'ServerMessage', level: 'Info', message: 'quality_recommendation {"session_id":"s1","track_id":"groove","from":"high","to":"low","reason":"rebuffer"}' });
+    realtime.last.receive({ ...change, session_id: 'other', to_quality: 'low' });
     expect(sync.state.sessionQuality).toBe('high');
     player.plays('high'); // what the server already holds: no report
     await settle();
