@@ -163,7 +163,7 @@ export const serveOptions = {
   mediaCacheMaxEntryBytes: { default: 1024 * 1024, min: 0, integer: true },
   /** Media files kept open between reads (serve/open-files.ts); a handle idle for fileCacheTtlMs is closed. */
   openFiles: { default: 256, min: 0, integer: true },
-  /** Files of the player page and the typed client whose stat results are kept (serve/web-routes.ts). */
+  /** Files of the player page and its bundled script whose stat results are kept (serve/web-routes.ts). */
   webFileCacheEntries: { default: 256, min: 1, integer: true },
   /** On shutdown, connections still busy after this long are destroyed. */
   shutdownGraceMs: { default: 5000, min: 0 },

@@ -43,4 +43,6 @@ export interface ServeContext {
   startedAtMs: number;
   /** Why this node serves in a degraded state (`/healthz`), or undefined; set by whoever runs a shared service (the Redis event bus). */
   degradedReason?: (() => string | undefined) | undefined;
+  /** Random per process start (`/healthz` `boot_id`): a client that sees it change knows the in-memory sessions are gone. */
+  bootId: string;
 }

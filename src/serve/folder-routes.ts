@@ -32,6 +32,7 @@ export function addFolderRoutes(router: Router, context: ServeContext): void {
       ...(reason === undefined ? {} : { reason }),
       version: VERSION,
       uptime_s: Math.round((performance.now() - context.startedAtMs) / 1000),
+      boot_id: context.bootId,
       active_sessions: context.streaming.sessionCount,
     });
   });

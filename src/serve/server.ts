@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveOptions } from '../defaults.js';
@@ -75,6 +76,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     options: settings,
     logger,
     startedAtMs: performance.now(),
+    bootId: randomUUID(),
   };
 
   const router = new Router();

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentTypeOf } from './content-type.js';
 import type { ServeContext } from './context.js';
@@ -8,33 +6,23 @@ import { FileCache } from './file-cache.js';
 import { notFound } from '../http/reply.js';
 import type { RequestContext, Router } from './router.js';
 
-/** The player page and what it loads, all from the package itself: it works offline, with no CDN. */
-const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
-const DIST_DIR = fileURLToPath(new URL('../', import.meta.url));
-const HLS_JS_DIR = join(dirname(createRequire(import.meta.url).resolve('hls.js/package.json')), 'dist');
-
-/** Files a browser may fetch from each folder: the page's own, hls.js's ES module, the typed client. */
-const PAGE_FILES = /^[a-z-]+\.(html|css|js)$/;
-const HLS_JS_FILES = /^hls\.min\.mjs(\.map)?$/;
-const CLIENT_FILES = /^[a-z-]+\.js(\.map)?$/;
-/** The client imports the protocol module and the option resolver; nothing else of the server is served. */
-const CLIENT_PROTOCOL_FILES = /^(protocol|events-gap)\.js(\.map)?$/;
-const CLIENT_SHARED_FILES = /^option-table\.js(\.map)?$/;
-
 /**
- * `/` (the player page), `/player/*` (its scripts and styles), `/vendor/hls.min.mjs` (hls.js from
- * node_modules) and `/lib/client/*` (the typed WebSocket client, compiled ES modules, as the browser
- * imports them without a bundler).
+ * The player page, all from the package itself: it works offline, with no CDN. The HTML and CSS are
+ * in `web/`; the script is `dist/web/app.js`, bundled at build time from `web/src/*.ts` with the
+ * typed client and hls.js inside.
  */
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+// From the package root, so that the same path holds in dist/serve and, under vitest, in src/serve.
+const BUNDLE_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+/** Files a browser may fetch from each folder. */
+const PAGE_FILES = /^[a-z-]+\.(html|css)$/;
+const BUNDLE_FILES = /^app\.js(\.map)?$/;
+
+/** `/` (the player page) and `/player/*` (its style sheet and its bundled script). */
 export async function addWebRoutes(router: Router, context: ServeContext): Promise<void> {
   const options = { ttlMs: context.options.fileCacheTtlMs, capacity: context.options.webFileCacheEntries };
-  const [web, vendor, client, protocol, shared] = await Promise.all([
-    FileCache.create(WEB_DIR, options),
-    FileCache.create(HLS_JS_DIR, options),
-    FileCache.create(join(DIST_DIR, 'client'), options),
-    FileCache.create(join(DIST_DIR, 'realtime'), options),
-    FileCache.create(DIST_DIR, options),
-  ]);
+  const [web, bundle] = await Promise.all([FileCache.create(WEB_DIR, options), FileCache.create(BUNDLE_DIR, options)]);
   const serve = (files: FileCache, allowed: RegExp, name: (request: RequestContext) => string) => (request: RequestContext) =>
     answerFromFreshFiles(request.res, () => files.forget([name(request)]), async () => {
       const file = allowed.test(name(request)) ? await files.lookup([name(request)]) : undefined;
@@ -50,9 +38,8 @@ export async function addWebRoutes(router: Router, context: ServeContext): Promi
       });
     });
   router.add('GET', '/', serve(web, PAGE_FILES, () => 'index.html'));
-  router.add('GET', '/player/:file', serve(web, PAGE_FILES, ({ params }) => params.file!));
-  router.add('GET', '/vendor/:file', serve(vendor, HLS_JS_FILES, ({ params }) => params.file!));
-  router.add('GET', '/lib/client/:file', serve(client, CLIENT_FILES, ({ params }) => params.file!));
-  router.add('GET', '/lib/realtime/:file', serve(protocol, CLIENT_PROTOCOL_FILES, ({ params }) => params.file!));
-  router.add('GET', '/lib/:file', serve(shared, CLIENT_SHARED_FILES, ({ params }) => params.file!));
+  router.add('GET', '/player/:file', (request) => {
+    const file = request.params.file!;
+    return BUNDLE_FILES.test(file) ? serve(bundle, BUNDLE_FILES, () => file)(request) : serve(web, PAGE_FILES, () => file)(request);
+  });
 }

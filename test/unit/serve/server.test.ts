@@ -39,6 +39,19 @@ describe('createHlsServer: what the WebSocket and analytics servers build on', a
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it('names its process start in /healthz: the same boot_id on every answer, another for another server', async () => {
+    const first = await (await fetch(`${base}/healthz`)).json();
+    expect(first.boot_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await (await fetch(`${base}/healthz`)).json()).boot_id).toBe(first.boot_id);
+    const other = await createHlsServer({ root: tempDir() });
+    const { port: otherPort } = await other.listen(0, '127.0.0.1');
+    try {
+      expect((await (await fetch(`http://127.0.0.1:${otherPort}/healthz`)).json()).boot_id).not.toBe(first.boot_id);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('answers /catalog.json with 404 when the folder has none', async () => {
     expect(await (await fetch(`${base}/catalog.json`)).json()).toEqual({ error: 'E_NOT_FOUND', message: 'This folder has no catalog.json; `hlsaudio catalog <dir>` writes it' });
   });
