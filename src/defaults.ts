@@ -33,6 +33,32 @@ export const packageDefaults = {
   catalogLockStaleMs: 30_000,
   /** How long a writer waits for the catalog.json lock before giving up. */
   catalogLockWaitMs: 120_000,
+  /**
+   * Frames per pixel of `peaks.json` (audiowaveform's `samples_per_pixel`): 512 is the finest zoom
+   * level peaks.js offers by default (zoomLevels 512 to 4096; it can only resample to coarser
+   * levels), about 86 pixels a second at 44.1 kHz: a 4-minute stereo track is ~20,700 pixels.
+   */
+  peaksSamplesPerPixel: 512,
+  /** Bytes of decoded PCM the loudness and peaks analysis reads at a time (the file is streamed). */
+  analysisChunkBytes: 1024 * 1024,
+  /** True-peak ceiling of loudness normalisation (`--true-peak-ceiling`), dBTP: EBU R 128's maximum permitted true-peak level. */
+  truePeakCeilingDbtp: -1,
+  /** `--loudness-target` bounds, LUFS. */
+  loudnessTargetMinLufs: -40,
+  loudnessTargetMaxLufs: -5,
+  /**
+   * The limiter aims this far below the ceiling (and a retry this far below the overshoot): ffmpeg's
+   * `ebur128`, which checks the result, reads limited peaks up to a few tenths of a dB above the
+   * limiter's own BS.1770-sized interpolator.
+   */
+  limiterMarginDb: 0.3,
+  /** Limiter release: how fast the gain recovers after a peak (its attack is one 64-frame block). */
+  limiterReleaseMs: 100,
+  /**
+   * A normalised variant whose decoded true peak exceeds the ceiling (lossy coding overshoots the
+   * peaks it is given) is limited again this many times at most, each time lower by the overshoot.
+   */
+  limiterRetries: 3,
 } as const;
 
 /** `hlsaudio serve`: the HTTP layer (owner: src/serve). The spec fixes the port. */

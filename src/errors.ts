@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'E_INPUT_DUPLICATE_ID' // two sources would get the same track id
   | 'E_FFMPEG_NOT_FOUND' // no working ffmpeg or ffprobe binary
   | 'E_FFMPEG' // ffmpeg or ffprobe exited with an error
-  | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
+  | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS, MPEG audio or MP4 stream
+  | 'E_LOUDNESS' // a variant cannot be normalised to --loudness-target within --true-peak-ceiling
   | 'E_OUTPUT' // the output folder cannot be written
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
   | 'E_INTERRUPTED' // the run was stopped by a signal

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
+import type { NormalizationInfo } from '../catalog/schema.js';
 import { readTrack, rebuildCatalog, upsertCatalogEntry } from '../catalog/store.js';
 import { trackIdFromFile } from '../catalog/track-id.js';
 import { packageDefaults } from '../defaults.js';
@@ -22,6 +23,8 @@ export interface PackageOptions {
   segmentDurationSec: number;
   tailMergeMaxSec?: number;
   compensateDelay: boolean;
+  /** `--loudness-target`, `--true-peak-ceiling`, `--loudness-mode`; null or absent: audio left as the source. */
+  normalization?: NormalizationInfo | null;
   concurrency: number;
   force: boolean;
   shard?: Shard;
@@ -168,6 +171,7 @@ async function prepareSources(
             segmentDurationSec: options.segmentDurationSec,
             tailMergeMaxSec,
             compensateDelay: options.compensateDelay,
+            normalization: options.normalization ?? null,
           });
           const existing = options.force || !sha256 ? undefined : await readTrack(outDir, id).catch(() => undefined);
           if (existing?.build.cache_key === key) {
@@ -205,6 +209,7 @@ async function buildTrack(
     segmentDurationSec: options.segmentDurationSec,
     tailMergeMaxSec: options.tailMergeMaxSec,
     compensateDelay: options.compensateDelay,
+    normalization: options.normalization ?? null,
     tools,
     signal: AbortSignal.any([options.signal, abortTrack.signal]),
   });
