@@ -25,8 +25,8 @@ export const packageDefaults = {
   extraTracksInFlight: 1,
   /** ffprobe processes run at once while a catalog is scanned. */
   probeConcurrency: 4,
-  /** Folder of the default ladder, relative to the package root. */
-  profilesDir: 'profiles',
+  /** Folder of the default ladder, relative to the package root (profiles/ also holds example ladders: lossless.json, aac-44k.json). */
+  profilesDir: 'profiles/default',
   /** ffmpeg stderr kept for an error message, in bytes (the tail is kept). */
   ffmpegStderrKeepBytes: 16 * 1024,
   /** A stale lock on catalog.json (its holder died) is taken over after this long. */

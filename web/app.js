@@ -462,5 +462,7 @@ window.hlsaudioPlayer = {
   selectTrack: (id) => selectTrack(catalog.find((track) => track.id === id)),
   seekTo,
   session: () => session,
+  /** The playing variant's loudness from the session answer (integrated, true peak, range, target), for a later volume normalisation; null before a session or for old tracks. */
+  loudness: () => session?.loudness ?? null,
   serverPlayback: async () => (await realtime.send({ command: 'GetStatus' })).data.connection.playback,
 };

@@ -1,5 +1,5 @@
 import { HlsaudioError } from '../errors.js';
-import type { TrackInfo } from '../catalog/schema.js';
+import { PEAKS_FILE, type TrackInfo } from '../catalog/schema.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
@@ -16,6 +16,7 @@ import { mediaVersionOf } from './versioned-playlists.js';
  *   /hls/:track_id/master.m3u8 (and master-<codec>.m3u8)   ?session=ID: that session's master
  *   /hls/:track_id/:quality/playlist.m3u8
  *   /hls/:track_id/:quality/audio.<ext>                    the media file, byte ranges
+ *   /hls/:track_id/peaks.json                              the waveform peaks, cached as media
  * Only files that the track's track.json lists are served.
  */
 export function addHlsRoutes(router: Router, context: ServeContext): void {
@@ -25,6 +26,7 @@ export function addHlsRoutes(router: Router, context: ServeContext): void {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
     if (session !== null && isPlaylist(file)) return fresh(request, trackId, () => sendSessionMaster(request, context, trackId, file, session));
+    if (file === PEAKS_FILE) return fresh(request, trackId, () => sendPeaks(request, context, trackId));
     return fresh(request, trackId, () => sendTrackFile(request, context, trackId, file));
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
@@ -64,6 +66,32 @@ function mediaEntity(context: ServeContext, file: FileInfo, contentType: string,
     ranges: true,
     body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
   };
+}
+
+/**
+ * `peaks.json`, the file track.json names: gzipped for clients that accept it, and cached as media
+ * are (immutable under its current `?v=`, revalidated otherwise). A track of schema 1 has none.
+ */
+async function sendPeaks(request: RequestContext, context: ServeContext, trackId: string): Promise<void> {
+  const track = await context.tracks.getTrack(trackId);
+  if (!track) throw unknownTrack(trackId);
+  if (!track.peaks) throw notFound(`Track ${JSON.stringify(trackId)} has no peaks.json; it was packaged before waveform peaks: run \`hlsaudio package\` again`);
+  const file = (await context.tracks.trackFile(trackId, track.peaks.file))?.file;
+  if (!file) throw notFound(`Track ${JSON.stringify(trackId)} has no ${track.peaks.file} on disk`);
+  const current = request.query.get('v') === mediaVersionOf(file);
+  const entity = await textEntity(
+    request.req,
+    {
+      bytes: await context.texts.read(file),
+      gzipped: () => context.texts.gzipped(file),
+      etag: file.etag,
+      lastModified: file.lastModified,
+      contentType: contentTypeOf(PEAKS_FILE),
+      cacheControl: current ? `public, max-age=${context.options.mediaMaxAgeSec}, immutable` : 'public, no-cache',
+    },
+    context.options.gzipMinBytes,
+  );
+  return sendEntity(request.req, request.res, entity);
 }
 
 /** A variant playlist with versioned media URIs (VersionedPlaylists). */

@@ -1,12 +1,14 @@
+import { playbackLoudness } from '../catalog/schema.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
 import { readJsonBody } from './body.js';
 import type { ServeContext } from './context.js';
 import { sendJson } from './respond.js';
+import { mediaVersionOf } from './versioned-playlists.js';
 import type { Router } from './router.js';
 
 /**
  * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
- *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url}
+ *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url, loudness, peaks_url}
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
  *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
@@ -24,7 +26,21 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
     });
-    sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
+    // What the player needs besides the stream: the variant's loudness (to set its own gain) and the waveform.
+    const track = await context.tracks.getTrack(session.track_id);
+    const peaks = track?.peaks && (await context.tracks.trackFile(track.id, track.peaks.file))?.file;
+    sendJson(
+      res,
+      201,
+      {
+        session_id: session.session_id,
+        initial_profile: profile,
+        master_url: session.master_url,
+        loudness: track ? playbackLoudness(track, profile.quality_id) : null,
+        peaks_url: peaks ? `/hls/${encodeURIComponent(session.track_id)}/peaks.json?v=${mediaVersionOf(peaks)}` : null,
+      },
+      { Location: `/api/streaming/session/${session.session_id}` },
+    );
   });
   router.add('GET', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.getSession(params.id!)));
   router.add('PUT', '/api/streaming/session/:id/quality', async ({ req, res, params }) => {

@@ -7,7 +7,7 @@ import type { FileCache, FileInfo } from './file-cache.js';
 interface CachedTrack {
   etag: string;
   track: TrackInfo;
-  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media. */
+  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media, peaks. */
   files: Set<string>;
 }
 
@@ -52,7 +52,11 @@ export class TrackStore implements TrackSource {
     }
     const track = await readTrack(this.files.root, trackId);
     if (!track) return undefined;
-    const files = new Set<string>([...track.masters.map((master) => master.file), ...track.variants.flatMap((variant) => [variant.playlist, variant.file])]);
+    const files = new Set<string>([
+      ...track.masters.map((master) => master.file),
+      ...track.variants.flatMap((variant) => [variant.playlist, variant.file]),
+      ...(track.peaks ? [track.peaks.file] : []),
+    ]);
     const entry = { etag: info.etag, track, files };
     this.tracks.set(trackId, entry);
     if (this.tracks.size > this.capacity) this.tracks.delete(this.tracks.keys().next().value!);

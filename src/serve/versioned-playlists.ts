@@ -3,6 +3,12 @@ import { uriFile } from './playlist-uri.js';
 import { contentEtag } from './respond.js';
 import { gzipBytes, type TextFiles } from './text-files.js';
 
+/** The media URI a playlist line names: a segment's URI line, or the URI of an EXT-X-MAP (fMP4's init segment). */
+function mediaUriOf(line: string): string | undefined {
+  if (line.startsWith('#EXT-X-MAP:')) return /URI="([^"]*)"/.exec(line)?.[1];
+  return line && !line.startsWith('#') ? line.trim() : undefined;
+}
+
 /** The version of a media file in URIs: its validator (inode, size, mtime), which a rebuild changes. */
 export function mediaVersionOf(file: FileInfo): string {
   return file.etag.replace(/"/g, '');
@@ -16,7 +22,7 @@ interface Versioned {
 }
 
 /**
- * Variant playlists as served: each media URI gains `?v=<version of the media file>`. Media are
+ * Variant playlists as served: each media URI (EXT-X-MAP's included) gains `?v=<version of the media file>`. Media are
  * cached `immutable` only when asked for with their current version, so a cache can never pair a
  * rebuilt playlist with the old bytes of the same file name, and the files on disk stay as
  * `package` wrote them (ffmpeg's HLS demuxer reads local URIs literally, query included).
@@ -33,8 +39,9 @@ export class VersionedPlaylists {
     const lines = (await this.texts.read(playlist)).toString('utf8').split('\n');
     const versions = new Map<string, string | undefined>();
     for (const line of lines) {
-      if (!line || line.startsWith('#')) continue;
-      const file = uriFile(line.trim());
+      const uri = mediaUriOf(line);
+      if (uri === undefined) continue;
+      const file = uriFile(uri);
       if (!versions.has(file)) versions.set(file, await mediaFile(file).then((info) => info && mediaVersionOf(info)));
     }
     const key = `${playlist.etag}|${[...versions.values()].join('|')}`;
@@ -43,8 +50,11 @@ export class VersionedPlaylists {
       const bytes = Buffer.from(
         lines
           .map((line) => {
-            const version = line && !line.startsWith('#') ? versions.get(uriFile(line.trim())) : undefined;
-            return version ? `${line}${line.includes('?') ? '&' : '?'}v=${version}` : line;
+            const uri = mediaUriOf(line);
+            const version = uri === undefined ? undefined : versions.get(uriFile(uri));
+            if (!version || uri === undefined) return line;
+            const versioned = `${uri}${uri.includes('?') ? '&' : '?'}v=${version}`;
+            return line.startsWith('#') ? line.replace(`URI="${uri}"`, `URI="${versioned}"`) : versioned;
           })
           .join('\n'),
       );

@@ -32,7 +32,8 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
   let track: TrackInfo | undefined;
   try {
     track = JSON.parse(await readFile(join(outDir, trackFile), 'utf8')) as TrackInfo;
-    if (track.schema !== SCHEMA_VERSION) findings.error('track-json', trackFile, `schema ${String(track.schema)}, expected ${SCHEMA_VERSION}`);
+    if (track.schema === 1) findings.warning('track-json', trackFile, `schema 1: no loudness, waveform peaks or fMP4; \`hlsaudio package\` rebuilds it as schema ${SCHEMA_VERSION}`);
+    else if (track.schema !== SCHEMA_VERSION) findings.error('track-json', trackFile, `schema ${String(track.schema)}, expected ${SCHEMA_VERSION}`);
     if (track.id !== id) findings.error('track-json', trackFile, `id "${track.id}" differs from the folder name "${id}"`);
     if (!Array.isArray(track.variants) || !Array.isArray(track.masters) || !Array.isArray(track.profiles)) throw new Error('variants, masters or profiles missing');
   } catch (error) {
@@ -48,7 +49,7 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
     measured.set(playlist, result);
     const profile = track.profiles.find((p) => p.quality_id === variant.quality_id);
     if (!profile) findings.error('track-json', trackFile, `variant ${variant.quality_id} has no profile`);
-    else await checkConformance(outDir, result, profile, tools, findings);
+    else await checkConformance(outDir, result, profile, variant.sample_rate, tools, findings);
     compareRecorded(trackFile, variant, result, findings);
   }
   const targets = new Set([...measured.values()].map((v) => v.targetDurationSec));
@@ -76,6 +77,8 @@ async function checkMaster(
     else findings.warning(lint.rule, master, lint.message, lint.line);
   }
   const families = new Set<string>();
+  const containers = new Set<string>();
+  const sampleRates = new Set<number>();
   for (const variant of readMasterPlaylist(text).variants) {
     const playlist = posix.join(posix.dirname(master), variant.uri);
     const real = measured.get(playlist);
@@ -85,8 +88,10 @@ async function checkMaster(
       if (!known) findings.error('unknown-variant', master, `variant ${variant.uri} is not a variant of this track.json`);
       continue;
     }
-    // Players cannot switch between codec families.
+    // Players cannot switch between codec families, nor (in one buffer) containers.
     if (variant.codecs) families.add(codecOfCodecs(variant.codecs) ?? variant.codecs);
+    containers.add(real.mediaFile?.endsWith('.mp4') ? 'fmp4' : 'packed');
+    if (real.sampleRate) sampleRates.add(real.sampleRate);
     if (variant.bandwidth !== undefined && variant.bandwidth < real.peakBitrate) {
       findings.error('BANDWIDTH', master, `${variant.uri}: BANDWIDTH ${variant.bandwidth} is below the measured peak segment bit rate ${real.peakBitrate} (RFC 8216 section 4.3.4.2)`);
     }
@@ -100,13 +105,27 @@ async function checkMaster(
   if (families.size > 1) {
     findings.error('mixed-codec-family', master, `the master mixes codec families (${[...families].join(', ')}); players cannot switch between them, so each family needs its own master`);
   }
+  if (containers.size > 1) {
+    findings.error('mixed-container', master, 'the master mixes packed audio and fMP4; a player\'s buffer takes one container, so each needs its own master');
+  }
+  if (sampleRates.size > 1) {
+    findings.warning(
+      'mixed-sample-rates',
+      master,
+      `the master mixes sample rates (${[...sampleRates].sort((a, b) => a - b).join(', ')} Hz): players that restart their decoder on such a switch lose audio around it (VLC 3.0: 45 to 530 ms); a ladder of one rate (profiles/aac-44k.json) avoids it`,
+    );
+  }
 }
 
-/** The media file as ffprobe sees it must match the profile: codec, sample rate, channels. */
+/**
+ * The media file as ffprobe sees it must match the profile: codec, sample rate (track.json's, which
+ * for FLAC may be the source's lower rate), channels.
+ */
 async function checkConformance(
   outDir: string,
   measured: MeasuredVariant,
   profile: TrackInfo['profiles'][number],
+  recordedRate: number,
   tools: MediaTools,
   findings: FindingList,
 ): Promise<void> {
@@ -121,7 +140,8 @@ async function checkConformance(
   }
   const differences: string[] = [];
   if (stream?.codec_name !== profile.codec) differences.push(`codec ${stream?.codec_name ?? 'none'} (profile: ${profile.codec})`);
-  if (Number(stream?.sample_rate) !== profile.sample_rate) differences.push(`sample rate ${stream?.sample_rate ?? 'none'} Hz (profile: ${profile.sample_rate})`);
+  const rateAllowed = profile.codec === 'flac' ? recordedRate <= profile.sample_rate : recordedRate === profile.sample_rate;
+  if (Number(stream?.sample_rate) !== recordedRate || !rateAllowed) differences.push(`sample rate ${stream?.sample_rate ?? 'none'} Hz (profile: ${profile.sample_rate}${profile.codec === 'flac' ? ' at most' : ''})`);
   if (stream?.channels !== profile.channels) differences.push(`${stream?.channels ?? 0} channels (profile: ${profile.channels})`);
   if (differences.length > 0) findings.error('profile', file, `does not match profile ${profile.quality_id}: ${differences.join(', ')}`);
 }
