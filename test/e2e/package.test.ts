@@ -80,7 +80,7 @@ describe('hlsaudio package on every fixture format', () => {
     it('has RFC 8216 playlists whose byte ranges, ID3 timestamps and EXTINF match the media file', async () => {
       const info = track(id);
       for (const variant of info.variants) {
-        const codec = info.profiles.find((p) => p.quality_id === variant.quality_id)!.codec;
+        const codec = info.profiles.find((p) => p.quality_id === variant.quality_id)!.codec as 'aac' | 'mp3';
         const checked = checkVariantPlaylist(join(out, id, variant.playlist), codec);
         expect(checked.manifest.targetDuration).toBe(info.target_duration_s);
         expect(checked.sampleRate).toBe(variant.sample_rate);
