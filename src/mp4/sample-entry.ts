@@ -76,7 +76,6 @@ function readDfla(payload: Uint8Array): { sampleRate: number; channels: number; 
   const length = reader.u24();
   if (type !== 0 || length !== 34) throw new Error('dfLa does not start with a STREAMINFO block');
   reader.skip(10); // block sizes and frame sizes
-  const packed = reader.u32(); // sample rate (20), channels - 1 (3), bits per sample - 1 (5, first 4 bits here)
-  const next = reader.u8();
-  return { sampleRate: packed >>> 12, channels: ((packed >>> 9) & 0x07) + 1, bitsPerSample: (((packed & 0x01) << 4) | (next >>> 4)) + 1 };
+  const packed = reader.u32(); // sample rate (20), channels - 1 (3), bits per sample - 1 (5), 4 bits of the sample count
+  return { sampleRate: packed >>> 12, channels: ((packed >>> 9) & 0x07) + 1, bitsPerSample: ((packed >>> 4) & 0x1f) + 1 };
 }

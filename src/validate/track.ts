@@ -98,7 +98,7 @@ async function checkMaster(
     if (variant.averageBandwidth !== undefined && Math.abs(variant.averageBandwidth - real.averageBitrate) > AVERAGE_BANDWIDTH_TOLERANCE * real.averageBitrate) {
       findings.error('AVERAGE-BANDWIDTH', master, `${variant.uri}: AVERAGE-BANDWIDTH ${variant.averageBandwidth} is more than 10% from the measured ${real.averageBitrate}`);
     }
-    if (variant.codecs !== undefined && real.codecs !== undefined && variant.codecs.toLowerCase() !== real.codecs) {
+    if (variant.codecs !== undefined && real.codecs !== undefined && variant.codecs.toLowerCase() !== real.codecs.toLowerCase()) {
       findings.error('CODECS', master, `${variant.uri}: CODECS "${variant.codecs}", but the media is ${real.codecs}`);
     }
   }
