@@ -32,7 +32,15 @@ describe('POST /api/streaming/session', () => {
       session_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       initial_profile: { quality_id: 'high', bitrate_kbps: 320, sample_rate: 44100, channels: 2, codec: 'aac', file_extension: 'aac', bandwidth_estimate_kbps: 400 },
       master_url: `/hls/${ID}/master.m3u8?session=${body.session_id}`,
+      // Beyond the spec: the initial variant's loudness for the player's own gain, and the waveform.
+      loudness: { integrated_lufs: expect.any(Number), true_peak_dbtp: expect.any(Number), range_lu: expect.any(Number), normalized_to_lufs: null },
+      peaks_url: expect.stringMatching(new RegExp(`^/hls/${ID}/peaks\\.json\\?v=[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$`)),
     });
+    const peaks = await request(server.port, 'GET', body.peaks_url);
+    expect(peaks.status).toBe(200);
+    expect(peaks.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(peaks.json()).toMatchObject({ version: 2, channels: 2, samples_per_pixel: 512, bits: 8 });
+    expect((await request(server.port, 'GET', `/hls/${ID}/peaks.json`)).headers['cache-control']).toBe('public, no-cache');
     expect(answer.headers.location).toBe(`/api/streaming/session/${body.session_id}`);
     expect(answer.headers['cache-control']).toBe('no-store');
   });
