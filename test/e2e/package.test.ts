@@ -39,11 +39,11 @@ describe('hlsaudio package on every fixture format', () => {
     });
   });
 
-  it('writes exactly the spec layout: masters, one playlist and one media file per variant, nothing else', () => {
+  it('writes exactly the spec layout: masters, one playlist and one media file per variant, peaks.json, nothing else', () => {
     expect(readdirSync(out).sort()).toEqual(['catalog.json', ...sources.map(idOf)].sort());
     for (const name of sources) {
       const dir = join(out, idOf(name));
-      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', 'track.json']);
+      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', 'peaks.json', 'track.json']);
       for (const [quality, extension] of [['high', 'aac'], ['medium', 'aac'], ['low', 'mp3'], ['mobile', 'aac']]) {
         expect(readdirSync(join(dir, quality!)).sort()).toEqual([`audio.${extension}`, 'playlist.m3u8']);
       }
@@ -62,8 +62,8 @@ describe('hlsaudio package on every fixture format', () => {
       target_duration_s: 6,
       encoder_delay_compensated: true,
       masters: [
-        { file: 'master.m3u8', codec_family: 'aac', profiles: ['high', 'medium', 'mobile'] },
-        { file: 'master-mp3.m3u8', codec_family: 'mp3', profiles: ['low'] },
+        { file: 'master.m3u8', codec_family: 'aac', container: 'packed', profiles: ['high', 'medium', 'mobile'] },
+        { file: 'master-mp3.m3u8', codec_family: 'mp3', container: 'packed', profiles: ['low'] },
       ],
     });
     expect(info.source.sha256).toMatch(/^[0-9a-f]{64}$/);
