@@ -39,7 +39,7 @@ program
   .option('--shard <i/n>', 'build only shard i of n (by track id), for CI matrices')
   .option('--force', 'rebuild tracks whose output is up to date')
   .option('--keep-encoder-delay', 'packed audio: keep the encoders\' priming samples instead of advancing the input to cancel them')
-  .addOption(new Option('--container <container>', 'container of AAC profiles that do not name one: packed audio or fMP4 (CMAF); MP3 stays packed, FLAC is always fMP4').choices(['packed', 'fmp4']))
+  .addOption(new Option('--container <container>', 'container of every AAC profile, over the profiles\' own: packed audio or fMP4 (CMAF); MP3 stays packed, FLAC is always fMP4').choices(['packed', 'fmp4']))
   .option('--loudness-target <LUFS>', `normalise every variant to this integrated loudness (${packageDefaults.loudnessTargetMinLufs} to ${packageDefaults.loudnessTargetMaxLufs}, e.g. -14 or -16); without it the audio is left as the source and only measured`)
   .option('--true-peak-ceiling <dBTP>', 'with --loudness-target: the highest true peak a variant may reach, limited where the gain needs it', String(packageDefaults.truePeakCeilingDbtp))
   .addOption(new Option('--loudness-mode <mode>', 'with --loudness-target: normalize raises or lowers, attenuate only lowers').choices(['normalize', 'attenuate']))
