@@ -74,11 +74,6 @@ export function findBox(bytes: Uint8Array, path: readonly string[], within?: Box
   return found;
 }
 
-/** Every box of a type among the children of `parent`. */
-export function findAll(bytes: Uint8Array, parent: Box, type: string): Box[] {
-  return childBoxes(bytes, parent).filter((box) => box.type === type);
-}
-
 /** The payload of a box (after its header), as a view on the same memory. */
 export function payloadOf(bytes: Uint8Array, box: Box): Uint8Array {
   return bytes.subarray(box.offset + box.headerSize, box.offset + box.size);
@@ -93,10 +88,6 @@ export class PayloadReader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  get remaining(): number {
-    return this.bytes.length - this.at;
-  }
-
   private need(count: number): void {
     if (this.at + count > this.bytes.length) throw new BoxError(`payload ends at byte ${this.bytes.length}, ${count} more bytes needed at ${this.at}`, this.at);
   }
@@ -109,13 +100,6 @@ export class PayloadReader {
   u16(): number {
     this.need(2);
     const value = this.view.getUint16(this.at);
-    this.at += 2;
-    return value;
-  }
-
-  i16(): number {
-    this.need(2);
-    const value = this.view.getInt16(this.at);
     this.at += 2;
     return value;
   }
