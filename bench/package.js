@@ -29,10 +29,15 @@ mkdirSync(work, { recursive: true });
 const source = makeMusic(seconds, join(work, `music-${seconds}s.wav`));
 const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
 
-function timed(command, args) {
+/** CPU seconds (user + system, children included) of each run, beside wall time: on a machine others share, CPU time moves far less. */
+const cpuTimes = new Map();
+
+function timed(command, args, label = command) {
   const started = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync('/usr/bin/time', ['-f', '%U %S', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  const [user, system] = String(result.stderr).trim().split('\n').pop().split(' ').map(Number);
+  cpuTimes.set(label, [...(cpuTimes.get(label) ?? []), user + system]);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
@@ -55,7 +60,7 @@ function ffmpegLadder() {
 
 function hlsaudio(bin, name, extra = []) {
   const out = join(work, name);
-  return timed(process.execPath, [bin, 'package', source, '-o', out, '--force', '--quiet', ...extra]);
+  return timed(process.execPath, [bin, 'package', source, '-o', out, '--force', '--quiet', ...extra], name);
 }
 
 /** The commit `ref` built in bench/output/baseline: its bin/hlsaudio.js. */
@@ -101,14 +106,20 @@ for (let run = 0; run < runs; run++) {
   times.hlsaudio.push(hlsaudio(bin, 'hlsaudio'));
   times.fmp4.push(hlsaudio(bin, 'hlsaudio-fmp4', ['--container', 'fmp4']));
 }
-const row = (label, list) => console.log(`  ${label.padEnd(34)} ${median(list).toFixed(2)} s   (runs: ${list.map((t) => t.toFixed(2)).join(', ')})`);
+const row = (label, list, key) =>
+  console.log(`  ${label.padEnd(34)} ${median(list).toFixed(2)} s   (runs: ${list.map((t) => t.toFixed(2)).join(', ')})${key ? `   CPU ${median(cpuTimes.get(key)).toFixed(2)} s` : ''}`);
+const cpuRatio = (a, b) => (median(cpuTimes.get(a)) / median(cpuTimes.get(b))).toFixed(3);
 console.log(`bench/package: ${seconds} s of music-like audio, 4 profiles, ${availableParallelism()} cores, median of ${runs}`);
-row('ffmpeg one-command ladder', times.ffmpeg);
-if (baselineBin) row(`hlsaudio package at ${values.baseline}`, times.baseline);
-row('hlsaudio package', times.hlsaudio);
-row('hlsaudio package --container fmp4', times.fmp4);
+row('ffmpeg one-command ladder', times.ffmpeg, ffmpeg);
+if (baselineBin) row(`hlsaudio package at ${values.baseline}`, times.baseline, 'baseline-out');
+row('hlsaudio package', times.hlsaudio, 'hlsaudio');
+row('hlsaudio package --container fmp4', times.fmp4, 'hlsaudio-fmp4');
 console.log(`  ratio hlsaudio / ffmpeg            ${(median(times.hlsaudio) / median(times.ffmpeg)).toFixed(2)}   (target <= 0.70)`);
 console.log(`  ratio fmp4 / packed                ${(median(times.fmp4) / median(times.hlsaudio)).toFixed(2)}`);
-if (baselineBin) console.log(`  ratio hlsaudio / ${values.baseline}`.padEnd(37) + `${(median(times.hlsaudio) / median(times.baseline)).toFixed(2)}   (loudness and peaks added; target <= 1.05)`);
+console.log(`  CPU ratio fmp4 / packed            ${cpuRatio('hlsaudio-fmp4', 'hlsaudio')}`);
+if (baselineBin) {
+  console.log(`  ratio hlsaudio / ${values.baseline}`.padEnd(37) + `${(median(times.hlsaudio) / median(times.baseline)).toFixed(2)}   (loudness and peaks added; target <= 1.05)`);
+  console.log(`  CPU ratio hlsaudio / ${values.baseline}`.padEnd(37) + cpuRatio('hlsaudio', 'baseline-out'));
+}
 const costs = await loudnessCosts();
 console.log(`  loudness in the decode pass (CPU s): decode alone ${costs.decodeCpu.toFixed(2)}, ffmpeg ebur128 adds ${costs.ebur128Cpu.toFixed(2)}, hlsaudio's analysis (loudness, fold, true peak, peaks) ${costs.analysisCpu.toFixed(2)}`);
