@@ -29,8 +29,13 @@ export const packageDefaults = {
   profilesDir: 'profiles/default',
   /** ffmpeg stderr kept for an error message, in bytes (the tail is kept). */
   ffmpegStderrKeepBytes: 16 * 1024,
-  /** A stale lock on catalog.json (its holder died) is taken over after this long. */
+  /** A lock on catalog.json whose holder cannot be told dead (another host) is taken over after this long. */
   catalogLockStaleMs: 30_000,
+  /**
+   * A lock that names no holder (empty or unreadable: left by a full disk or an older hlsaudio, which
+   * wrote it in two steps) is taken over once this old; a lock being written by such a version is younger.
+   */
+  catalogLockUnnamedStaleMs: 1000,
   /** How long a writer waits for the catalog.json lock before giving up. */
   catalogLockWaitMs: 120_000,
   /**
@@ -59,6 +64,37 @@ export const packageDefaults = {
    * peaks it is given) is limited again this many times at most, each time lower by the overshoot.
    */
   limiterRetries: 3,
+  /**
+   * A rebuild keeps the previous build's media and playlists this long (`--previous-build-grace`),
+   * listed in track.json as `retired` and served, so that a player holding a previous playlist gets
+   * the bytes it expects; the next `package` run after that removes them. 0 removes them at once.
+   * Used by package/land.ts.
+   */
+  previousBuildGraceSec: 600,
+  /**
+   * A source that decodes this much shorter than its container announces is damaged (E_INPUT_CORRUPT,
+   * unless `--accept-damaged`). Measured here: intact MP3, Opus and AAC decode up to 0.07 s from
+   * ffprobe's figure (encoder delay and padding); a zeroed Ogg page loses about a second. Not applied
+   * when ffprobe only estimates the duration from the bit rate (VBR MP3 without a Xing header: 55 % off).
+   */
+  sourceShortfallToleranceSec: 0.5,
+} as const;
+
+/**
+ * What every layer accepts from a client and echoes back (owner: src/ids.ts, src/errors.ts): the
+ * WebSocket commands and query, JWT subjects, the sessions API, the analytics.
+ */
+export const inputDefaults = {
+  /**
+   * Longest id: `user_id` (and a JWT `sub`), `command_id`, `playlist_id`, `session_id`, filter values,
+   * `client_id`. Ids are 1 to this many printable ASCII characters (no space, no control byte): a
+   * UUID, an e-mail address and `auth0|123` all fit. Track ids follow the stricter rule of their folders.
+   */
+  idMaxChars: 128,
+  /** A value of the request quoted in an error message is cut to this many characters, with `…`. */
+  echoMaxChars: 200,
+  /** Longest error message sent (a backstop to echoMaxChars for every answer). */
+  errorMessageMaxChars: 1024,
 } as const;
 
 /** `hlsaudio serve`: the HTTP layer (owner: src/serve). The spec fixes the port. */
@@ -68,18 +104,48 @@ export const serveDefaults = {
   host: '127.0.0.1',
   /**
    * Idle keep-alive connections are closed after this long. Node's own 5 s makes players that fetch
-   * a segment every 6 s reconnect for each one; nginx keeps 75 s. Must stay below headersTimeoutMs.
+   * a segment every 6 s reconnect for each one; nginx keeps 75 s.
    */
   keepAliveTimeoutMs: 65_000,
-  /** Time allowed to receive a request's headers (Node's `headersTimeout`); longer than keepAliveTimeoutMs. */
-  headersTimeoutMs: 66_000,
+  /**
+   * Time allowed to receive a request's headers (Node's `headersTimeout`), counted from the
+   * connection's opening for its first request and from the first byte of each later one (Node 18+
+   * keeps it apart from keep-alive idling). A slowloris that trickles headers, or a socket that
+   * sends nothing, is answered 408 and closed after this long. Browsers send headers in one packet.
+   */
+  headersTimeoutMs: 10_000,
+  /** Time allowed to receive a whole request, body included (Node's `requestTimeout`); at least headersTimeoutMs. */
+  requestTimeoutMs: 30_000,
+  /** How often Node looks for requests over those two timeouts (`connectionsCheckingInterval`; Node's own is 30 s). */
+  connectionsCheckIntervalMs: 1000,
+  /**
+   * A connection with a request in progress and no byte read or written for this long is destroyed
+   * (Node's `server.timeout`): a client that stops reading a response cannot hold its socket forever.
+   * nginx's `send_timeout` is 60 s. 0 disables.
+   */
+  socketIdleTimeoutMs: 120_000,
+  /**
+   * TCP connections held at once, WebSocket ones included; a connection beyond it is closed as soon
+   * as it is accepted. About 20,000 descriptors per process here: this leaves room for files, the
+   * databases and the WebSocket upgrades in progress. Keep it below `ulimit -n`. 0 disables.
+   */
+  maxConnections: 16_000,
+  /**
+   * TCP connections one remote address may hold at once; one more is closed as soon as it is
+   * accepted, so a client holding its maximum of idle sockets does not starve the others. A browser
+   * opens about 6 per host; an office behind one NAT address many times that. Behind a reverse proxy
+   * every client has the proxy's address: raise it or disable it (0) there.
+   */
+  maxConnectionsPerAddress: 512,
   /** Largest JSON request body of the sessions API; a larger one is answered 413 unread. */
   maxBodyBytes: 16 * 1024,
   /** Longest request target (path and query) accepted; longer ones are answered 414. */
   maxUrlBytes: 2048,
   /**
-   * How long a file's stat, realpath and track.json stay cached. A `package` rerun replaces a track
-   * folder by rename, so the server sees the new build within this time. 0 disables the cache.
+   * How long a file's stat, realpath and track.json stay cached. A `package` rerun commits a rebuild
+   * by renaming track.json over the previous one, so the server sees the new build within this time
+   * (a file a fresh master names but the cached track.json does not is looked up again at once).
+   * 0 disables the cache.
    */
   fileCacheTtlMs: 1000,
   /** Files whose stat and realpath results are kept at once (least recently used dropped first). */
@@ -88,7 +154,7 @@ export const serveDefaults = {
   maxPlaylistBytes: 4 * 1024 * 1024,
   /** Playlists at least this long are sent gzipped to clients that accept it (Apple's authoring spec 10.1). 0 gzips all. */
   gzipMinBytes: 256,
-  /** `Cache-Control: max-age` of media files, marked immutable: a given URL's bytes change only when the track is rebuilt. */
+  /** `Cache-Control: max-age` of media files and variant playlists, marked immutable: their names are their content's hash. */
   mediaMaxAgeSec: 31_536_000,
   /** `Cache-Control: max-age` of playlists: short, so that a rebuilt track is picked up soon. */
   playlistMaxAgeSec: 10,
@@ -132,6 +198,10 @@ export const streamingDefaults = {
   deviceCapKbps: { Mobile: 192, CarAudio: 192 } as Readonly<Record<string, number>>,
   /** Sessions held at once; one more is refused with 503. */
   maxSessions: 10_000,
+  /** Sessions one remote address may hold (counted for requests without a verified token); one more is refused with 429. 0 disables. */
+  maxSessionsPerAddress: 500,
+  /** Sessions one user (a verified JWT `sub`) may hold; one more is refused with 429. 0 disables. */
+  maxSessionsPerUser: 50,
   /** A session with no request or metrics report for this long expires. */
   sessionIdleMs: 5 * 60_000,
   /** How often the quality monitor looks for expired sessions. */
@@ -182,6 +252,12 @@ export const realtimeDefaults = {
   wsMaxPayloadBytes: 1024 * 1024,
   /** Open connections at once; an upgrade beyond it is refused with HTTP 503. 0 disables the limit. */
   wsMaxConnections: 10_000,
+  /** Open connections of one remote address without a verified token; one more upgrade is refused with HTTP 429. 0 disables. */
+  wsMaxConnectionsPerAddress: 256,
+  /** Open connections of one user (verified, or claimed in anonymous mode); one more upgrade is refused with HTTP 429. 0 disables. */
+  wsMaxConnectionsPerUser: 20,
+  /** `Retry-After` of an upgrade refused for a full server or a quota, in seconds. */
+  wsRetryAfterSec: 5,
   /**
    * Bytes queued to a client that does not read (ws `bufferedAmount`) before it is disconnected as a
    * slow consumer (close code 4001). Nothing more is queued to it meanwhile, so it cannot grow.
@@ -197,10 +273,18 @@ export const realtimeDefaults = {
   wsCommandRatePerSec: 20,
   /** ... and the bucket's size: the burst a client may send at once. */
   wsCommandBurst: 40,
-  /** `RateLimitWarning` is sent when a command leaves this many commands or fewer in the bucket. */
+  /**
+   * `RateLimitWarning` is sent when a command leaves this many commands or fewer in the bucket, and
+   * once more (`remaining_requests: 0`) when the first command is dropped; both are armed again when
+   * the bucket refills above this level. A dropped command costs no parse and gets no answer.
+   */
   wsRateLimitWarnRemaining: 10,
-  /** Longest id accepted in a command (`command_id`, `track_id`, `playlist_id`, filter values) and in `user_id`. */
-  wsMaxIdLength: 256,
+  /**
+   * A connection with more than this many commands dropped within wsFloodWindowMs is closed with
+   * 1008 and no longer read: a client slightly over the rate loses a few commands, a flood ends. 0 disables.
+   */
+  wsFloodCloseAfterDrops: 100,
+  wsFloodWindowMs: 10_000,
   /** How long `close()` waits for clients to answer the 1001 close frame before destroying their sockets. */
   wsShutdownTimeoutMs: 5_000,
   /** `LiveStats` is computed and pushed to its subscribers this often. 0 disables. */
@@ -209,16 +293,23 @@ export const realtimeDefaults = {
   liveStatsTopTracks: 10,
   /** Tracks one server-side playlist may hold. */
   playlistMaxTracks: 10_000,
-  /** Server-side playlists in all. */
+  /** Server-side playlists in all; one more is refused (E_PLAYLIST). */
   playlistMaxCount: 100_000,
-  /** Playlist changes are written to the data folder at most this long after they happen (and at shutdown). */
-  playlistFlushDelayMs: 200,
+  /** Playlists one user may own; one more is refused (E_QUOTA). 0 disables. */
+  playlistMaxPerUser: 1000,
+  /** Playlists created from one remote address by connections without a verified token; one more is refused (E_QUOTA). 0 disables. */
+  playlistMaxPerAddress: 1000,
   /** Largest `POST /api/events` body. */
   eventsMaxBodyBytes: 64 * 1024,
   /** Events one `POST /api/events` may carry (a JSON array). */
   eventsMaxBatch: 100,
   /** The token of `POST /api/events` must carry this in its `scope` claim (space-separated, RFC 8693). */
   eventsPublishScope: 'events:publish',
+  /**
+   * In JWT mode a connection receives only the broadcasts naming its own user and the public ones;
+   * a token whose `scope` holds this receives every broadcast (dashboards).
+   */
+  eventsReadAllScope: 'events:read-all',
   /** Clock skew accepted on a JWT's `exp` and `nbf`. */
   jwtClockToleranceSec: 5,
   /** Shortest HS256 secret accepted: RFC 7518 section 3.2 asks for a key as long as the hash (256 bits). */
@@ -280,8 +371,6 @@ export const analyticsDefaults = {
   progressJitterMs: 1000,
   /** Longest track duration accepted (`duration_ms`). */
   maxDurationMs: 24 * 60 * 60_000,
-  /** Longest `user_id` accepted; longer is refused. */
-  maxUserIdChars: 256,
   /** `user_agent` and `referrer` are cut to these lengths (clients send what they like). */
   maxUserAgentChars: 512,
   maxReferrerChars: 2048,

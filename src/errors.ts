@@ -1,4 +1,5 @@
 import { basename, relative } from 'node:path';
+import { inputDefaults } from './defaults.js';
 
 /**
  * The one error type of hlsaudio. Every failure a user can meet carries a stable `code` (listed in
@@ -12,12 +13,13 @@ export type ErrorCode =
   | 'E_INPUT_NOT_AUDIO' // ffprobe cannot read the source as media
   | 'E_INPUT_NO_AUDIO' // the source has no audio stream
   | 'E_INPUT_EMPTY' // the source's audio stream decodes to no samples
+  | 'E_INPUT_CORRUPT' // the source is damaged: ffmpeg reported decoding errors, or it decodes shorter than its container says (`--accept-damaged` builds it anyway)
   | 'E_INPUT_DUPLICATE_ID' // two sources would get the same track id
   | 'E_FFMPEG_NOT_FOUND' // no working ffmpeg or ffprobe binary
   | 'E_FFMPEG' // ffmpeg or ffprobe exited with an error
   | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS, MPEG audio or MP4 stream
   | 'E_LOUDNESS' // a variant cannot be normalised to --loudness-target within --true-peak-ceiling
-  | 'E_OUTPUT' // the output folder cannot be written
+  | 'E_OUTPUT' // the output folder cannot be written (full disk, quota, read-only, permissions)
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
   | 'E_INTERRUPTED' // the run was stopped by a signal
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
@@ -25,7 +27,7 @@ export type ErrorCode =
   | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, a token without the publish or analytics scope)
   | 'E_UNAVAILABLE' // the event server is full or shutting down
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
-  | 'E_RATE_LIMIT' // a connection sent commands faster than its token bucket allows
+  | 'E_QUOTA' // 429: a client (its user, or its address) holds its share of a resource: connections, streaming sessions, playlists
   | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
   | 'E_PLAYLIST' // a playlist command does not fit the playlist (unknown, missing track, bad position, full)
   // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
@@ -39,7 +41,9 @@ export type ErrorCode =
   | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
   // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
-  | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it)
+  | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it), or an HTTP/1.1 request without Host
+  | 'E_REQUEST_TIMEOUT' // 408: a request's headers (or the whole request) did not arrive within serveDefaults.headersTimeoutMs (requestTimeoutMs)
+  | 'E_HEADERS_TOO_LARGE' // 431: request headers over Node's 16 KiB
   | 'E_BAD_PATH' // 400: a request path with `..`, encoded slashes, backslashes, NUL bytes or bad escapes
   | 'E_NOT_FOUND' // 404: no such route or file
   | 'E_METHOD_NOT_ALLOWED' // 405: the route exists, not with this method
@@ -60,6 +64,8 @@ export interface HlsaudioErrorOptions {
   file?: string;
   /** The field the error concerns, such as `bitrate_kbps` or `--segment-duration`. */
   field?: string;
+  /** When asking again may succeed, in seconds: sent as `Retry-After` with a 429 or 503. */
+  retryAfterSec?: number;
   cause?: unknown;
 }
 
@@ -68,12 +74,14 @@ export class HlsaudioError extends Error {
   readonly code: ErrorCode;
   readonly file: string | undefined;
   readonly field: string | undefined;
+  readonly retryAfterSec: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: HlsaudioErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.file = options.file;
     this.field = options.field;
+    this.retryAfterSec = options.retryAfterSec;
   }
 }
 
@@ -94,13 +102,43 @@ export function fieldError(field: string, expected: string, got: unknown, code: 
   return new HlsaudioError(code, `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
 }
 
+/**
+ * A value as a client sent it, where the parsed value would say something else: a JSON number such
+ * as `1e20`, which JavaScript prints `100000000000000000000` (json.ts keeps the source text).
+ */
+export class AsSent {
+  constructor(
+    readonly type: 'number',
+    readonly text: string,
+  ) {}
+}
+
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quote(value);
+  if (value instanceof AsSent) return `${value.type} ${clip(value.text)}`;
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `an array`;
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${clip(String(value))}`;
+}
+
+/**
+ * A client's text inside a message, as a JSON string cut to `inputDefaults.echoMaxChars` characters
+ * (`"aaa…" (8192 characters)`): an error names what was wrong without sending the request back.
+ */
+export function quote(text: string): string {
+  return text.length <= inputDefaults.echoMaxChars ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, inputDefaults.echoMaxChars))}… (${text.length} characters)`;
+}
+
+/** A whole error message cut to `inputDefaults.errorMessageMaxChars`: the backstop of every answer that carries one. */
+export function capMessage(message: string): string {
+  return message.length <= inputDefaults.errorMessageMaxChars ? message : `${message.slice(0, inputDefaults.errorMessageMaxChars)}…`;
+}
+
+/** A client's text inside a message, unquoted (a field name it chose), cut like `quote`. */
+export function clip(text: string): string {
+  return text.length <= inputDefaults.echoMaxChars ? text : `${text.slice(0, inputDefaults.echoMaxChars)}…`;
 }
 
 /** A path as a user typed it: relative to the working directory when inside it. */
@@ -115,5 +153,25 @@ export function errnoText(cause: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
   if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EDQUOT') return 'disk quota exceeded';
+  if (code === 'EROFS') return 'read-only file system';
   return (cause as Error)?.message ?? String(cause);
+}
+
+/** errno codes that say the output's file system refuses writes: no run can go on there until someone acts. */
+const OUTPUT_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/** Whether a failure is the output's file system refusing writes (full, over quota, read-only). */
+export function isOutputRefused(cause: unknown): boolean {
+  return OUTPUT_REFUSED.has((cause as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/**
+ * A failed write in the output folder as E_OUTPUT, naming the path and why: ``out/catalog.json:
+ * cannot write (no space left on the device)``. An HlsaudioError passes through unchanged.
+ */
+export function outputError(path: string, what: string, cause: unknown): HlsaudioError {
+  if (isHlsaudioError(cause)) return cause;
+  return new HlsaudioError('E_OUTPUT', `${displayPath(path)}: ${what} (${errnoText(cause)})`, { file: path, cause });
 }

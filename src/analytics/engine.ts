@@ -394,7 +394,6 @@ function resolveOptions(options: AnalyticsOptions): Limits {
   integer('maxOpenSessions', 1);
   integer('progressJitterMs', 0);
   integer('maxDurationMs', 1);
-  integer('maxUserIdChars', 1);
   integer('maxUserAgentChars', 0);
   integer('maxReferrerChars', 0);
   integer('summaryTrackLimit', 1, analyticsDefaults.summaryTrackLimitMax);

@@ -1,11 +1,10 @@
-import type { DatabaseSync } from 'node:sqlite';
-import { displayPath, HlsaudioError } from '../errors.js';
+import type { Migration } from '../sqlite.js';
 
 /**
  * The database schema as numbered migrations, applied in order, each in its own transaction, the
  * number kept in `PRAGMA user_version`. A shipped migration is never edited: a change is a new one.
  */
-const MIGRATIONS: readonly { version: number; sql: string }[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -71,29 +70,3 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     `,
   },
 ];
-
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
-/** Brings a database to SCHEMA_VERSION; refuses one written by a newer hlsaudio. */
-export function migrate(db: DatabaseSync, file: string): void {
-  const { user_version: current } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (current > SCHEMA_VERSION) {
-    throw new HlsaudioError(
-      'E_ANALYTICS_DB',
-      `${displayPath(file)}: analytics schema ${current} was written by a newer hlsaudio (this one reads up to ${SCHEMA_VERSION})`,
-      { file },
-    );
-  }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(migration.sql);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-      db.exec('COMMIT');
-    } catch (cause) {
-      db.exec('ROLLBACK');
-      throw new HlsaudioError('E_ANALYTICS_DB', `${displayPath(file)}: cannot apply analytics schema ${migration.version} (${(cause as Error).message})`, { file, cause });
-    }
-  }
-}

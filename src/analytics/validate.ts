@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { TRACK_ID } from '../catalog/track-id.js';
 import { fieldError } from '../errors.js';
+import { checkId, ID_EXPECTED, isId } from '../ids.js';
 import { QUALITY_ID } from '../profiles/load.js';
 import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchReason } from './types.js';
 
@@ -11,7 +12,6 @@ import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchRea
  */
 export interface StartLimits {
   maxDurationMs: number;
-  maxUserIdChars: number;
   maxUserAgentChars: number;
   maxReferrerChars: number;
 }
@@ -32,9 +32,7 @@ export function checkStart(start: unknown, limits: StartLimits): CheckedStart {
   if (typeof start !== 'object' || start === null) throw fieldError('play session', 'an object', start);
   const value = start as Record<string, unknown>;
   const userId = value.userId ?? null;
-  if (userId !== null && (typeof userId !== 'string' || userId.length === 0 || userId.length > limits.maxUserIdChars)) {
-    throw fieldError('user_id', `absent or a string of 1 to ${limits.maxUserIdChars} characters`, userId);
-  }
+  if (userId !== null && !isId(userId)) throw fieldError('user_id', `absent or ${ID_EXPECTED}`, userId);
   const trackId = checkTrackId(value.trackId);
   if (typeof value.ip !== 'string' || isIP(value.ip) === 0) throw fieldError('ip', 'an IPv4 or IPv6 address', value.ip);
   const platform = value.platform;
@@ -67,8 +65,7 @@ export function checkTrackId(value: unknown): string {
 }
 
 export function checkSessionId(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw fieldError('session_id', 'a play session id', value);
-  return value;
+  return checkId('session_id', value);
 }
 
 export function checkQuality(field: string, value: unknown): string {

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageDefaults } from '../defaults.js';
-import { displayPath, HlsaudioError } from '../errors.js';
-import { processIsAlive, writeFileAtomic } from '../fs.js';
+import { displayPath, HlsaudioError, outputError } from '../errors.js';
+import { HOST_TAG, processIsAlive, writeFileAtomic } from '../fs.js';
 import { CATALOG_FILE, catalogEntry, type CatalogEntry, type CatalogInfo, READABLE_SCHEMAS, SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from './schema.js';
 import { TRACK_ID } from './track-id.js';
 
@@ -54,22 +55,23 @@ export async function readCatalog(outDir: string): Promise<CatalogInfo | undefin
 
 /** Rebuilds catalog.json from the track.json files in the folder (`hlsaudio catalog`, and the end of every run). */
 export async function rebuildCatalog(outDir: string): Promise<CatalogInfo> {
-  return withCatalogLock(outDir, async () => {
-    const entries: CatalogEntry[] = [];
-    for (const id of await listTrackIds(outDir)) {
-      const track = await readTrack(outDir, id);
-      if (track) entries.push(catalogEntry(track));
-    }
-    return writeCatalog(outDir, entries);
-  });
+  return withCatalogLock(outDir, () => rebuildCatalogLocked(outDir));
 }
 
-/** Adds or replaces one track's entry, as each track lands during a run. */
-export async function upsertCatalogEntry(outDir: string, track: TrackInfo): Promise<void> {
-  await withCatalogLock(outDir, async () => {
-    const current = (await readCatalog(outDir))?.tracks ?? [];
-    await writeCatalog(outDir, [...current.filter((entry) => entry.id !== track.id), catalogEntry(track)]);
-  });
+/** rebuildCatalog for a caller that holds the catalog lock. */
+export async function rebuildCatalogLocked(outDir: string): Promise<CatalogInfo> {
+  const entries: CatalogEntry[] = [];
+  for (const id of await listTrackIds(outDir)) {
+    const track = await readTrack(outDir, id);
+    if (track) entries.push(catalogEntry(track));
+  }
+  return writeCatalog(outDir, entries);
+}
+
+/** Adds or replaces one track's entry, as each track lands during a run. The caller holds the catalog lock. */
+export async function upsertCatalogEntryLocked(outDir: string, track: TrackInfo): Promise<void> {
+  const current = (await readCatalog(outDir))?.tracks ?? [];
+  await writeCatalog(outDir, [...current.filter((entry) => entry.id !== track.id), catalogEntry(track)]);
 }
 
 async function writeCatalog(outDir: string, entries: CatalogEntry[]): Promise<CatalogInfo> {
@@ -78,39 +80,38 @@ async function writeCatalog(outDir: string, entries: CatalogEntry[]): Promise<Ca
     generated_at: new Date().toISOString(),
     tracks: entries.sort((a, b) => a.id.localeCompare(b.id)),
   };
-  await writeFileAtomic(join(outDir, CATALOG_FILE), `${JSON.stringify(catalog, null, 2)}\n`);
+  const file = join(outDir, CATALOG_FILE);
+  await writeFileAtomic(file, `${JSON.stringify(catalog, null, 2)}\n`).catch((cause: unknown) => {
+    throw outputError(file, 'cannot write', cause);
+  });
   return catalog;
 }
 
 /**
- * Serialises catalog.json writers, also across processes (CI jobs writing to one folder): an
- * exclusive lock file holding pid and host. A lock whose holder died on this host, or older than
- * catalogLockStaleMs, is taken over.
+ * Runs `work` holding the catalog lock: it serialises writers of catalog.json and of track folders,
+ * also across processes (CI jobs writing to one folder). The lock is a file holding pid, host and
+ * time, put in place complete (written beside it, then linked to its name), so it is never seen
+ * empty. It is stale, and taken over, when its holder died on this host, when it names no holder
+ * (an empty or unreadable lock, left by an older hlsaudio or a full disk) and is older than
+ * catalogLockUnnamedStaleMs, or when it is older than catalogLockStaleMs.
  */
-async function withCatalogLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
-  await mkdir(outDir, { recursive: true });
+export async function withCatalogLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(outDir, { recursive: true }).catch((cause: unknown) => {
+    throw outputError(outDir, 'cannot create output folder', cause);
+  });
   const lock = join(outDir, LOCK_FILE);
   const deadline = Date.now() + packageDefaults.catalogLockWaitMs;
   for (;;) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new HlsaudioError('E_OUTPUT', `${displayPath(lock)}: cannot create lock (${(error as Error).message})`, { file: lock, cause: error });
-      }
-      const stale = await staleLockContent(lock);
-      if (stale !== undefined) {
-        await takeOverStaleLock(lock, stale);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new HlsaudioError('E_OUTPUT', `${displayPath(lock)}: another hlsaudio process holds the catalog lock; remove the file if none runs`, { file: lock });
-      }
-      await sleep(25 + Math.random() * 50);
+    if (await createLock(lock)) break;
+    const stale = await staleLockContent(lock);
+    if (stale !== undefined) {
+      await takeOverStaleLock(lock, stale);
+      continue;
     }
+    if (Date.now() > deadline) {
+      throw new HlsaudioError('E_OUTPUT', `${displayPath(lock)}: another hlsaudio process holds the catalog lock; remove the file if none runs`, { file: lock });
+    }
+    await sleep(25 + Math.random() * 50);
   }
   try {
     return await work();
@@ -119,15 +120,38 @@ async function withCatalogLock<T>(outDir: string, work: () => Promise<T>): Promi
   }
 }
 
-/** The lock's content when its holder is gone (dead on this host, or silent past catalogLockStaleMs). */
-async function staleLockContent(lock: string): Promise<string | undefined> {
+/** Creates the lock with its content in one step (link() of a complete file); false when it is held. */
+async function createLock(lock: string): Promise<boolean> {
+  const temporary = `${lock}.${HOST_TAG}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const [text, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    if (Date.now() - info.mtimeMs > packageDefaults.catalogLockStaleMs) return text;
-    const holder = JSON.parse(text) as { pid?: number; host?: string };
-    return holder.host === hostname() && typeof holder.pid === 'number' && !processIsAlive(holder.pid) ? text : undefined;
+    await writeFile(temporary, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), { flag: 'wx' });
+    await link(temporary, lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw outputError(lock, 'cannot create lock', error);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** The lock's content when its holder is gone (see withCatalogLock); undefined while it may be held. */
+async function staleLockContent(lock: string): Promise<string | undefined> {
+  const [text, info] = await Promise.all([readFile(lock, 'utf8').catch(() => undefined), stat(lock).catch(() => undefined)]);
+  if (text === undefined || !info) return undefined; // just removed: look again
+  const age = Date.now() - info.mtimeMs;
+  if (age > packageDefaults.catalogLockStaleMs) return text;
+  const holder = parseHolder(text);
+  if (!holder) return age > packageDefaults.catalogLockUnnamedStaleMs ? text : undefined;
+  return holder.host === hostname() && !processIsAlive(holder.pid) ? text : undefined;
+}
+
+function parseHolder(text: string): { pid: number; host: string } | undefined {
+  try {
+    const holder = JSON.parse(text) as { pid?: unknown; host?: unknown };
+    return typeof holder.pid === 'number' && typeof holder.host === 'string' ? { pid: holder.pid, host: holder.host } : undefined;
   } catch {
-    return undefined; // being written or just removed: look again
+    return undefined;
   }
 }
 

@@ -43,6 +43,8 @@ program
   .option('--loudness-target <LUFS>', `normalise every variant to this integrated loudness (${packageDefaults.loudnessTargetMinLufs} to ${packageDefaults.loudnessTargetMaxLufs}, e.g. -14 or -16); without it the audio is left as the source and only measured`)
   .option('--true-peak-ceiling <dBTP>', 'with --loudness-target: the highest true peak a variant may reach, limited where the gain needs it', String(packageDefaults.truePeakCeilingDbtp))
   .addOption(new Option('--loudness-mode <mode>', 'with --loudness-target: normalize raises or lowers, attenuate only lowers').choices(['normalize', 'attenuate']))
+  .option('--accept-damaged', 'build sources that decode with errors or shorter than their container says, recording the damage in track.json (default: fail them, E_INPUT_CORRUPT)')
+  .option('--previous-build-grace <seconds>', 'how long a rebuild keeps serving the previous build\'s media and playlists to players that hold them', String(packageDefaults.previousBuildGraceSec))
   .option('--json', 'print a machine-readable summary on stdout')
   .option('-q, --quiet', 'print errors only')
   .action(async (inputs: string[], options: Record<string, unknown>) => {

@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import { displayPath } from '../errors.js';
 import type { PackageReporter, PackageSummary, TrackOutcome } from '../package/runner.js';
+import { describeDamage } from '../package/source-damage.js';
 
 export interface PackageOutput {
   reporter: PackageReporter;
@@ -10,19 +11,22 @@ export interface PackageOutput {
 
 /**
  * How `package` talks: an ora line per track with percent and speed on a terminal, plain lines
- * otherwise, a JSON summary on stdout with --json, errors only with --quiet. Errors always go to stderr.
+ * otherwise, a JSON summary on stdout with --json, errors only with --quiet. Failures and damaged sources built anyway always go to stderr.
  */
 export function createPackageOutput({ json, quiet }: { json: boolean; quiet: boolean }): PackageOutput {
-  const printError = (outcome: TrackOutcome) => process.stderr.write(`${chalk.red('✖')} ${outcome.error!.message}\n`);
+  const printProblem = (outcome: TrackOutcome) => {
+    if (outcome.error) process.stderr.write(`${chalk.red('✖')} ${outcome.error.message}\n`);
+    else if (outcome.damage) process.stderr.write(`${chalk.yellow('⚠')} ${outcome.source}: damaged source built anyway (--accept-damaged): ${describeDamage(outcome.damage)}\n`);
+  };
   if (json || quiet) {
     return {
-      reporter: { trackFinished: (outcome) => outcome.status === 'failed' && printError(outcome) },
+      reporter: { trackFinished: printProblem },
       finish: (summary) => json && process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`),
     };
   }
   // A terminal that reports no width (some CI pseudo-terminals) would send ora's line arithmetic into
   // an endless clear loop (seen under `script`): such terminals get plain lines.
-  return process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 ? spinnerOutput(printError) : plainOutput(printError);
+  return process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 ? spinnerOutput(printProblem) : plainOutput(printProblem);
 }
 
 function finishedLine(outcome: TrackOutcome): string {
@@ -40,7 +44,7 @@ function summaryLine(summary: PackageSummary): string {
   return `${state}: ${parts.join(', ')} in ${formatSeconds(summary.wall_s)} → ${displayPath(summary.out_dir)}`;
 }
 
-function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutput {
+function spinnerOutput(printProblem: (outcome: TrackOutcome) => void): PackageOutput {
   const active = new Map<string, { fraction: number; speed: number | undefined }>();
   let spinner: Ora | undefined;
   const render = () => {
@@ -71,10 +75,11 @@ function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutp
         if (outcome.status === 'failed') {
           spinner?.stop();
           spinner = undefined;
-          printError(outcome);
+          printProblem(outcome);
           if (active.size > 0) render();
         } else {
           persist(outcome.status === 'interrupted' ? chalk.yellow('−') : chalk.green('✔'), finishedLine(outcome));
+          printProblem(outcome);
         }
       },
     },
@@ -85,11 +90,14 @@ function spinnerOutput(printError: (outcome: TrackOutcome) => void): PackageOutp
   };
 }
 
-function plainOutput(printError: (outcome: TrackOutcome) => void): PackageOutput {
+function plainOutput(printProblem: (outcome: TrackOutcome) => void): PackageOutput {
   return {
     reporter: {
       trackStarted: (id, source) => process.stdout.write(`started ${id} (${source})\n`),
-      trackFinished: (outcome) => (outcome.status === 'failed' ? printError(outcome) : process.stdout.write(`done ${finishedLine(outcome)}\n`)),
+      trackFinished: (outcome) => {
+        if (outcome.status !== 'failed') process.stdout.write(`done ${finishedLine(outcome)}\n`);
+        printProblem(outcome);
+      },
     },
     finish: (summary) => process.stdout.write(`${summaryLine(summary)}\n`),
   };

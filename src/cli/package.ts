@@ -17,6 +17,7 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     min: packageDefaults.segmentDurationMinSec,
     max: packageDefaults.segmentDurationMaxSec,
   });
+  const previousBuildGraceSec = numberOption('--previous-build-grace', options.previousBuildGrace, { min: 0, max: 366 * 24 * 3600 });
   const concurrency = options.concurrency === undefined ? packageDefaults.concurrency : numberOption('--concurrency', options.concurrency, { min: 1, max: 256, integer: true });
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const normalization = normalizationOptions(options);
@@ -31,6 +32,8 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     segmentDurationSec,
     compensateDelay: options.keepEncoderDelay !== true,
     normalization,
+    acceptDamaged: options.acceptDamaged === true,
+    previousBuildGraceSec,
     concurrency,
     force: options.force === true,
     shard,
@@ -40,7 +43,9 @@ export async function runPackage(inputs: string[], options: Record<string, unkno
     reporter: output.reporter,
   });
   output.finish(summary);
-  if (!summary.interrupted && summary.failed > 0) process.exitCode = EXIT.failures;
+  if (summary.interrupted || summary.failed === 0) return;
+  // A full, read-only or over-quota output folder is the output's exit status, not a bad source's.
+  process.exitCode = summary.tracks.some((track) => track.error?.code === 'E_OUTPUT') ? EXIT.output : EXIT.failures;
 }
 
 /** `--loudness-target` with its ceiling and mode; the latter two mean nothing without a target. */

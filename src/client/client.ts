@@ -44,6 +44,13 @@ type Listener = (event: ServerEvent) => void;
  * matching CommandResponse; `on` gives typed events. When the connection drops it reconnects with
  * exponential backoff and subscribes again to what was subscribed; commands in flight are rejected
  * (E_CONNECTION_CLOSED), not replayed, since Play or AddToPlaylist must not run twice.
+ *
+ * A command over the server's rate limit is dropped without an answer. The server answers a
+ * connection's commands in the order they came, so a command still waiting when a later one is
+ * answered was dropped, and so was the oldest waiting one when a `RateLimitWarning` with
+ * `remaining_requests: 0` (sent at the first drop) arrives: those are rejected with
+ * E_COMMAND_DROPPED at once. A dropped command with none answered after it rejects with
+ * E_COMMAND_TIMEOUT after commandTimeoutMs.
  */
 export class RealtimeClient {
   private socket: WebSocket | undefined;
@@ -250,14 +257,35 @@ export class RealtimeClient {
     if (event.event === 'CommandResponse') {
       const pending = this.pending.get(event.command_id);
       if (pending) {
+        this.rejectDroppedBefore(event.command_id);
         this.pending.delete(event.command_id);
         clearTimeout(pending.timer);
         if (event.success) pending.resolve(event);
         else pending.reject(new RealtimeClientError('E_COMMAND_FAILED', event.error ?? 'the command failed', event));
       }
     }
+    if (event.event === 'RateLimitWarning' && event.remaining_requests === 0) {
+      const oldest = this.pending.keys().next();
+      if (!oldest.done) this.rejectDropped(oldest.value, event.reset_time_seconds);
+    }
     for (const listener of this.listeners.get(event.event) ?? []) listener(event);
     for (const listener of this.listeners.get('*') ?? []) listener(event);
+  }
+
+  /** Rejects the commands sent before `commandId` that are still waiting: answers come in order, so those were dropped. */
+  private rejectDroppedBefore(commandId: string): void {
+    for (const id of this.pending.keys()) {
+      if (id === commandId) return;
+      this.rejectDropped(id);
+    }
+  }
+
+  private rejectDropped(commandId: string, resetSeconds?: number): void {
+    const pending = this.pending.get(commandId)!;
+    this.pending.delete(commandId);
+    clearTimeout(pending.timer);
+    const retry = resetSeconds === undefined ? '' : `; the rate limit resets within ${resetSeconds} s`;
+    pending.reject(new RealtimeClientError('E_COMMAND_DROPPED', `command ${commandId}: dropped by the server, over its rate limit${retry}`));
   }
 
   private listen(name: EventName | '*', listener: Listener): () => void {

@@ -2,6 +2,7 @@ import type { CommandResponse } from '../realtime/protocol.js';
 
 export type ClientErrorCode =
   | 'E_COMMAND_FAILED' // the server answered success: false (`response` holds its answer, `serverCode` its code)
+  | 'E_COMMAND_DROPPED' // the server dropped the command unanswered: the connection was over its rate limit (RateLimitWarning)
   | 'E_COMMAND_TIMEOUT' // no CommandResponse within commandTimeoutMs
   | 'E_CONNECTION_CLOSED' // the connection closed before the command was answered
   | 'E_NOT_CONNECTED' // send() while the connection is not open

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { PTS_CLOCK_HZ, timestampTag } from './id3.js';
 import type { SegmentPlan } from './segmenter.js';
@@ -13,16 +14,24 @@ export interface PackedSegment {
   pts90kHz: number;
 }
 
+/** A media file as packSegments wrote it. */
+export interface PackedFile {
+  segments: PackedSegment[];
+  /** SHA-256 of the file's bytes (hex), hashed as they were written: the file's content-addressed name comes from it. */
+  sha256: string;
+}
+
 /**
  * Writes the variant's media file (RFC 8216 section 3.4 packed audio): for each planned segment an
  * ID3 PRIV transportStreamTimestamp tag, then the segment's frames copied from the encoder's
  * elementary stream. Ranges follow each other and cover the whole file.
  */
-export async function packSegments(esPath: string, outPath: string, plan: SegmentPlan, sampleRate: number): Promise<PackedSegment[]> {
+export async function packSegments(esPath: string, outPath: string, plan: SegmentPlan, sampleRate: number): Promise<PackedFile> {
   const source = await open(esPath, 'r');
   const target = await open(outPath, 'w');
   try {
     const packed: PackedSegment[] = [];
+    const hash = createHash('sha256');
     let offset = 0;
     for (const segment of plan.segments) {
       const pts90kHz = Math.round((segment.startSample * PTS_CLOCK_HZ) / sampleRate);
@@ -31,12 +40,13 @@ export async function packSegments(esPath: string, outPath: string, plan: Segmen
       const { bytesRead } = await source.read(frames, 0, segment.esLength, segment.esOffset);
       if (bytesRead !== segment.esLength) throw new Error(`${esPath}: ended at byte ${segment.esOffset + bytesRead}`);
       await target.writev([tag, frames]);
+      hash.update(tag).update(frames);
       const length = tag.length + frames.length;
       packed.push({ offset, length, startSample: segment.startSample, durationSec: segment.samples / sampleRate, pts90kHz });
       offset += length;
     }
     await target.sync();
-    return packed;
+    return { segments: packed, sha256: hash.digest('hex') };
   } finally {
     await Promise.all([source.close(), target.close()]);
   }

@@ -25,18 +25,21 @@ export const ENCODER_DELAY_SAMPLES: Record<Codec, number> = { aac: 1024, mp3: 11
 
 const QUIET = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1'];
 
+/** ffprobe's warning when a duration is only estimated from the bit rate (it then says so at `-loglevel warning`). */
+export const ESTIMATED_DURATION_WARNING = 'Estimating duration from bitrate';
+
 export function probeArgs(input: string): string[] {
-  return ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', '-show_format', '-show_streams', input];
+  return ['-hide_banner', '-loglevel', 'warning', '-print_format', 'json', '-show_format', '-show_streams', input];
 }
 
 /**
  * Decodes the first audio stream of `input` once, to raw PCM at the source's rate (surround
- * downmixed). `-xerror` turns a decoding error into a failure rather than a hole in the audio.
+ * downmixed). Damage is judged from what it prints and the length it decodes to (package/source-damage.ts),
+ * not by `-xerror`, which stops at the first decoding error but lets a demuxer skip damaged data in silence.
  */
 export function decodeArgs(input: string, output: string, pcm: PcmFormat): string[] {
   return [
     ...QUIET,
-    '-xerror',
     '-i', input,
     '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1',
     '-ac', String(pcm.channels), '-ar', String(pcm.sampleRate),

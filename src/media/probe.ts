@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { displayPath, errnoText, HlsaudioError } from '../errors.js';
-import { probeArgs } from './args.js';
+import { ESTIMATED_DURATION_WARNING, probeArgs } from './args.js';
 import type { MediaTools } from './locate.js';
 import { runMediaTool } from './run.js';
 
@@ -16,6 +16,8 @@ export interface ProbedSource {
   formatName: string;
   /** Container duration when ffprobe knows it; the exact length comes from decoding. */
   durationSec: number | undefined;
+  /** True when ffprobe only estimated that duration from the bit rate (no index, no frame count): it may be far off. */
+  durationEstimated: boolean;
   audio: {
     codec: string;
     sampleRate: number;
@@ -56,8 +58,10 @@ export async function probeSource(tools: MediaTools, file: string, signal?: Abor
   if (!info.isFile()) throw new HlsaudioError('E_INPUT_MISSING', `${shown}: not a file`, { file });
   if (info.size === 0) throw new HlsaudioError('E_INPUT_NOT_AUDIO', `${shown}: not an audio file (it is empty)`, { file });
   let output: FfprobeOutput;
+  let warnings = '';
   try {
-    output = JSON.parse(await runMediaTool(tools.ffprobe.path, probeArgs(file), { file: shown, what: 'probing', signal })) as FfprobeOutput;
+    const onStderr = (text: string) => (warnings = (warnings + text).slice(-4096));
+    output = JSON.parse(await runMediaTool(tools.ffprobe.path, probeArgs(file), { file: shown, what: 'probing', signal, onStderr })) as FfprobeOutput;
   } catch (cause) {
     if ((cause as HlsaudioError).code !== 'E_FFMPEG') throw cause;
     const reason = (cause as HlsaudioError).message.split('probing failed: ')[1] ?? 'ffprobe cannot read it';
@@ -84,6 +88,7 @@ export async function probeSource(tools: MediaTools, file: string, signal?: Abor
     sizeBytes: info.size,
     formatName: output.format?.format_name ?? 'unknown',
     durationSec: Number.isFinite(duration) ? duration : undefined,
+    durationEstimated: warnings.includes(ESTIMATED_DURATION_WARNING),
     audio: { codec: audio.codec_name ?? 'unknown', sampleRate, channels, bitsPerSample: integerBits(audio) },
     tags: readTags(output.format?.tags, audio.tags),
   };

@@ -21,6 +21,8 @@ export interface RunOptions {
   file: string;
   /** What the run does, for error messages ("decoding", "encoding high"). */
   what: string;
+  /** Called with stderr as it comes, for callers that read ffmpeg's messages of a run that succeeds. */
+  onStderr?: (text: string) => void;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface RunOptions {
  * its cause.
  */
 export function runMediaTool(binary: string, args: readonly string[], options: RunOptions): Promise<string> {
-  const { signal, onProgress, file, what } = options;
+  const { signal, onProgress, onStderr, file, what } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(interrupted(file, what));
@@ -58,6 +60,7 @@ export function runMediaTool(binary: string, args: readonly string[], options: R
       });
     });
     child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      onStderr?.(text);
       stderr = (stderr + text).slice(-packageDefaults.ffmpegStderrKeepBytes);
     });
     const onAbort = () => child.kill('SIGKILL');

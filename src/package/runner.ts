@@ -1,17 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
-import type { NormalizationInfo } from '../catalog/schema.js';
-import { readTrack, rebuildCatalog, upsertCatalogEntry } from '../catalog/store.js';
+import type { NormalizationInfo, SourceDamage } from '../catalog/schema.js';
+import { listTrackIds, readTrack, rebuildCatalog, rebuildCatalogLocked, withCatalogLock } from '../catalog/store.js';
 import { trackIdFromFile } from '../catalog/track-id.js';
 import { packageDefaults } from '../defaults.js';
-import { displayPath, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { displayPath, errnoText, HlsaudioError, isHlsaudioError, isOutputRefused, outputError } from '../errors.js';
 import { locateMediaTools, type MediaTools } from '../media/locate.js';
 import { probeSource } from '../media/probe.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { cacheKey, sha256File } from './cache.js';
 import { inShard, type Shard } from './shard.js';
 import { type IdSource, type SourceFile, assignTrackIds, expandInputs } from './sources.js';
+import { tidyTrack } from './land.js';
 import { recoverInterruptedBuilds } from './stale.js';
 import { round3, TrackBuild, type TrackSource } from './track-build.js';
 
@@ -25,6 +26,10 @@ export interface PackageOptions {
   compensateDelay: boolean;
   /** `--loudness-target`, `--true-peak-ceiling`, `--loudness-mode`; null or absent: audio left as the source. */
   normalization?: NormalizationInfo | null;
+  /** Build damaged sources (recording the damage in track.json) instead of failing them. */
+  acceptDamaged?: boolean;
+  /** How long a rebuild keeps the previous build's files served; default packageDefaults.previousBuildGraceSec. */
+  previousBuildGraceSec?: number;
   concurrency: number;
   force: boolean;
   shard?: Shard;
@@ -47,6 +52,8 @@ export interface TrackOutcome {
   /** Wall-clock seconds the build took. */
   wall_s?: number;
   error?: { code: string; message: string };
+  /** A damaged source built anyway (`--accept-damaged`): what was wrong, as track.json records it. */
+  damage?: SourceDamage;
 }
 
 export interface PackageSummary {
@@ -97,12 +104,13 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
   const outcomes: TrackOutcome[] = missing.map((error) => failure(trackIdFromFile(error.file ?? ''), error.file ?? '', error));
   const selected = [...ids.entries()].filter(([id]) => !options.shard || inShard(id, options.shard));
   await mkdir(outDir, { recursive: true }).catch((cause: unknown) => {
-    throw new HlsaudioError('E_OUTPUT', `${displayPath(outDir)}: cannot create output folder (${(cause as Error).message})`, { file: outDir, cause });
+    throw outputError(outDir, 'cannot create output folder', cause);
   });
-  await recoverInterruptedBuilds(outDir);
   // From here on the folder always holds a catalog.json that lists exactly its complete tracks, even if
-  // this run is killed before its first track lands (and a run killed earlier leaves it repaired).
-  await rebuildCatalog(outDir);
+  // this run is killed before its first track lands (and what a run killed earlier left is finished).
+  await withCatalogLock(outDir, () => tidyOutput(outDir)).catch((error: unknown) => {
+    throw asOutputError(outDir, error);
+  });
 
   const reporter = options.reporter ?? {};
   const tailMergeMaxSec = options.tailMergeMaxSec ?? packageDefaults.tailMergeMaxSec;
@@ -126,7 +134,11 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
       }),
     ),
   );
-  if (!options.signal.aborted) await rebuildCatalog(outDir);
+  if (!options.signal.aborted) {
+    await rebuildCatalog(outDir).catch((error: unknown) => {
+      throw asOutputError(outDir, error);
+    });
+  }
   const tracks = outcomes.sort((a, b) => a.id.localeCompare(b.id));
   return {
     out_dir: outDir,
@@ -141,6 +153,23 @@ export async function packageCatalog(options: PackageOptions): Promise<PackageSu
     ffmpeg: `${tools.ffmpeg.version} (${tools.ffmpeg.source}: ${tools.ffmpeg.path})`,
     interrupted: options.signal.aborted,
   };
+}
+
+/**
+ * What the start of a run does under the catalog lock: finishes what stopped runs left (their build
+ * folders removed, every track folder brought to its track.json, expired files of earlier builds
+ * removed), then writes catalog.json from the track folders.
+ */
+async function tidyOutput(outDir: string): Promise<void> {
+  await recoverInterruptedBuilds(outDir);
+  const now = Date.now();
+  for (const id of await listTrackIds(outDir)) await tidyTrack(outDir, id, { now });
+  await rebuildCatalogLocked(outDir);
+}
+
+/** A write the output's file system refused (full disk, quota, read-only) as E_OUTPUT naming the folder. */
+function asOutputError(outDir: string, error: unknown): unknown {
+  return !isHlsaudioError(error) && isOutputRefused(error) ? outputError(outDir, 'cannot write', error) : error;
 }
 
 type PreparedSource = TrackSource & { id: string };
@@ -164,7 +193,9 @@ async function prepareSources(
       probes.add(async () => {
         try {
           // Hash before probing: an up-to-date track costs one read of its source, no ffprobe.
-          const sha256 = await sha256File(file).catch(() => '');
+          const sha256 = await sha256File(file).catch((cause: unknown) => {
+            throw new HlsaudioError('E_INPUT_MISSING', `${displayPath(file)}: cannot read source (${errnoText(cause)})`, { file, cause });
+          });
           const key = cacheKey({
             sourceSha256: sha256,
             profiles: options.profiles,
@@ -173,7 +204,7 @@ async function prepareSources(
             compensateDelay: options.compensateDelay,
             normalization: options.normalization ?? null,
           });
-          const existing = options.force || !sha256 ? undefined : await readTrack(outDir, id).catch(() => undefined);
+          const existing = options.force ? undefined : await readTrack(outDir, id).catch(() => undefined);
           if (existing?.build.cache_key === key) {
             outcomes.push({ id, source: displayPath(file), status: 'skipped', duration_s: existing.duration_ms / 1000 });
             return;
@@ -181,7 +212,7 @@ async function prepareSources(
           const probe = await probeSource(tools, file, options.signal);
           prepared.push({ id, probe, sha256, cacheKey: key });
         } catch (error) {
-          outcomes.push(failure(id, file, error));
+          outcomes.push(failure(id, file, error, outDir));
         }
       }),
     ),
@@ -210,6 +241,8 @@ async function buildTrack(
     tailMergeMaxSec: options.tailMergeMaxSec,
     compensateDelay: options.compensateDelay,
     normalization: options.normalization ?? null,
+    acceptDamaged: options.acceptDamaged ?? false,
+    previousBuildGraceSec: options.previousBuildGraceSec ?? packageDefaults.previousBuildGraceSec,
     tools,
     signal: AbortSignal.any([options.signal, abortTrack.signal]),
   });
@@ -238,21 +271,46 @@ async function buildTrack(
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((r) => r.reason as unknown);
     if (failed.length > 0) throw failed.find((error) => (error as HlsaudioError).code !== 'E_INTERRUPTED') ?? failed[0];
     const track = await build.finish();
-    await upsertCatalogEntry(options.outDir, track);
-    return { id: build.id, source: build.displayFile, status: 'built', duration_s: round3(seconds), wall_s: round3((performance.now() - started) / 1000) };
+    const outcome: TrackOutcome = { id: build.id, source: build.displayFile, status: 'built', duration_s: round3(seconds), wall_s: round3((performance.now() - started) / 1000) };
+    return track.damage ? { ...outcome, damage: track.damage } : outcome;
   } catch (error) {
     await build.discard();
     if (options.signal.aborted) return { id: build.id, source: build.displayFile, status: 'interrupted' };
-    return failure(build.id, source.probe.file, error);
+    return failure(build.id, source.probe.file, error, options.outDir);
   }
 }
 
-function failure(id: string, file: string, error: unknown): TrackOutcome {
-  const known = isHlsaudioError(error);
+function failure(id: string, file: string, error: unknown, outDir?: string): TrackOutcome {
+  const known = outDir && refusedByOutput(error) ? outputError(outDir, `cannot write ${id}`, outputCause(error)) : error;
   return {
     id,
     source: displayPath(file),
     status: 'failed',
-    error: { code: known ? error.code : 'E_INTERNAL', message: known ? error.message : `${displayPath(file)}: ${(error as Error)?.message ?? error}` },
+    error: isHlsaudioError(known)
+      ? { code: known.code, message: known.message }
+      : { code: 'E_INTERNAL', message: `${displayPath(file)}: ${(known as Error)?.message ?? known}` },
   };
+}
+
+/**
+ * Whether a track failed because the output's file system refused a write: ours (an errno) or
+ * ffmpeg's, writing PCM or an encoded stream into the track's build folder (its message says so).
+ */
+function refusedByOutput(error: unknown): boolean {
+  if (isHlsaudioError(error)) return error.code === 'E_FFMPEG' && outputCause(error) !== error;
+  return isOutputRefused(error);
+}
+
+const FFMPEG_REFUSALS: [RegExp, string][] = [
+  [/No space left on device/, 'ENOSPC'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+  [/Read-only file system/, 'EROFS'],
+];
+
+/** The errno behind a refused write, also when ffmpeg reported it in words. */
+function outputCause(error: unknown): unknown {
+  if (!isHlsaudioError(error)) return error;
+  const text = `${error.message}\n${(error.cause as Error | undefined)?.message ?? ''}`;
+  const found = FFMPEG_REFUSALS.find(([pattern]) => pattern.test(text));
+  return found ? Object.assign(new Error(text), { code: found[1] }) : error;
 }

@@ -27,7 +27,8 @@ export interface ExpandedInputs {
  * entries skipped, symlinked folders followed once each so loops end), glob patterns, and `--list`
  * files of paths. The same file named twice is taken once. Order is sorted, so runs are repeatable.
  * A walk never enters `skipDir` (the output folder, when it lies inside an input folder) nor any
- * folder hlsaudio wrote (one holding a catalog.json or a track.json): its media are not sources.
+ * folder hlsaudio wrote (one holding a catalog.json or a track.json): its media are not sources. A
+ * folder or entry the walk cannot read (permissions) is one failed input, and the walk goes on.
  */
 export async function expandInputs(inputs: readonly string[], listFiles: readonly string[] = [], skipDir?: string): Promise<ExpandedInputs> {
   const named = [...inputs];
@@ -42,7 +43,9 @@ export async function expandInputs(inputs: readonly string[], listFiles: readonl
     const info = await stat(input).catch((cause: NodeJS.ErrnoException) => cause);
     if (!(info instanceof Error)) {
       if (info.isDirectory()) {
-        for (const file of await walk(input, skipDir)) await add(file, relative(input, file));
+        const walked = await walk(input, skipDir);
+        for (const file of walked.files) await add(file, relative(input, file));
+        missing.push(...walked.unreadable);
       } else {
         await add(input, relative(process.cwd(), resolve(input)));
       }
@@ -75,15 +78,23 @@ async function readList(list: string): Promise<string[]> {
     .filter((line) => line && !line.startsWith('#'));
 }
 
-async function walk(root: string, skipDir: string | undefined): Promise<string[]> {
-  const found: string[] = [];
+async function walk(root: string, skipDir: string | undefined): Promise<{ files: string[]; unreadable: HlsaudioError[] }> {
+  const files: string[] = [];
+  const unreadable: HlsaudioError[] = [];
   const visited = new Set<string>();
   const skipped = skipDir ? await realpath(skipDir).catch(() => resolve(skipDir)) : undefined;
   const visit = async (dir: string) => {
-    const real = await realpath(dir);
-    if (visited.has(real) || real === skipped) return; // a symlink loop, a folder reached twice, the output
-    visited.add(real);
-    const entries = await readdir(dir, { withFileTypes: true });
+    let entries;
+    try {
+      const real = await realpath(dir);
+      if (visited.has(real) || real === skipped) return; // a symlink loop, a folder reached twice, the output
+      visited.add(real);
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (cause) {
+      const folder = resolve(dir);
+      unreadable.push(new HlsaudioError('E_INPUT_MISSING', `${displayPath(folder)}: cannot read folder (${errnoText(cause)}); its audio files were not looked for`, { file: folder, cause }));
+      return;
+    }
     if (entries.some((entry) => entry.isFile() && (entry.name === CATALOG_FILE || entry.name === TRACK_FILE))) return;
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.name.startsWith('.')) continue;
@@ -91,11 +102,11 @@ async function walk(root: string, skipDir: string | undefined): Promise<string[]
       const info = entry.isSymbolicLink() ? await stat(path).catch(() => undefined) : entry;
       if (!info) continue; // dangling link
       if (info.isDirectory()) await visit(path);
-      else if (info.isFile() && AUDIO_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
+      else if (info.isFile() && AUDIO_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
     }
   };
   await visit(root);
-  return found;
+  return { files, unreadable };
 }
 
 export type IdSource = 'name' | 'path';

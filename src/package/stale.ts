@@ -1,17 +1,15 @@
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
 import { ATOMIC_TEMPORARY_FILE, HOST_TAG, processIsAlive } from '../fs.js';
-
 
 /** A temporary folder older than this is stale even when its pid is alive (pids are reused). */
 const STALE_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Clears what an interrupted run left in an output folder: `.<id>.tmp-*` build folders and
- * half-written `.catalog.json.*.tmp` files are removed;
- * a `.<id>.old-*` folder (a previous build moved aside just before the new one was renamed in) is put
- * back when the track has no folder, and removed otherwise. Folders of runs still alive are left alone.
+ * Clears what an interrupted run left beside the track folders: `.<id>.tmp-*` build folders (and
+ * `.<id>.old-*` ones of hlsaudio 0.1) and half-written `.catalog.json.*.tmp` files are removed. Those
+ * of runs still alive are left alone. What such a run left inside a track folder is tidyTrack's.
  */
 export async function recoverInterruptedBuilds(outDir: string): Promise<void> {
   const entries = await readdir(outDir, { withFileTypes: true }).catch(() => []);
@@ -24,14 +22,8 @@ export async function recoverInterruptedBuilds(outDir: string): Promise<void> {
     }
     const match = TEMPORARY_TRACK_FOLDER.exec(entry.name);
     if (!entry.isDirectory() || !match) continue;
-    const [, id, kind, host, pid] = match;
-    if (!(await isStale(path, host!, Number(pid)))) continue;
-    if (kind === 'old') {
-      const target = join(outDir, id!);
-      const restored = await rename(path, target).then(() => true, () => false);
-      if (restored) continue;
-    }
-    await rm(path, { recursive: true, force: true });
+    const [, , , host, pid] = match;
+    if (await isStale(path, host!, Number(pid))) await rm(path, { recursive: true, force: true });
   }
 }
 

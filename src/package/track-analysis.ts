@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analysePcm, type PcmAnalysis } from '../analysis/analyse-pcm.js';
-import { PEAKS_FILE, type PeaksInfo } from '../catalog/schema.js';
+import { contentAddressedName, PEAKS_FILE_STEM, type PeaksInfo } from '../catalog/schema.js';
 import { packageDefaults } from '../defaults.js';
 import type { PcmFormat } from '../media/args.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
@@ -24,9 +25,11 @@ export function startTrackAnalysis(pcmFile: string, pcm: PcmFormat, profiles: re
   return analysis;
 }
 
-/** Writes `peaks.json` into the track folder being built. */
+/** Writes the peaks (`peaks.<content hash>.json`) into the track folder being built. */
 export async function writePeaksFile(trackDir: string, analysis: PcmAnalysis): Promise<PeaksInfo> {
   const { peaks } = analysis;
-  await writeFile(join(trackDir, PEAKS_FILE), `${JSON.stringify(peaks)}\n`);
-  return { file: PEAKS_FILE, samples_per_pixel: peaks.samples_per_pixel, bits: peaks.bits, length: peaks.length };
+  const text = `${JSON.stringify(peaks)}\n`;
+  const file = contentAddressedName(PEAKS_FILE_STEM, createHash('sha256').update(text).digest('hex'), 'json');
+  await writeFile(join(trackDir, file), text);
+  return { file, samples_per_pixel: peaks.samples_per_pixel, bits: peaks.bits, length: peaks.length };
 }

@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PcmAnalysis } from '../analysis/analyse-pcm.js';
 import { writeLimitedPcm } from '../analysis/limiter.js';
-import { MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, type NormalizationInfo, SCHEMA_VERSION, temporaryTrackFolder, TRACK_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE, type VariantInfo, type VariantLoudness } from '../catalog/schema.js';
+import { masterPlaylistText } from '../catalog/master-text.js';
+import { contentAddressedName, MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, type NormalizationInfo, SCHEMA_VERSION, type SourceDamage, temporaryTrackFolder, type TrackInfo, VARIANT_PLAYLIST_STEM, type VariantInfo, type VariantLoudness } from '../catalog/schema.js';
 import { packageDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { averageBitrate, peakSegmentBitrate } from '../hls/bitrate.js';
 import { type AudioFrame, scanFile } from '../hls/elementary-stream.js';
 import { packSegments } from '../hls/packer.js';
-import { formatMasterPlaylist, formatMediaPlaylist } from '../hls/playlist.js';
+import { formatMediaPlaylist } from '../hls/playlist.js';
 import { targetDurationFor } from '../hls/rules.js';
 import { planSegments } from '../hls/segmenter.js';
 import { decodeArgs, encodeArgs, PCM_BYTES_PER_SAMPLE, type PcmFormat } from '../media/args.js';
@@ -18,8 +20,11 @@ import type { ProbedSource } from '../media/probe.js';
 import { runMediaTool } from '../media/run.js';
 import { type AdaptiveProfile, type Codec, codecFamily, codecsString, type Container, containerOf } from '../profiles/profile.js';
 import { VERSION } from '../version.js';
+import { sha256File } from './cache.js';
 import { fragmentVariant } from './fragmented-variant.js';
+import { landTrack } from './land.js';
 import { encodeNormalised, firstPlan, sourceLoudnessFor, unnormalisedLoudness } from './normalisation.js';
+import { damagedSourceError, DecoderMessages, sourceDamage } from './source-damage.js';
 import { startTrackAnalysis, writePeaksFile } from './track-analysis.js';
 
 export interface TrackBuildOptions {
@@ -30,6 +35,10 @@ export interface TrackBuildOptions {
   compensateDelay: boolean;
   /** `--loudness-target` and its ceiling and mode; null: the audio is left as the source. */
   normalization: NormalizationInfo | null;
+  /** Build a source that decodes with errors or short (recording the damage) instead of failing it. */
+  acceptDamaged: boolean;
+  /** How long a rebuild keeps the previous build's files served (packageDefaults.previousBuildGraceSec). */
+  previousBuildGraceSec: number;
   tools: MediaTools;
   signal: AbortSignal;
 }
@@ -59,10 +68,14 @@ interface PackagedMedia {
   boundaryDriftMs: number;
   sampleRate: number;
   bitsPerSample: number | undefined;
+  /** SHA-256 of the written file, which names it. */
+  sha256: string;
 }
 
-interface EncodedVariant extends PackagedMedia {
+interface EncodedVariant extends Omit<PackagedMedia, 'sha256'> {
   profile: AdaptiveProfile;
+  /** Its media file's content-addressed name. */
+  media: string;
   container: Container;
   loudness: VariantLoudness;
 }
@@ -71,16 +84,17 @@ interface EncodedVariant extends PackagedMedia {
 export type StepProgress = (fraction: number) => void;
 
 /**
- * Builds one track in a temporary folder beside its target (`.<id>.tmp-<pid>-<random>`): decode the
- * source once to PCM, then one encode step per profile (the catalog runner schedules the steps on its
- * queue), then `finish` writes playlists and track.json and renames the folder into place. Until that
- * rename nothing of the track is visible; a rerun replaces a track in two renames.
+ * Builds one track in a temporary folder beside its target (`.<id>.tmp-<host>-<pid>-<random>`): decode
+ * the source once to PCM, then one encode step per profile (the catalog runner schedules the steps on
+ * its queue), then `finish` writes playlists, masters and track.json, and lands them in the output
+ * folder (package/land.ts). Media and variant playlists are named by their content.
  */
 export class TrackBuild {
   readonly workDir: string;
   private readonly pcmPath: string;
   private readonly pcm: PcmFormat;
   private decodedSamples = 0;
+  private damage: SourceDamage | undefined;
   private readonly encoded = new Map<string, EncodedVariant>();
   /** The loudness and peaks pass over the PCM, started when the decode ends. */
   private analysis: Promise<PcmAnalysis> | undefined;
@@ -92,7 +106,7 @@ export class TrackBuild {
     readonly source: TrackSource,
     private readonly options: TrackBuildOptions,
   ) {
-    this.workDir = join(options.outDir, temporaryTrackFolder(id, 'tmp'));
+    this.workDir = join(options.outDir, temporaryTrackFolder(id));
     this.pcmPath = join(this.workDir, '.decoded.f32');
     this.pcm = { sampleRate: source.probe.audio.sampleRate, channels: source.probe.audio.channels >= 2 ? 2 : 1 };
   }
@@ -106,15 +120,19 @@ export class TrackBuild {
     return this.decodedSamples / this.pcm.sampleRate;
   }
 
+  /** Decodes the source to PCM; a damaged source fails here (E_INPUT_CORRUPT) unless acceptDamaged. */
   async decode(onProgress: StepProgress): Promise<void> {
     await mkdir(this.workDir, { recursive: true });
     const expected = this.source.probe.durationSec;
+    const messages = new DecoderMessages();
     await runMediaTool(this.options.tools.ffmpeg.path, decodeArgs(this.source.probe.file, this.pcmPath, this.pcm), {
       file: this.displayFile,
       what: 'decoding',
       signal: this.options.signal,
       onProgress: ({ outTimeSec }) => expected && onProgress(Math.min(1, outTimeSec / expected)),
+      onStderr: (text) => messages.push(text),
     });
+    messages.end();
     const { size } = await stat(this.pcmPath);
     this.decodedSamples = size / (PCM_BYTES_PER_SAMPLE * this.pcm.channels);
     if (this.decodedSamples === 0) {
@@ -122,12 +140,22 @@ export class TrackBuild {
         file: this.source.probe.file,
       });
     }
+    this.damage = sourceDamage(this.durationSec, this.source.probe, messages);
+    if (this.damage && !this.options.acceptDamaged) throw damagedSourceError(this.displayFile, this.source.probe.file, this.damage);
     this.analysis = startTrackAnalysis(this.pcmPath, this.pcm, this.options.profiles, this.options.signal);
     // A loudness target needs the source's loudness before any encoder starts.
     if (this.options.normalization) await this.analysis;
   }
 
-  /** Encodes, segments and packs one profile's variant (normalised when a loudness target is set). */
+  /** Damage that acceptDamaged let through (known after `decode`). */
+  get sourceDamage(): SourceDamage | undefined {
+    return this.damage;
+  }
+
+  /**
+   * Encodes, segments and packs one profile's variant (normalised when a loudness target is set)
+   * into its content-addressed media file.
+   */
   async encode(profile: AdaptiveProfile, onProgress: StepProgress): Promise<void> {
     const dir = join(this.workDir, profile.quality_id);
     await mkdir(dir, { recursive: true });
@@ -142,10 +170,12 @@ export class TrackBuild {
         onProgress: ({ outTimeSec }) => onProgress(Math.min(1, outTimeSec / this.durationSec)),
       });
     const loudness = await this.encodeWithLoudness(profile, encodedPath, encodeFrom);
-    const mediaPath = join(dir, mediaFileName(profile));
-    const media = container === 'fmp4' ? await this.fragment(profile, encodedPath, mediaPath, format.sampleRate, loudness) : await this.pack(profile, encodedPath, mediaPath);
+    const writtenPath = join(dir, `.media.${profile.file_extension}`);
+    const written = container === 'fmp4' ? await this.fragment(profile, encodedPath, writtenPath, format.sampleRate, loudness) : await this.pack(profile, encodedPath, writtenPath);
+    const media = contentAddressedName(MEDIA_FILE_STEM, written.sha256, profile.file_extension);
+    await rename(writtenPath, join(dir, media));
     await rm(encodedPath);
-    this.encoded.set(profile.quality_id, { ...media, profile, container, loudness });
+    this.encoded.set(profile.quality_id, { ...written, profile, media, container, loudness });
   }
 
   /** Rate and depth of a variant: the profile's, but FLAC keeps a lower source rate and the source's depth, to decode bit for bit. */
@@ -205,8 +235,9 @@ export class TrackBuild {
       segmentDurationSec: this.options.segmentDurationSec,
       tailMergeMaxSec: this.options.tailMergeMaxSec,
     });
-    const segments = await packSegments(esPath, mediaPath, plan, profile.sample_rate);
+    const { segments, sha256 } = await packSegments(esPath, mediaPath, plan, profile.sample_rate);
     return {
+      sha256,
       segments,
       init: undefined,
       codecs: codecsString(profile.codec, frames[0]?.objectType),
@@ -228,6 +259,7 @@ export class TrackBuild {
       displayFile: this.displayFile,
     });
     return {
+      sha256: await sha256File(mediaPath),
       segments: variant.segments,
       init: variant.init,
       codecs: variant.codecs,
@@ -261,7 +293,7 @@ export class TrackBuild {
     return frames;
   }
 
-  /** Writes playlists, masters and track.json, then renames the finished folder into place. */
+  /** Writes playlists, masters and track.json, then lands the track in the output folder. */
   async finish(): Promise<TrackInfo> {
     const variants = this.options.profiles.map((profile) => {
       const encoded = this.encoded.get(profile.quality_id);
@@ -273,18 +305,17 @@ export class TrackBuild {
     const masters = groupMasters(variants.map((v) => v.profile));
     const variantInfo: VariantInfo[] = [];
     for (const variant of variants) {
-      const { profile, segments } = variant;
-      const media = mediaFileName(profile);
-      await writeFile(
-        join(this.workDir, profile.quality_id, VARIANT_PLAYLIST_FILE),
-        formatMediaPlaylist(segments.map((s) => ({ uri: media, offset: s.offset, length: s.length, durationSec: s.durationSec })), {
-          targetDurationSec,
-          map: variant.init && { uri: media, ...variant.init },
-        }),
-      );
+      const { profile, segments, media } = variant;
+      const text = formatMediaPlaylist(segments.map((s) => ({ uri: media, offset: s.offset, length: s.length, durationSec: s.durationSec })), {
+        targetDurationSec,
+        // fMP4's init segment is the start of the same content-addressed media file.
+        map: variant.init && { uri: media, ...variant.init },
+      });
+      const playlist = contentAddressedName(VARIANT_PLAYLIST_STEM, createHash('sha256').update(text).digest('hex'), 'm3u8');
+      await writeFile(join(this.workDir, profile.quality_id, playlist), text);
       variantInfo.push({
         quality_id: profile.quality_id,
-        playlist: `${profile.quality_id}/${VARIANT_PLAYLIST_FILE}`,
+        playlist: `${profile.quality_id}/${playlist}`,
         file: `${profile.quality_id}/${media}`,
         master: masters.find((master) => master.profiles.includes(profile.quality_id))!.file,
         bytes: variant.bytes,
@@ -302,13 +333,7 @@ export class TrackBuild {
         loudness: variant.loudness,
       });
     }
-    for (const master of masters) {
-      const listed = master.profiles.map((id) => variantInfo.find((v) => v.quality_id === id)!);
-      await writeFile(
-        join(this.workDir, master.file),
-        formatMasterPlaylist(listed.map((v) => ({ uri: v.playlist, bandwidth: v.peak_bitrate_bps, averageBandwidth: v.average_bitrate_bps, codecs: v.codecs }))),
-      );
-    }
+    for (const master of masters) await writeFile(join(this.workDir, master.file), masterPlaylistText({ variants: variantInfo }, master));
     const { probe } = this.source;
     const analysis = await this.analysed();
     const track: TrackInfo = {
@@ -338,6 +363,7 @@ export class TrackBuild {
       loudness: analysis.loudness,
       normalization: this.options.normalization,
       peaks: await writePeaksFile(this.workDir, analysis),
+      ...(this.damage ? { damage: this.damage } : {}),
       build: {
         hlsaudio_version: VERSION,
         ffmpeg: this.options.tools.ffmpeg.version,
@@ -345,41 +371,15 @@ export class TrackBuild {
         built_at: new Date().toISOString(),
       },
     };
-    await writeFile(join(this.workDir, TRACK_FILE), `${JSON.stringify(track, null, 2)}\n`);
     await rm(this.pcmPath, { force: true });
     for (const limited of this.limitedPcm.values()) await rm(await limited, { force: true });
-    await this.moveIntoPlace();
-    return track;
-  }
-
-  private async moveIntoPlace(): Promise<void> {
-    const target = join(this.options.outDir, this.id);
-    const previous = join(this.options.outDir, temporaryTrackFolder(this.id, 'old'));
-    const hadPrevious = await rename(target, previous).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    try {
-      await rename(this.workDir, target);
-    } catch (error) {
-      // The new build stays in its temporary folder (discarded by the caller); the previous one goes back.
-      if (hadPrevious) await rename(previous, target).catch(() => {});
-      throw error;
-    }
-    if (hadPrevious) await rm(previous, { recursive: true, force: true });
+    return landTrack(this.options.outDir, this.workDir, track, { previousBuildGraceSec: this.options.previousBuildGraceSec });
   }
 
   /** Removes the temporary folder (after a failure or an interruption). */
   async discard(): Promise<void> {
     await rm(this.workDir, { recursive: true, force: true });
   }
-}
-
-export function mediaFileName(profile: AdaptiveProfile): string {
-  return `${MEDIA_FILE_STEM}.${profile.file_extension}`;
 }
 
 /**

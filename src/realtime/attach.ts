@@ -2,16 +2,18 @@ import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, WebSocketServer } from 'ws';
+import { addressKey } from '../client-address.js';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
-import { Authenticator } from './auth.js';
+import { idError, isId } from '../ids.js';
+import { Authenticator, type Identity } from './auth.js';
 import { InProcessBroker } from './broker.js';
 import type { RealtimeDeps } from './deps.js';
 import { createEventsHandler, type EventsHandler } from './events-endpoint.js';
 import { bearerToken, HTTP_STATUS, refuseUpgrade } from './http-reply.js';
 import { WebSocketManager, type WebSocketStats } from './manager.js';
 import { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
-import { PlaylistStore } from './playlists.js';
+import { SqlitePlaylistStore } from './playlists.js';
 
 export const STATS_FILE = 'realtime-stats.json';
 
@@ -30,9 +32,14 @@ export interface RealtimeServer {
    */
   authorize(req: IncomingMessage, scope: string): Promise<boolean>;
   /**
+   * The user of a request to an open HTTP endpoint, for per-user quotas: in JWT mode the subject of
+   * a valid bearer token, null without one (E_AUTH for a bad one); in anonymous mode always null.
+   */
+  userOf(req: IncomingMessage): Promise<string | null>;
+  /**
    * Graceful shutdown: refuses new upgrades (503), closes every connection with 1001, waits for them
-   * (at most wsShutdownTimeoutMs), writes pending playlists and `realtime-stats.json` to the data
-   * folder, and stops listening for upgrades. Returns the final stats. The HTTP server stays open.
+   * (at most wsShutdownTimeoutMs), closes the playlists database, writes `realtime-stats.json` to the
+   * data folder, and stops listening for upgrades. Returns the final stats. The HTTP server stays open.
    */
   close(): Promise<WebSocketStats>;
 }
@@ -47,14 +54,11 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = deps.now ?? Date.now;
   const auth = await Authenticator.create(resolved);
-  const playlists = await PlaylistStore.open(deps.dataDir, {
-    maxTracks: resolved.playlistMaxTracks,
-    maxCount: resolved.playlistMaxCount,
-    flushDelayMs: resolved.playlistFlushDelayMs,
-    log,
-  });
+  const limits = { maxTracks: resolved.playlistMaxTracks, maxCount: resolved.playlistMaxCount, maxPerUser: resolved.playlistMaxPerUser, maxPerAddress: resolved.playlistMaxPerAddress };
+  const playlists = deps.playlists ?? SqlitePlaylistStore.open(deps.dataDir, limits, log);
   const broker = deps.broker ?? new InProcessBroker();
-  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, log, now });
+  const privateEvents = auth.mode === 'jwt';
+  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, privateEvents, log, now });
   // ws 8 takes `closeTimeout` (lib/websocket-server.js); @types/ws 8.18 does not list it.
   const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -67,9 +71,22 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   const wss = new WebSocketServer(serverOptions);
   let pending = 0;
 
+  const retryAfter = { 'Retry-After': String(resolved.wsRetryAfterSec) };
   const refuse = (socket: Duplex, error: HlsaudioError, headers: Record<string, string> = {}): void => {
     manager.recordRefusedUpgrade();
     refuseUpgrade(socket, HTTP_STATUS[error.code] ?? 400, { error: error.code, message: error.message }, headers);
+  };
+  /** A quota the upgrade would pass (429), or undefined; checked after the token, in the tick that accepts the connection. */
+  const quotaRefusal = (identity: Identity, address: string): HlsaudioError | undefined => {
+    const perUser = resolved.wsMaxConnectionsPerUser;
+    if (identity.user_id !== null && perUser > 0 && manager.connectionsOfUser(identity.user_id) >= perUser) {
+      return new HlsaudioError('E_QUOTA', `user ${identity.user_id} holds its maximum of ${perUser} connections; close one first`, { retryAfterSec: resolved.wsRetryAfterSec });
+    }
+    const perAddress = resolved.wsMaxConnectionsPerAddress;
+    if (!identity.authenticated && perAddress > 0 && manager.unverifiedConnectionsFrom(address) >= perAddress) {
+      return new HlsaudioError('E_QUOTA', `this address holds its maximum of ${perAddress} connections without a token; close one first`, { retryAfterSec: resolved.wsRetryAfterSec });
+    }
+    return undefined;
   };
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -80,15 +97,13 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     }
     // Until ws owns the socket, a client that hangs up must not crash the server.
     socket.on('error', ignoreSocketError);
-    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
+    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), retryAfter);
     if (resolved.wsMaxConnections > 0 && manager.size + pending >= resolved.wsMaxConnections) {
-      return refuse(socket, new HlsaudioError('E_UNAVAILABLE', `the event server holds its maximum of ${resolved.wsMaxConnections} connections`), { 'Retry-After': '5' });
+      return refuse(socket, new HlsaudioError('E_UNAVAILABLE', `the event server holds its maximum of ${resolved.wsMaxConnections} connections`), retryAfter);
     }
     const query = { user_id: url.searchParams.get('user_id'), session_id: url.searchParams.get('session_id') };
     for (const [field, value] of Object.entries(query)) {
-      if (value !== null && (value.length === 0 || value.length > resolved.wsMaxIdLength)) {
-        return refuse(socket, new HlsaudioError('E_MESSAGE', `Expected \`${field}\` to be a non-empty string of at most ${resolved.wsMaxIdLength} characters`, { field }));
-      }
+      if (value !== null && !isId(value)) return refuse(socket, idError(field, value, 'E_MESSAGE'));
     }
     pending++;
     let identity;
@@ -101,8 +116,10 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
       pending--;
     }
     if (socket.destroyed) return;
-    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), { 'Retry-After': '5' });
+    if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), retryAfter);
     const ipAddress = req.socket.remoteAddress ?? '';
+    const overQuota = quotaRefusal(identity, addressKey(ipAddress));
+    if (overQuota) return refuse(socket, overQuota, retryAfter);
     const client = { userAgent: req.headers['user-agent'] ?? null, referrer: req.headers.origin ?? req.headers.referer ?? null };
     wss.handleUpgrade(req, socket, head, (ws) => manager.accept(ws, identity, ipAddress, query.session_id, client));
   };
@@ -118,7 +135,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   (deps.announce ?? log)(
     auth.mode === 'jwt'
       ? `hlsaudio realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
-      : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST ${resolved.eventsPath} is refused`,
+      : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST ${resolved.eventsPath} is refused`,
   );
 
   let closing: Promise<WebSocketStats> | undefined;
@@ -131,11 +148,13 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
       await auth.authorizeScope(bearerToken(req), scope);
       return true;
     },
+    userOf: (req) => auth.userOf(bearerToken(req)),
     close: () =>
       (closing ??= (async () => {
         await manager.close();
         server.off('upgrade', upgradeListener);
-        await playlists.flush();
+        // An injected store belongs to whoever made it.
+        if (!deps.playlists) playlists.close();
         const stats = manager.getStats();
         wss.close();
         // An injected broker belongs to whoever made it.

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { realtimeDefaults } from '../defaults.js';
-import { displayPath, HlsaudioError } from '../errors.js';
+import { describe, displayPath, HlsaudioError, quote } from '../errors.js';
+import { ID_EXPECTED, isId } from '../ids.js';
 
 /**
  * Who is on the other end of a connection or a publish request. Tokens are JWTs verified with jose:
@@ -22,6 +23,7 @@ export interface AuthOptions {
   allowAnonymous?: boolean | undefined;
   jwtClockToleranceSec?: number;
   eventsPublishScope?: string;
+  eventsReadAllScope?: string;
 }
 
 /** The env variables the serve CLI maps to AuthOptions (flags win over them). */
@@ -40,6 +42,8 @@ export interface Identity {
   authenticated: boolean;
   /** When the token stops being accepted (`exp` plus the clock tolerance), in ms: the connection is closed then (4003). */
   expires_at_ms: number | null;
+  /** The token's `scope` claim, split (RFC 8693); empty without a verified token. */
+  scopes: readonly string[];
 }
 
 type KeyResolver = (header: JWSHeaderParameters) => Promise<Uint8Array | CryptoKey>;
@@ -73,19 +77,29 @@ export class Authenticator {
 
   /** The connecting client's identity, or E_AUTH (HTTP 401) when its token does not vouch for it. */
   async identify(token: string | undefined, claimedUserId: string | undefined): Promise<Identity> {
-    if (!this.resolveKey) return { user_id: claimedUserId ?? null, authenticated: false, expires_at_ms: null };
+    if (!this.resolveKey) return { user_id: claimedUserId ?? null, authenticated: false, expires_at_ms: null, scopes: [] };
     if (token === undefined) {
-      if (this.options.allowAnonymous && claimedUserId === undefined) return { user_id: null, authenticated: false, expires_at_ms: null };
+      if (this.options.allowAnonymous && claimedUserId === undefined) return { user_id: null, authenticated: false, expires_at_ms: null, scopes: [] };
       throw new HlsaudioError('E_AUTH', 'a token is required: connect with ?token=<JWT> (or an Authorization: Bearer header)', { field: 'token' });
     }
     const payload = await this.verify(token);
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new HlsaudioError('E_AUTH', 'the token has no subject (`sub` claim)', { field: 'token' });
-    if (claimedUserId !== undefined && claimedUserId !== payload.sub) {
-      throw new HlsaudioError('E_AUTH', `user_id ${JSON.stringify(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
+    const sub = subjectOf(payload);
+    if (claimedUserId !== undefined && claimedUserId !== sub) {
+      throw new HlsaudioError('E_AUTH', `user_id ${quote(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
     }
     // The connection lives as long as the token would still be accepted.
     const toleranceMs = (this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec) * 1000;
-    return { user_id: payload.sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null };
+    return { user_id: sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null, scopes: scopesOf(payload) };
+  }
+
+  /**
+   * The user of an HTTP request to an open endpoint (the sessions API), for its per-user quotas: in
+   * JWT mode the `sub` of a valid bearer token, null without a token; a bad token is E_AUTH (401)
+   * rather than silently counted per address. In anonymous mode always null: nothing is verified.
+   */
+  async userOf(token: string | undefined): Promise<string | null> {
+    if (!this.resolveKey || token === undefined) return null;
+    return subjectOf(await this.verify(token));
   }
 
   /** A publisher of `POST /api/events`: a valid token (E_AUTH, 401) whose scope grants publishing (E_FORBIDDEN, 403). */
@@ -105,8 +119,7 @@ export class Authenticator {
     if (!this.resolveKey) throw new HlsaudioError('E_FORBIDDEN', `${scope} needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode`);
     if (token === undefined) throw new HlsaudioError('E_AUTH', 'a token is required: send Authorization: Bearer <JWT>', { field: 'authorization' });
     const payload = await this.verify(token);
-    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    if (!scopes.includes(scope)) throw new HlsaudioError('E_FORBIDDEN', `the token's scope does not include ${scope}`, { field: 'scope' });
+    if (!scopesOf(payload).includes(scope)) throw new HlsaudioError('E_FORBIDDEN', `the token's scope does not include ${scope}`, { field: 'scope' });
   }
 
   private async verify(token: string): Promise<JWTPayload> {
@@ -123,6 +136,17 @@ export class Authenticator {
       throw new HlsaudioError('E_AUTH', tokenProblem(cause), { field: 'token', cause });
     }
   }
+}
+
+/** The token's subject, which must be an id (src/ids.ts) like every user_id. */
+function subjectOf(payload: JWTPayload): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new HlsaudioError('E_AUTH', 'the token has no subject (`sub` claim)', { field: 'token' });
+  if (!isId(payload.sub)) throw new HlsaudioError('E_AUTH', `Expected the token's subject (\`sub\` claim) to be ${ID_EXPECTED}, got ${describe(payload.sub)}`, { field: 'token' });
+  return payload.sub;
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  return typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
 }
 
 function tokenProblem(cause: unknown): string {

@@ -6,7 +6,8 @@ import type { ServerEvent } from './protocol.js';
  * because with several `serve` processes the user's or the connection's socket may sit in another one.
  */
 export type Delivery =
-  | { to: 'subscribers'; event: ServerEvent }
+  /** `audience`: in JWT mode, the only users who may receive it (audience.ts); null: anyone subscribed. */
+  | { to: 'subscribers'; event: ServerEvent; audience: readonly string[] | null }
   | { to: 'user'; user_id: string; event: ServerEvent }
   | { to: 'connection'; connection_id: string; event: ServerEvent }
   /** A streaming session's quality recommendation: its connections, or its user's that named no session. */

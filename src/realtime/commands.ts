@@ -1,4 +1,4 @@
-import { HlsaudioError } from '../errors.js';
+import { HlsaudioError, quote } from '../errors.js';
 import type { RealtimeConnection } from './connection.js';
 import type { PlaybackChange, SessionDirectory, TrackDirectory, TrackSummary } from './deps.js';
 import { checkFilters } from './filters.js';
@@ -15,8 +15,8 @@ export interface CommandContext {
   tracks: TrackDirectory;
   sessions: SessionDirectory | undefined;
   playlists: PlaylistStore;
-  /** broadcast_event */
-  publish(event: ServerEvent): void;
+  /** broadcast_event; `audience` overrides the users the event reaches in JWT mode (audience.ts). */
+  publish(event: ServerEvent, audience?: readonly string[]): void;
   subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void;
   unsubscribe(connection: RealtimeConnection, events: EventName[]): void;
   stats(): Record<string, number>;
@@ -89,15 +89,18 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
   AddToPlaylist(command, context) {
     const user = requireUser(context.connection, command.command);
     requireTrack(context.tracks, command.track_id);
-    const change = context.playlists.add(command.playlist_id, command.track_id, command.position ?? null, user);
-    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position });
+    const { identity, addressKey } = context.connection;
+    const change = context.playlists.add(command.playlist_id, command.track_id, command.position ?? null, { userId: user, address: identity.authenticated ? null : addressKey });
+    // Only the owner changes a playlist: its events go to the owner.
+    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position }, [user]);
     return { playlist_id: command.playlist_id, ...change };
   },
 
   RemoveFromPlaylist(command, context) {
     const user = requireUser(context.connection, command.command);
     const change = context.playlists.remove(command.playlist_id, command.track_id, user);
-    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position });
+    // The playlist may be gone (its last track removed): its owner is named here, not looked up.
+    context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position }, [user]);
     return { playlist_id: command.playlist_id, ...change };
   },
 
@@ -132,6 +135,6 @@ function requireUser(connection: RealtimeConnection, command: CommandName): stri
 
 function requireTrack(tracks: TrackDirectory, trackId: string): TrackSummary {
   const track = tracks.get(trackId);
-  if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `unknown track_id ${JSON.stringify(trackId)}: the catalog has no such track`, { field: 'track_id' });
+  if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `unknown track_id ${quote(trackId)}: the catalog has no such track`, { field: 'track_id' });
   return track;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { addressKey } from '../client-address.js';
 import type { Identity } from './auth.js';
 import type { PlaybackListener } from './deps.js';
 import { PlaybackState } from './playback.js';
@@ -19,6 +20,13 @@ export class RealtimeConnection {
   awaitingPong = false;
   /** A RateLimitWarning was sent and the bucket has not risen above the warning level since. */
   rateLimitWarned = false;
+  /** The RateLimitWarning of a first dropped command was sent, and the bucket has not risen above the warning level since. */
+  dropWarned = false;
+  /** Commands dropped since `floodWindowStart` (wsFloodCloseAfterDrops within wsFloodWindowMs). */
+  floodDrops = 0;
+  floodWindowStart = 0;
+  /** The remote address as per-address limits count it (client-address.ts). */
+  readonly addressKey: string;
   /** Why the server closes it, once it does; nothing more is sent then. */
   closeReason: string | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -33,7 +41,10 @@ export class RealtimeConnection {
     readonly client: { userAgent: string | null; referrer: string | null },
     limits: { ratePerSec: number; burst: number },
     now: () => number,
+    /** The token holds eventsReadAllScope: every broadcast reaches it, whoever it names. */
+    readonly readsAll = false,
   ) {
+    this.addressKey = addressKey(ipAddress);
     this.connectedAt = now();
     this.lastActivity = this.connectedAt;
     this.playback = new PlaybackState(now);

@@ -1,5 +1,6 @@
 import type { CatalogInfo } from '../catalog/schema.js';
 import type { RealtimeBroker } from './broker.js';
+import type { PlaylistStore } from './playlists.js';
 import type { QualityRecommendation } from './recommendation.js';
 
 /**
@@ -59,10 +60,12 @@ export interface RealtimeDeps {
   sessions?: SessionDirectory | undefined;
   /** Told of every playback change of every connection (listening analytics). */
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
-  /** Folder for server-side playlists (`playlists.json`) and the stats written at shutdown. */
+  /** Folder for server-side playlists (`playlists.db`) and the stats written at shutdown. */
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
+  /** Server-side playlists; the SQLite store in `dataDir` by default. */
+  playlists?: PlaylistStore | undefined;
   /** One line per notable happening (write failures, internal errors); stderr by default. */
   log?: ((line: string) => void) | undefined;
   /** Startup information (the authentication mode); `log` by default. */

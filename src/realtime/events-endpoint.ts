@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { HlsaudioError, isHlsaudioError, quote } from '../errors.js';
+import { checkId } from '../ids.js';
+import { parseJson } from '../json.js';
 import type { Authenticator } from './auth.js';
 import { bearerToken, HTTP_STATUS, replyJson } from './http-reply.js';
 import type { WebSocketManager } from './manager.js';
@@ -24,7 +26,7 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
       await auth.authorizePublisher(bearerToken(req));
       const contentType = req.headers['content-type'] ?? '';
       if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-        return replyJson(res, 415, { error: 'E_MESSAGE', message: `Expected \`content-type\` to be application/json, got ${JSON.stringify(contentType)}` });
+        return replyJson(res, 415, { error: 'E_MESSAGE', message: `Expected \`content-type\` to be application/json, got ${quote(contentType)}` });
       }
       const body = await readBody(req, options.eventsMaxBodyBytes);
       if (body === undefined) {
@@ -36,6 +38,8 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
       const userId = url.searchParams.get('user_id');
       const connectionId = url.searchParams.get('connection_id');
       if (userId !== null && connectionId !== null) throw new HlsaudioError('E_MESSAGE', 'give user_id or connection_id, not both', { field: 'connection_id' });
+      if (userId !== null) checkId('user_id', userId, 'E_MESSAGE');
+      if (connectionId !== null) checkId('connection_id', connectionId, 'E_MESSAGE');
       for (const event of events) {
         if (userId !== null) manager.sendToUser(userId, event);
         else if (connectionId !== null) manager.sendToConnection(connectionId, event);
@@ -59,15 +63,15 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
 function parseEvents(body: Buffer, options: ResolvedRealtimeOptions): ServerEvent[] {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = parseJson(body.toString('utf8'));
   } catch (cause) {
     throw new HlsaudioError('E_MESSAGE', `the body is not JSON (${(cause as Error).message})`, { cause });
   }
-  if (!Array.isArray(value)) return [toEvent(value, options.wsMaxIdLength)];
+  if (!Array.isArray(value)) return [toEvent(value)];
   if (value.length === 0 || value.length > options.eventsMaxBatch) {
     throw new HlsaudioError('E_MESSAGE', `Expected the body to be an event or an array of 1 to ${options.eventsMaxBatch} events, got ${value.length} events`);
   }
-  return value.map((item, index) => toEvent(item, options.wsMaxIdLength, `[${index}].`));
+  return value.map((item, index) => toEvent(item, `[${index}].`));
 }
 
 /** The body, or undefined once it passes `limit` bytes (the rest is read and dropped, so the reply can be sent). */

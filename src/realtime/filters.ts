@@ -1,4 +1,4 @@
-import { HlsaudioError } from '../errors.js';
+import { clip, HlsaudioError } from '../errors.js';
 import type { EventFilters, EventName, ServerEvent } from './protocol.js';
 
 /**
@@ -9,20 +9,23 @@ import type { EventFilters, EventName, ServerEvent } from './protocol.js';
  * this table does not know (the spec's example `track_genre`: the catalog has no genres), is refused
  * when subscribing rather than silently matching everything or nothing.
  */
-const FILTER_FIELDS = {
-  user_id: ['user_id', 'from_user', 'to_users', 'follower_id', 'followed_id'],
-  track_id: ['track_id'],
-  playlist_id: ['playlist_id'],
-  from_user: ['from_user'],
-  to_user: ['to_users'],
-  follower_id: ['follower_id'],
-  followed_id: ['followed_id'],
-  action: ['action'],
-  level: ['level'],
-} as const satisfies Record<string, readonly string[]>;
+const FILTER_FIELDS = new Map<string, readonly string[]>([
+  ['user_id', ['user_id', 'from_user', 'to_users', 'follower_id', 'followed_id']],
+  ['track_id', ['track_id']],
+  ['playlist_id', ['playlist_id']],
+  ['from_user', ['from_user']],
+  ['to_user', ['to_users']],
+  ['follower_id', ['follower_id']],
+  ['followed_id', ['followed_id']],
+  ['action', ['action']],
+  ['level', ['level']],
+]);
 
-export type FilterKey = keyof typeof FILTER_FIELDS;
-export const FILTER_KEYS = Object.keys(FILTER_FIELDS) as FilterKey[];
+/**
+ * The filter keys, looked up in a Map: a client's key such as `__proto__`, `constructor` or
+ * `toString` is then an unknown key, where `key in object` would find Object.prototype's.
+ */
+export const FILTER_KEYS: readonly string[] = [...FILTER_FIELDS.keys()];
 
 /** The fields each event carries that a filter can look at (the wire fields of protocol.ts). */
 const EVENT_FIELDS: Record<EventName, readonly string[]> = {
@@ -45,12 +48,12 @@ const EVENT_FIELDS: Record<EventName, readonly string[]> = {
 /** Throws, naming `filters.<key>`, when a filter key is unknown or none of `events` carries it. */
 export function checkFilters(events: readonly EventName[], filters: EventFilters): void {
   for (const key of Object.keys(filters)) {
-    if (!(key in FILTER_FIELDS)) {
-      throw new HlsaudioError('E_MESSAGE', `Expected \`filters.${key}\` to be one of the filters ${FILTER_KEYS.join(', ')}, got an unknown filter`, {
-        field: `filters.${key}`,
+    const fields = FILTER_FIELDS.get(key);
+    if (fields === undefined) {
+      throw new HlsaudioError('E_MESSAGE', `Expected \`filters.${clip(key)}\` to be one of the filters ${FILTER_KEYS.join(', ')}, got an unknown filter`, {
+        field: `filters.${clip(key)}`,
       });
     }
-    const fields: readonly string[] = FILTER_FIELDS[key as FilterKey];
     if (!events.some((name) => EVENT_FIELDS[name].some((field) => fields.includes(field)))) {
       throw new HlsaudioError('E_MESSAGE', `filter \`filters.${key}\` can match none of ${events.join(', ')}: they carry no ${fields.join(' or ')} field`, {
         field: `filters.${key}`,
@@ -63,9 +66,9 @@ export function checkFilters(events: readonly EventName[], filters: EventFilters
 export function matchesFilters(event: ServerEvent, filters: EventFilters | null): boolean {
   if (!filters) return true;
   const record = event as unknown as Record<string, unknown>;
-  for (const key in filters) {
+  for (const key of Object.keys(filters)) {
     const wanted = filters[key];
-    const fields: readonly string[] = FILTER_FIELDS[key as FilterKey] ?? [];
+    const fields = FILTER_FIELDS.get(key) ?? [];
     let carried = false;
     let matched = false;
     for (const field of fields) {

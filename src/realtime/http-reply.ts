@@ -1,12 +1,13 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorCode } from '../errors.js';
+import { capMessage, type ErrorCode } from '../errors.js';
 
 /** HTTP status of each error code the event server answers an HTTP request with. */
 export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_AUTH: 401,
   E_FORBIDDEN: 403,
   E_MESSAGE: 400,
+  E_QUOTA: 429,
   E_UNAVAILABLE: 503,
 };
 
@@ -16,7 +17,7 @@ export function refuseUpgrade(socket: Duplex, status: number, body: { error: str
     socket.destroy();
     return;
   }
-  const text = body ? JSON.stringify(body) : '';
+  const text = body ? JSON.stringify({ ...body, message: capMessage(body.message) }) : '';
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     'Connection: close',
@@ -28,9 +29,10 @@ export function refuseUpgrade(socket: Duplex, status: number, body: { error: str
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
 }
 
-/** A JSON answer on an ordinary request, in the `{error, message}` form the HTTP server uses for errors. */
+/** A JSON answer on an ordinary request, in the `{error, message}` form the HTTP server uses for errors (the message capped). */
 export function replyJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const message = (body as { message?: unknown } | null)?.message;
+  const text = JSON.stringify(typeof message === 'string' ? { ...(body as object), message: capMessage(message) } : body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

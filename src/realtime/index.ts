@@ -7,6 +7,6 @@ export type { EventsHandler } from './events-endpoint.js';
 export { FILTER_KEYS } from './filters.js';
 export { WebSocketManager, type WebSocketStats } from './manager.js';
 export { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
-export { PLAYLISTS_FILE } from './playlists.js';
+export { LEGACY_PLAYLISTS_FILE, PLAYLISTS_DB_FILE, type PlaylistStore, SqlitePlaylistStore } from './playlists.js';
 export * from './protocol.js';
 export { parseQualityRecommendation, type QualityRecommendation, recommendationMessage } from './recommendation.js';

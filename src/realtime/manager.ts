@@ -1,6 +1,8 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { type RawData, WebSocket } from 'ws';
-import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { capMessage, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { Tally } from '../tally.js';
+import { audienceOf } from './audience.js';
 import type { Identity } from './auth.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
 import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
@@ -20,10 +22,12 @@ export interface WebSocketStats {
   messages_sent: number;
   messages_received: number;
   events_broadcasted: number;
-  /** Upgrades refused: bad token (401), server full or shutting down (503), bad query (400). */
+  /** Upgrades refused: bad token (401), server full or shutting down (503), a quota (429), bad query (400). */
   refused_upgrades: number;
-  /** Commands refused because the connection's token bucket was empty. */
+  /** Commands dropped unread, without an answer, because the connection's token bucket was empty. */
   rate_limited_commands: number;
+  /** Connections closed with 1008 for dropping more than wsFloodCloseAfterDrops commands within wsFloodWindowMs. */
+  flood_disconnects: number;
   slow_consumer_disconnects: number;
   idle_disconnects: number;
   /** Connections terminated because a ping went unanswered for a heartbeat interval. */
@@ -36,6 +40,8 @@ export interface ManagerParts {
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
   playlists: PlaylistStore;
   broker: RealtimeBroker;
+  /** JWT mode: broadcasts reach only the users they name (audience.ts) and tokens with eventsReadAllScope. */
+  privateEvents: boolean;
   log: (line: string) => void;
   now: () => number;
 }
@@ -46,8 +52,9 @@ export interface ManagerParts {
  * - a connection always receives the CommandResponses to its own commands, its RateLimitWarnings and
  *   what is sent to it or to its user directly (send_to_connection, send_to_user);
  * - broadcasts (broadcast_event: the events of commands, POST /api/events, LiveStats) reach only the
- *   connections subscribed to that event name whose filters the event passes. A connection that never
- *   subscribed receives no broadcast.
+ *   connections subscribed to that event name whose filters the event passes, and in JWT mode only
+ *   those of the users the event names (audience.ts). A connection that never subscribed receives no
+ *   broadcast.
  * Sending never waits: a client that does not read is dropped (4001) once `wsMaxBufferedBytes` wait
  * for it, so one slow reader costs the others nothing.
  */
@@ -56,6 +63,8 @@ export class WebSocketManager {
   private readonly byUser = new Map<string, Set<RealtimeConnection>>();
   private readonly bySession = new Map<string, Set<RealtimeConnection>>();
   private readonly subscribers = new Map<EventName, Set<RealtimeConnection>>();
+  /** Connections without a verified token, per remote address (client-address.ts), for wsMaxConnectionsPerAddress. */
+  private readonly unverifiedByAddress = new Tally();
   private readonly counters: WebSocketStats = {
     total_connections: 0,
     current_connections: 0,
@@ -64,6 +73,7 @@ export class WebSocketManager {
     events_broadcasted: 0,
     refused_upgrades: 0,
     rate_limited_commands: 0,
+    flood_disconnects: 0,
     slow_consumer_disconnects: 0,
     idle_disconnects: 0,
     heartbeat_timeouts: 0,
@@ -92,6 +102,16 @@ export class WebSocketManager {
     return this.shuttingDown;
   }
 
+  /** Open connections of `userId` (wsMaxConnectionsPerUser). */
+  connectionsOfUser(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /** Open connections without a verified token from the address whose key is `key` (wsMaxConnectionsPerAddress). */
+  unverifiedConnectionsFrom(key: string): number {
+    return this.unverifiedByAddress.count(key);
+  }
+
   /** The spec's handle_websocket, after the upgrade: registers the socket and serves its commands. */
   accept(
     socket: WebSocket,
@@ -101,9 +121,11 @@ export class WebSocketManager {
     client: { userAgent: string | null; referrer: string | null } = { userAgent: null, referrer: null },
   ): RealtimeConnection {
     const limits = { ratePerSec: this.options.wsCommandRatePerSec, burst: this.options.wsCommandBurst };
-    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, client, limits, this.parts.now);
+    const readsAll = identity.scopes.includes(this.options.eventsReadAllScope);
+    const connection = new RealtimeConnection(socket, identity, ipAddress, sessionId, client, limits, this.parts.now, readsAll);
     this.connections.set(connection.id, connection);
     if (connection.userId !== null) addTo(this.byUser, connection.userId, connection);
+    if (!identity.authenticated) this.unverifiedByAddress.add(connection.addressKey);
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
@@ -123,10 +145,13 @@ export class WebSocketManager {
     return connection;
   }
 
-  /** broadcast_event: to every subscribed connection whose filters pass, in every process. */
-  broadcastEvent(event: ServerEvent): void {
+  /**
+   * broadcast_event: to every subscribed connection whose filters pass, in every process; in JWT mode
+   * only to the users `audience` names (by default those the event names, audience.ts).
+   */
+  broadcastEvent(event: ServerEvent, audience: readonly string[] | null = audienceOf(event, (id) => this.parts.playlists.ownerOf(id))): void {
     this.counters.events_broadcasted++;
-    this.parts.broker.publish({ to: 'subscribers', event });
+    this.parts.broker.publish({ to: 'subscribers', event, audience });
   }
 
   /** send_to_connection */
@@ -209,23 +234,47 @@ export class WebSocketManager {
   private receive(connection: RealtimeConnection, data: RawData, isBinary: boolean): void {
     if (connection.closeReason !== undefined) return;
     this.counters.messages_received++;
-    connection.lastActivity = this.parts.now();
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!connection.bucket.take()) {
-      this.counters.rate_limited_commands++;
-      const wait = (1 / this.options.wsCommandRatePerSec).toFixed(2);
-      const error = new HlsaudioError('E_RATE_LIMIT', `rate limit exceeded: at most ${this.options.wsCommandRatePerSec} commands per second (bursts of ${this.options.wsCommandBurst}); the command was dropped, retry in ${wait} s`);
-      return this.respondError(connection, this.sniff(bytes), error);
-    }
+    const now = this.parts.now();
+    connection.lastActivity = now;
+    if (!connection.bucket.take()) return this.drop(connection, now);
     this.warnRateLimit(connection);
     if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.options.wsMaxMessageBytes) {
       const error = new HlsaudioError('E_MESSAGE', `message of ${bytes.length} bytes is larger than the ${this.options.wsMaxMessageBytes}-byte limit; it was not read`);
-      return this.respondError(connection, this.sniff(bytes), error);
+      return this.respondError(connection, sniffCommandId(bytes.subarray(0, 1024).toString('utf8')), error);
     }
-    const parsed = parseCommand(bytes.toString('utf8'), this.options.wsMaxIdLength);
+    const parsed = parseCommand(bytes.toString('utf8'));
     if (!parsed.ok) return this.respondError(connection, parsed.command_id, parsed.error);
     this.execute(connection, parsed.command);
+  }
+
+  /**
+   * A command over the rate: dropped unread and unanswered, so that a flood costs a counter and a
+   * clock read per message. The first drop of an episode sends `RateLimitWarning` with
+   * `remaining_requests: 0` (commands are answered in order, so the typed client knows which of its
+   * commands got no answer); a connection that keeps flooding is closed with 1008 and not read
+   * any more, so that its frames stop costing even that.
+   */
+  private drop(connection: RealtimeConnection, now: number): void {
+    this.counters.rate_limited_commands++;
+    if (!connection.dropWarned) {
+      connection.dropWarned = true;
+      connection.rateLimitWarned = true;
+      this.send(connection, { event: 'RateLimitWarning', remaining_requests: 0, reset_time_seconds: connection.bucket.secondsToFull });
+    }
+    const limit = this.options.wsFloodCloseAfterDrops;
+    if (limit === 0) return;
+    if (now - connection.floodWindowStart >= this.options.wsFloodWindowMs) {
+      connection.floodWindowStart = now;
+      connection.floodDrops = 0;
+    }
+    if (++connection.floodDrops <= limit) return;
+    this.counters.flood_disconnects++;
+    this.disconnect(connection, CLOSE_CODES.policyViolation, `flooding: more than ${limit} commands over the rate limit within ${this.options.wsFloodWindowMs} ms`);
+    // The close frame still goes out; what the client sends from now on stays in the kernel until
+    // ws destroys the socket (wsCloseTimeoutMs), instead of being parsed.
+    connection.socket.pause();
   }
 
   private execute(connection: RealtimeConnection, command: ClientCommand): void {
@@ -247,7 +296,7 @@ export class WebSocketManager {
       tracks: this.parts.tracks,
       sessions: this.parts.sessions,
       playlists: this.parts.playlists,
-      publish: (event) => this.broadcastEvent(event),
+      publish: (event, audience) => this.broadcastEvent(event, audience),
       subscribe: (target, events, filters) => this.subscribe(target, events, filters),
       unsubscribe: (target, events) => this.unsubscribe(target, events),
       stats: () => ({ ...this.getStats() }),
@@ -266,17 +315,14 @@ export class WebSocketManager {
     }
   }
 
-  /** The command_id of a message not parsed (too large, rate-limited), if its first kilobyte shows one. */
-  private sniff(bytes: Buffer): string {
-    return sniffCommandId(bytes.subarray(0, 1024).toString('utf8'), this.options.wsMaxIdLength);
-  }
-
-  /** Sent once when the bucket falls to the warning level; armed again when it rises above it. */
+  /** Sent once when the bucket falls to the warning level; armed again (with the drop warning) when it rises above it. */
   private warnRateLimit(connection: RealtimeConnection): void {
     const remaining = connection.bucket.remaining;
     if (remaining > this.options.wsRateLimitWarnRemaining) {
       connection.rateLimitWarned = false;
-    } else if (!connection.rateLimitWarned) {
+      connection.dropWarned = false;
+    } else if (remaining > 0 && !connection.rateLimitWarned) {
+      // remaining_requests 0 is kept for the first drop (drop()), which the typed client reads as such.
       connection.rateLimitWarned = true;
       this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
     }
@@ -288,7 +334,7 @@ export class WebSocketManager {
       command_id: commandId,
       success: false,
       data: { code: error.code, field: error.field ?? null },
-      error: error.message,
+      error: capMessage(error.message),
     };
     this.send(connection, response);
   }
@@ -310,12 +356,14 @@ export class WebSocketManager {
   private deliver(delivery: Delivery): void {
     switch (delivery.to) {
       case 'subscribers': {
-        const { event } = delivery;
+        const { event, audience } = delivery;
         const targets = this.subscribers.get(event.event);
         if (!targets) return;
+        const restricted = this.parts.privateEvents && audience !== null;
         // Serialised once, sent as the same bytes to every target.
         let data: Buffer | undefined;
         for (const connection of targets) {
+          if (restricted && !connection.readsAll && (connection.userId === null || !audience.includes(connection.userId))) continue;
           if (!matchesFilters(event, connection.subscriptions.get(event.event) ?? null)) continue;
           data ??= Buffer.from(JSON.stringify(event));
           this.sendData(connection, data);
@@ -397,6 +445,7 @@ export class WebSocketManager {
     if (!this.connections.delete(connection.id)) return;
     clearTimeout(connection.expiryTimer);
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
+    if (!connection.identity.authenticated) this.unverifiedByAddress.remove(connection.addressKey);
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
     for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
     const trackId = connection.playback.trackId;

@@ -7,6 +7,9 @@ export interface RealtimeLimits {
   wsMaxMessageBytes: number;
   wsMaxPayloadBytes: number;
   wsMaxConnections: number;
+  wsMaxConnectionsPerAddress: number;
+  wsMaxConnectionsPerUser: number;
+  wsRetryAfterSec: number;
   wsMaxBufferedBytes: number;
   wsCloseTimeoutMs: number;
   wsHeartbeatIntervalMs: number;
@@ -14,13 +17,15 @@ export interface RealtimeLimits {
   wsCommandRatePerSec: number;
   wsCommandBurst: number;
   wsRateLimitWarnRemaining: number;
-  wsMaxIdLength: number;
+  wsFloodCloseAfterDrops: number;
+  wsFloodWindowMs: number;
   wsShutdownTimeoutMs: number;
   liveStatsIntervalMs: number;
   liveStatsTopTracks: number;
   playlistMaxTracks: number;
   playlistMaxCount: number;
-  playlistFlushDelayMs: number;
+  playlistMaxPerUser: number;
+  playlistMaxPerAddress: number;
   eventsMaxBodyBytes: number;
   eventsMaxBatch: number;
 }
@@ -35,6 +40,8 @@ export interface RealtimeOptions extends Partial<RealtimeLimits>, AuthOptions {
 export interface ResolvedRealtimeOptions extends RealtimeLimits, AuthOptions {
   wsPath: string;
   eventsPath: string;
+  eventsPublishScope: string;
+  eventsReadAllScope: string;
 }
 
 /** Limits that must be at least 1; the others may be 0, which disables them where the defaults say so. */
@@ -44,7 +51,7 @@ const POSITIVE: ReadonlySet<keyof RealtimeLimits> = new Set([
   'wsMaxBufferedBytes',
   'wsCommandRatePerSec',
   'wsCommandBurst',
-  'wsMaxIdLength',
+  'wsFloodWindowMs',
   'liveStatsTopTracks',
   'playlistMaxTracks',
   'playlistMaxCount',

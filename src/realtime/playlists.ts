@@ -1,22 +1,20 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { displayPath, HlsaudioError } from '../errors.js';
-import { writeFileAtomic } from '../fs.js';
+import { openSqlite } from '../sqlite.js';
 import type { PlaylistAction } from './protocol.js';
 
-export const PLAYLISTS_FILE = 'playlists.json';
-const PLAYLISTS_SCHEMA = 1;
+/** The playlists database in the data folder. */
+export const PLAYLISTS_DB_FILE = 'playlists.db';
+/** The JSON file of hlsaudio before the database: read once, its playlists moved in, then renamed LEGACY_PLAYLISTS_FILE + `.migrated`. */
+export const LEGACY_PLAYLISTS_FILE = 'playlists.json';
 
 export interface PlaylistRecord {
   /** The user who created it; only that user may change it. */
   owner: string;
   tracks: string[];
   updated_at: string;
-}
-
-interface PlaylistsFile {
-  schema: number;
-  playlists: Record<string, PlaylistRecord>;
 }
 
 export interface PlaylistChange {
@@ -26,133 +24,232 @@ export interface PlaylistChange {
   track_count: number;
 }
 
-export interface PlaylistStoreOptions {
-  maxTracks: number;
-  maxCount: number;
-  flushDelayMs: number;
-  log: (line: string) => void;
+/** Who adds to a playlist, which becomes its owner when the add creates it. */
+export interface PlaylistActor {
+  userId: string;
+  /**
+   * The remote address (client-address.ts key) when the user is not verified by a token: playlists
+   * are then also counted per address, since anyone can claim any user_id without a token. Null for
+   * a verified user, who is bounded by the per-user quota alone.
+   */
+  address: string | null;
 }
 
 /**
- * Server-side playlists, kept in memory and written to `<dataDir>/playlists.json` atomically, at most
- * `flushDelayMs` after a change (a burst of changes costs one write) and at close. A write that
- * fails is logged and retried with the next change or at close; the file on disk stays the last
- * complete version.
+ * Server-side playlists, as the event server uses them. Small and synchronous, so that a command's
+ * events and answer stay in the order the commands came; a store shared between processes (Redis)
+ * implements the same calls.
  */
-export class PlaylistStore {
-  private timer: NodeJS.Timeout | undefined;
-  private dirty = false;
-  private writing: Promise<void> = Promise.resolve();
+export interface PlaylistStore {
+  /** Adds `trackId` at `position` (the end when null); a track already there moves instead (Reordered). Creates the playlist for `actor`, within the quotas. */
+  add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): PlaylistChange;
+  /** Removes the track; a playlist left empty is deleted (its id is free again). */
+  remove(playlistId: string, trackId: string, userId: string): PlaylistChange;
+  get(playlistId: string): PlaylistRecord | undefined;
+  /** The owner, for delivering the playlist's PlaylistUpdated to that user only. */
+  ownerOf(playlistId: string): string | undefined;
+  close(): void;
+}
+
+export interface PlaylistLimits {
+  maxTracks: number;
+  /** Playlists in all (E_PLAYLIST beyond). */
+  maxCount: number;
+  /** Per owner and per address (E_QUOTA beyond); 0 disables. */
+  maxPerUser: number;
+  maxPerAddress: number;
+}
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
+      -- One row per playlist, its tracks a JSON array in order: a change rewrites one row, at most
+      -- playlistMaxTracks ids, never the other playlists.
+      CREATE TABLE playlists (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        address TEXT,
+        tracks TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX playlists_by_owner ON playlists (owner);
+      CREATE INDEX playlists_by_address ON playlists (address) WHERE address IS NOT NULL;
+    `,
+  },
+];
+
+/**
+ * The playlists in `<dataDir>/playlists.db` (node:sqlite, WAL). Every change is one row written in
+ * its own transaction before the command answers: with WAL and `synchronous = NORMAL` that is a
+ * write to the log without an fsync (tens of microseconds), and a `kill -9` loses nothing committed.
+ * Playlists are read from the file when a command names them, so memory does not grow with them.
+ */
+export class SqlitePlaylistStore implements PlaylistStore {
+  private readonly select: StatementSync;
+  private readonly insert: StatementSync;
+  private readonly update: StatementSync;
+  private readonly delete: StatementSync;
+  private readonly countOwner: StatementSync;
+  private readonly countAddress: StatementSync;
+  /** All playlists: counted once at open, then kept, so that a creation does not count 100,000 rows. */
+  private total: number;
+  private closed = false;
 
   private constructor(
-    private readonly file: string,
-    private readonly playlists: Map<string, PlaylistRecord>,
-    private readonly options: PlaylistStoreOptions,
-  ) {}
+    private readonly db: DatabaseSync,
+    private readonly limits: PlaylistLimits,
+  ) {
+    this.select = db.prepare('SELECT owner, tracks, updated_at_ms FROM playlists WHERE id = ?');
+    this.insert = db.prepare('INSERT INTO playlists (id, owner, address, tracks, updated_at_ms) VALUES (?, ?, ?, ?, ?)');
+    this.update = db.prepare('UPDATE playlists SET tracks = ?, updated_at_ms = ? WHERE id = ?');
+    this.delete = db.prepare('DELETE FROM playlists WHERE id = ?');
+    this.countOwner = db.prepare('SELECT COUNT(*) AS n FROM playlists WHERE owner = ?');
+    this.countAddress = db.prepare('SELECT COUNT(*) AS n FROM playlists WHERE address = ?');
+    this.total = (db.prepare('SELECT COUNT(*) AS n FROM playlists').get() as { n: number }).n;
+  }
 
-  static async open(dataDir: string, options: PlaylistStoreOptions): Promise<PlaylistStore> {
-    const file = join(dataDir, PLAYLISTS_FILE);
+  /** Opens the store of `dataDir`, moving in the playlists of a `playlists.json` left by an earlier hlsaudio. E_DATA when either is unreadable. */
+  static open(dataDir: string, limits: PlaylistLimits, log: (line: string) => void): SqlitePlaylistStore {
+    const db = openSqlite(join(dataDir, PLAYLISTS_DB_FILE), { synchronous: 'NORMAL', busyTimeoutMs: 5000, migrations: MIGRATIONS, code: 'E_DATA', what: 'playlists' });
     try {
-      await mkdir(dataDir, { recursive: true });
-    } catch (cause) {
-      throw new HlsaudioError('E_DATA', `${displayPath(dataDir)}: cannot create the data folder (${(cause as Error).message})`, { file: dataDir, cause });
+      const moved = migrateLegacyFile(db, join(dataDir, LEGACY_PLAYLISTS_FILE));
+      if (moved !== undefined) log(`hlsaudio realtime: moved ${moved} playlists from ${LEGACY_PLAYLISTS_FILE} into ${PLAYLISTS_DB_FILE} (the old file is kept as ${LEGACY_PLAYLISTS_FILE}.migrated)`);
+      return new SqlitePlaylistStore(db, limits);
+    } catch (error) {
+      db.close();
+      throw error;
     }
-    return new PlaylistStore(file, await readPlaylists(file), options);
   }
 
   get(playlistId: string): PlaylistRecord | undefined {
-    return this.playlists.get(playlistId);
+    const row = this.row(playlistId);
+    return row && { owner: row.owner, tracks: row.tracks, updated_at: new Date(row.updated_at_ms).toISOString() };
+  }
+
+  ownerOf(playlistId: string): string | undefined {
+    return this.row(playlistId)?.owner;
   }
 
   get size(): number {
-    return this.playlists.size;
+    return this.total;
   }
 
-  /** Adds `trackId` at `position` (the end when null); a track already there moves instead (Reordered). */
-  add(playlistId: string, trackId: string, position: number | null, userId: string): PlaylistChange {
-    let playlist = this.playlists.get(playlistId);
-    if (playlist) {
-      this.checkOwner(playlistId, playlist, userId);
-    } else {
-      if (this.playlists.size >= this.options.maxCount) {
-        throw new HlsaudioError('E_PLAYLIST', `cannot create playlist ${playlistId}: the server holds its maximum of ${this.options.maxCount} playlists`, { field: 'playlist_id' });
-      }
-      playlist = { owner: userId, tracks: [], updated_at: '' };
-    }
-    const existing = playlist.tracks.indexOf(trackId);
-    const tracks = existing === -1 ? [...playlist.tracks] : playlist.tracks.filter((_, index) => index !== existing);
-    if (existing === -1 && tracks.length >= this.options.maxTracks) {
-      throw new HlsaudioError('E_PLAYLIST', `playlist ${playlistId} is full (${this.options.maxTracks} tracks)`, { field: 'playlist_id' });
+  add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): PlaylistChange {
+    const playlist = this.row(playlistId);
+    if (playlist) this.checkOwner(playlistId, playlist.owner, actor.userId);
+    else this.checkRoom(playlistId, actor);
+    const current = playlist?.tracks ?? [];
+    const existing = current.indexOf(trackId);
+    const tracks = existing === -1 ? [...current] : current.filter((_, index) => index !== existing);
+    if (existing === -1 && tracks.length >= this.limits.maxTracks) {
+      throw new HlsaudioError('E_PLAYLIST', `playlist ${playlistId} is full (${this.limits.maxTracks} tracks)`, { field: 'playlist_id' });
     }
     const at = position ?? tracks.length;
     if (at > tracks.length) {
       throw new HlsaudioError('E_PLAYLIST', `position ${at} is past the end of playlist ${playlistId}: positions go from 0 to ${tracks.length}`, { field: 'position' });
     }
     tracks.splice(at, 0, trackId);
-    this.save(playlistId, { ...playlist, tracks });
+    if (playlist) {
+      this.update.run(JSON.stringify(tracks), Date.now(), playlistId);
+    } else {
+      this.insert.run(playlistId, actor.userId, actor.address, JSON.stringify(tracks), Date.now());
+      this.total++;
+    }
     return { action: existing === -1 ? 'Added' : 'Reordered', position: at, track_count: tracks.length };
   }
 
   remove(playlistId: string, trackId: string, userId: string): PlaylistChange {
-    const playlist = this.playlists.get(playlistId);
+    const playlist = this.row(playlistId);
     if (!playlist) throw new HlsaudioError('E_PLAYLIST', `unknown playlist ${playlistId}`, { field: 'playlist_id' });
-    this.checkOwner(playlistId, playlist, userId);
+    this.checkOwner(playlistId, playlist.owner, userId);
     const at = playlist.tracks.indexOf(trackId);
     if (at === -1) throw new HlsaudioError('E_PLAYLIST', `track ${trackId} is not in playlist ${playlistId}`, { field: 'track_id' });
     const tracks = playlist.tracks.filter((_, index) => index !== at);
-    this.save(playlistId, { ...playlist, tracks });
+    if (tracks.length > 0) {
+      this.update.run(JSON.stringify(tracks), Date.now(), playlistId);
+    } else {
+      // An empty playlist would count against its owner's quota and last forever: it goes.
+      this.delete.run(playlistId);
+      this.total--;
+    }
     return { action: 'Removed', position: at, track_count: tracks.length };
   }
 
-  /** Writes pending changes now. */
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.writing = this.writing.then(() => this.write());
-    return this.writing;
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
   }
 
-  private save(playlistId: string, playlist: PlaylistRecord): void {
-    this.playlists.set(playlistId, { ...playlist, updated_at: new Date().toISOString() });
-    this.dirty = true;
-    this.timer ??= setTimeout(() => void this.flush(), this.options.flushDelayMs);
+  private row(playlistId: string): { owner: string; tracks: string[]; updated_at_ms: number } | undefined {
+    const row = this.select.get(playlistId) as { owner: string; tracks: string; updated_at_ms: number } | undefined;
+    return row && { owner: row.owner, tracks: JSON.parse(row.tracks) as string[], updated_at_ms: row.updated_at_ms };
   }
 
-  private async write(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const content: PlaylistsFile = { schema: PLAYLISTS_SCHEMA, playlists: Object.fromEntries(this.playlists) };
-    try {
-      await writeFileAtomic(this.file, `${JSON.stringify(content)}\n`);
-    } catch (error) {
-      this.dirty = true;
-      this.options.log(`hlsaudio realtime: cannot write ${displayPath(this.file)} (${(error as Error).message}); will retry with the next change`);
+  /** A new playlist fits the server, its user's quota and, for an unverified user, its address's. */
+  private checkRoom(playlistId: string, actor: PlaylistActor): void {
+    const { maxCount, maxPerUser, maxPerAddress } = this.limits;
+    if (this.total >= maxCount) {
+      throw new HlsaudioError('E_PLAYLIST', `cannot create playlist ${playlistId}: the server holds its maximum of ${maxCount} playlists`, { field: 'playlist_id' });
+    }
+    if (maxPerUser > 0 && (this.countOwner.get(actor.userId) as { n: number }).n >= maxPerUser) {
+      throw new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: user ${actor.userId} owns its maximum of ${maxPerUser} playlists; empty one to free its place`, { field: 'playlist_id' });
+    }
+    if (maxPerAddress > 0 && actor.address !== null && (this.countAddress.get(actor.address) as { n: number }).n >= maxPerAddress) {
+      throw new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: connections from this address without a token created their maximum of ${maxPerAddress} playlists`, { field: 'playlist_id' });
     }
   }
 
-  private checkOwner(playlistId: string, playlist: PlaylistRecord, userId: string): void {
-    if (playlist.owner !== userId) throw new HlsaudioError('E_FORBIDDEN', `playlist ${playlistId} belongs to another user`, { field: 'playlist_id' });
+  private checkOwner(playlistId: string, owner: string, userId: string): void {
+    if (owner !== userId) throw new HlsaudioError('E_FORBIDDEN', `playlist ${playlistId} belongs to another user`, { field: 'playlist_id' });
   }
 }
 
-async function readPlaylists(file: string): Promise<Map<string, PlaylistRecord>> {
+/**
+ * Moves the playlists of an earlier hlsaudio's `playlists.json` into the database, in one
+ * transaction, then renames the file aside; returns how many, or undefined when there is no file.
+ * Empty playlists are left behind. A crash before the rename runs it again: existing ids are kept.
+ */
+function migrateLegacyFile(db: DatabaseSync, file: string): number | undefined {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new HlsaudioError('E_DATA', `${displayPath(file)}: cannot read (${(cause as Error).message})`, { file, cause });
   }
+  let playlists: [string, { owner: string; tracks: string[]; updated_at?: string }][];
   try {
-    const parsed = JSON.parse(text) as PlaylistsFile;
-    if (parsed.schema !== PLAYLISTS_SCHEMA || typeof parsed.playlists !== 'object' || parsed.playlists === null) {
-      throw new Error(`schema ${String(parsed.schema)}`);
+    const parsed = JSON.parse(text) as { schema?: unknown; playlists?: unknown };
+    if (parsed.schema !== 1 || typeof parsed.playlists !== 'object' || parsed.playlists === null) throw new Error(`schema ${String(parsed.schema)}`);
+    playlists = Object.entries(parsed.playlists as Record<string, { owner: string; tracks: string[]; updated_at?: string }>);
+    for (const [id, playlist] of playlists) {
+      if (typeof playlist?.owner !== 'string' || !Array.isArray(playlist.tracks) || !playlist.tracks.every((track) => typeof track === 'string')) {
+        throw new Error(`playlist ${id} is malformed`);
+      }
     }
-    for (const [id, playlist] of Object.entries(parsed.playlists)) {
-      if (typeof playlist?.owner !== 'string' || !Array.isArray(playlist.tracks)) throw new Error(`playlist ${id} is malformed`);
-    }
-    return new Map(Object.entries(parsed.playlists));
   } catch (cause) {
-    throw new HlsaudioError('E_DATA', `${displayPath(file)}: not a playlists file hlsaudio ${PLAYLISTS_SCHEMA} can read (${(cause as Error).message})`, { file, cause });
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: not a playlists file hlsaudio can read (${(cause as Error).message})`, { file, cause });
   }
+  const insert = db.prepare('INSERT OR IGNORE INTO playlists (id, owner, address, tracks, updated_at_ms) VALUES (?, ?, NULL, ?, ?)');
+  let moved = 0;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const [id, playlist] of playlists) {
+      if (playlist.tracks.length === 0) continue;
+      const at = Date.parse(playlist.updated_at ?? '');
+      moved += Number(insert.run(id, playlist.owner, JSON.stringify(playlist.tracks), Number.isFinite(at) ? at : Date.now()).changes);
+    }
+    db.exec('COMMIT');
+  } catch (cause) {
+    db.exec('ROLLBACK');
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: cannot move its playlists into the database (${(cause as Error).message})`, { file, cause });
+  }
+  try {
+    renameSync(file, `${file}.migrated`);
+  } catch (cause) {
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: moved into the database, but cannot be renamed aside (${(cause as Error).message})`, { file, cause });
+  }
+  return moved;
 }

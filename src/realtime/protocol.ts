@@ -238,12 +238,14 @@ export const COMMAND_NAMES: readonly CommandName[] = [
 ];
 
 /**
- * Close codes the server sends, besides the standard ones it uses: 1001 (server shutting down) and
- * 1009 (a frame over `wsMaxPayloadBytes`, closed by ws). A connection whose pong is missing is
+ * Close codes the server sends: the standard 1001 (server shutting down), 1008 (flooding) and 1009
+ * (a frame over `wsMaxPayloadBytes`, closed by ws), and hlsaudio's own 4000 to 4003. A connection whose pong is missing is
  * terminated without a close frame: the client sees 1006.
  */
 export const CLOSE_CODES = {
   goingAway: 1001,
+  /** Policy violation (RFC 6455): the client kept sending commands over the rate limit (`wsFloodCloseAfterDrops`). */
+  policyViolation: 1008,
   messageTooBig: 1009,
   /** No message from the client for `wsIdleTimeoutMs`. */
   idle: 4000,

@@ -1,4 +1,6 @@
 import { fieldError as expectedField, HlsaudioError } from '../errors.js';
+import { ID_EXPECTED, isId } from '../ids.js';
+import { asSent, parseJson } from '../json.js';
 import {
   type ClientCommand,
   COMMAND_NAMES,
@@ -22,7 +24,7 @@ import {
  */
 
 type FieldType =
-  | 'id' // a non-empty string of at most `maxIdLength` characters
+  | 'id' // an id (src/ids.ts: 1 to 128 printable ASCII characters)
   | 'text' // any string
   | 'ms' // milliseconds: a finite number >= 0, rounded (the spec's React client sends `currentTime * 1000`)
   | 'uint' // an integer >= 0 (u32, u64, usize)
@@ -30,7 +32,7 @@ type FieldType =
   | 'bool'
   | 'ids' // an array of ids
   | 'eventNames' // a non-empty array of the 14 event names
-  | 'filters' // an object whose values are ids
+  | 'filters' // an object whose values are ids (its keys are checked against filters.ts)
   | 'action' // PlaylistAction
   | 'level' // MessageLevel
   | 'topTracks' // LiveTrackStats[]
@@ -73,16 +75,16 @@ const EVENT_SCHEMAS: { [K in EventName]: Schema<EventOf<K>, 'event'> } = {
 export type CommandParse = { ok: true; command: ClientCommand } | { ok: false; command_id: string; error: HlsaudioError };
 
 /** Parses one text frame into a command, or says which field is wrong (and the command_id, when there is one). */
-export function parseCommand(text: string, maxIdLength: number): CommandParse {
+export function parseCommand(text: string): CommandParse {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (cause) {
     return failure('', new HlsaudioError('E_MESSAGE', `message is not JSON (${(cause as Error).message}); send one JSON object per text frame`, { cause }));
   }
-  const commandId = isRecord(value) && typeof value.command_id === 'string' && value.command_id.length <= maxIdLength ? value.command_id : '';
+  const commandId = isRecord(value) && isId(value.command_id) ? value.command_id : '';
   try {
-    return { ok: true, command: toCommand(value, maxIdLength) };
+    return { ok: true, command: toCommand(value) };
   } catch (error) {
     return failure(commandId, error as HlsaudioError);
   }
@@ -92,85 +94,94 @@ function failure(commandId: string, error: HlsaudioError): CommandParse {
   return { ok: false, command_id: commandId, error };
 }
 
-function toCommand(value: unknown, maxIdLength: number): ClientCommand {
-  if (!isRecord(value)) throw fieldError('message', 'a JSON object with a `command` field', value);
+function toCommand(value: unknown): ClientCommand {
+  if (!isRecord(value)) throw wireFieldError('message', 'a JSON object with a `command` field', value);
   const name = value.command;
-  if (!isCommandName(name)) throw fieldError('command', `one of ${COMMAND_NAMES.join(', ')}`, name);
-  return { command: name, ...readFields(value, COMMAND_SCHEMAS[name], maxIdLength) } as ClientCommand;
+  if (!isCommandName(name)) throw wireFieldError('command', `one of ${COMMAND_NAMES.join(', ')}`, asSent(value, 'command'));
+  return { command: name, ...readFields(value, COMMAND_SCHEMAS[name]) } as ClientCommand;
 }
 
-/** Validates one published event (`POST /api/events`) and returns it with the spec's fields only, `Option`s as null. */
-export function toEvent(value: unknown, maxIdLength: number, where = ''): ServerEvent {
-  if (!isRecord(value)) throw fieldError(where || 'event', 'a JSON object with an `event` field', value);
+/** Validates one published event (`POST /api/events`, parsed by json.ts) and returns it with the spec's fields only, `Option`s as null. */
+export function toEvent(value: unknown, where = ''): ServerEvent {
+  if (!isRecord(value)) throw wireFieldError(where || 'event', 'a JSON object with an `event` field', value);
   const name = value.event;
-  if (!isEventName(name)) throw fieldError(`${where}event`, `one of ${EVENT_NAMES.join(', ')}`, name);
-  return { event: name, ...readFields(value, EVENT_SCHEMAS[name], maxIdLength, where) } as ServerEvent;
+  if (!isEventName(name)) throw wireFieldError(`${where}event`, `one of ${EVENT_NAMES.join(', ')}`, asSent(value, 'event'));
+  return { event: name, ...readFields(value, EVENT_SCHEMAS[name], where) } as ServerEvent;
 }
 
 /** Used where a message is too large to parse: its command_id, if it shows in the first kilobyte. */
-export function sniffCommandId(text: string, maxIdLength: number): string {
+export function sniffCommandId(text: string): string {
   const match = /"command_id"\s*:\s*"([^"\\]*)"/.exec(text.slice(0, 1024));
-  return match && match[1]!.length <= maxIdLength ? match[1]! : '';
+  return match && isId(match[1]) ? match[1] : '';
 }
 
-function readFields(source: Record<string, unknown>, schema: Record<string, FieldSpec>, maxIdLength: number, where = ''): Record<string, unknown> {
+function readFields(source: Record<string, unknown>, schema: Record<string, FieldSpec>, where = ''): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, spec] of Object.entries(schema)) {
-    const value = source[field];
+    const value = Object.hasOwn(source, field) ? source[field] : undefined;
     const path = `${where}${field}`;
     if (typeof spec === 'object') {
-      out[field] = value === undefined || value === null ? null : readValue(value, spec.optional, path, maxIdLength);
+      out[field] = value === undefined || value === null ? null : readValue(source, field, spec.optional, path);
     } else {
-      out[field] = readValue(value, spec, path, maxIdLength);
+      out[field] = readValue(source, field, spec, path);
     }
   }
   return out;
 }
 
-function readValue(value: unknown, type: FieldType, path: string, maxIdLength: number): unknown {
+/** `holder[key]` checked as `type`; an error names `path` and shows the value as it was sent. */
+function readValue(holder: object, key: string | number, type: FieldType, path: string): unknown {
+  const value = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+  const fieldError = (expected: string) => wireFieldError(path, expected, asSent(holder, key));
   switch (type) {
     case 'id':
-      if (typeof value === 'string' && value.length > 0 && value.length <= maxIdLength) return value;
-      throw fieldError(path, `a non-empty string of at most ${maxIdLength} characters`, value);
+      if (isId(value)) return value;
+      throw fieldError(ID_EXPECTED);
     case 'text':
       if (typeof value === 'string') return value;
-      throw fieldError(path, 'a string', value);
+      throw fieldError('a string');
     case 'ms':
       if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER) return Math.round(value);
-      throw fieldError(path, 'a number of milliseconds >= 0', value);
+      throw fieldError('a number of milliseconds >= 0');
     case 'uint':
       if (Number.isSafeInteger(value) && (value as number) >= 0) return value;
-      throw fieldError(path, 'an integer >= 0', value);
+      throw fieldError('an integer >= 0');
     case 'number':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
-      throw fieldError(path, 'a number', value);
+      throw fieldError('a number');
     case 'bool':
       if (typeof value === 'boolean') return value;
-      throw fieldError(path, 'a boolean', value);
+      throw fieldError('a boolean');
     case 'ids':
-      if (!Array.isArray(value)) throw fieldError(path, 'an array of strings', value);
-      return value.map((item, index) => readValue(item, 'id', `${path}[${index}]`, maxIdLength));
+      if (!Array.isArray(value)) throw fieldError('an array of strings');
+      return value.map((_item, index) => readValue(value, index, 'id', `${path}[${index}]`));
     case 'eventNames':
-      if (!Array.isArray(value) || value.length === 0) throw fieldError(path, 'a non-empty array of event names', value);
+      if (!Array.isArray(value) || value.length === 0) throw fieldError('a non-empty array of event names');
       return value.map((item, index) => {
         if (isEventName(item)) return item;
-        throw fieldError(`${path}[${index}]`, `one of ${EVENT_NAMES.join(', ')}`, item);
+        throw wireFieldError(`${path}[${index}]`, `one of ${EVENT_NAMES.join(', ')}`, item);
       });
     case 'filters':
-      if (!isRecord(value)) throw fieldError(path, 'an object of strings', value);
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, readValue(item, 'id', `${path}.${key}`, maxIdLength)]));
+      if (!isRecord(value)) throw fieldError('an object of strings');
+      {
+        // A dictionary of the client's keys: no prototype, so `__proto__` or `toString` is a key like
+        // any other, refused by filters.ts as unknown, never a property of Object.prototype.
+        const filters: Record<string, string> = Object.create(null);
+        for (const name of Object.keys(value)) filters[name] = readValue(value, name, 'id', `${path}.${name}`) as string;
+        return filters;
+      }
     case 'action':
       if ((PLAYLIST_ACTIONS as readonly unknown[]).includes(value)) return value;
-      throw fieldError(path, `one of ${PLAYLIST_ACTIONS.join(', ')}`, value);
+      throw fieldError(`one of ${PLAYLIST_ACTIONS.join(', ')}`);
     case 'level':
       if ((MESSAGE_LEVELS as readonly unknown[]).includes(value)) return value;
-      throw fieldError(path, `one of ${MESSAGE_LEVELS.join(', ')}`, value);
+      throw fieldError(`one of ${MESSAGE_LEVELS.join(', ')}`);
     case 'topTracks':
-      if (!Array.isArray(value)) throw fieldError(path, 'an array of LiveTrackStats', value);
+      if (!Array.isArray(value)) throw fieldError('an array of LiveTrackStats');
       return value.map((item, index) => {
         const at = `${path}[${index}]`;
-        if (!isRecord(item)) throw fieldError(at, 'an object', item);
-        return readFields(item, { track_id: 'id', title: 'text', artist: 'text', current_listeners: 'uint' }, maxIdLength, `${at}.`);
+        if (!isRecord(item)) throw wireFieldError(at, 'an object', item);
+        return readFields(item, { track_id: 'id', title: 'text', artist: 'text', current_listeners: 'uint' }, `${at}.`);
       });
     case 'any':
       return value;
@@ -178,7 +189,7 @@ function readValue(value: unknown, type: FieldType, path: string, maxIdLength: n
 }
 
 /** A field of a WebSocket message: E_MESSAGE, the wording of every other field error. */
-function fieldError(field: string, expected: string, got: unknown): HlsaudioError {
+function wireFieldError(field: string, expected: string, got: unknown): HlsaudioError {
   return expectedField(field, expected, got, 'E_MESSAGE');
 }
 

@@ -61,7 +61,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   try {
-    hls = await createHlsServer(hlsOptions);
+    hls = await createHlsServer({
+      ...hlsOptions,
+      // Sessions only for what catalog.json lists; a track folder alone (a build in progress, a stray copy) is not served as a track.
+      listed: (trackId) => tracks.has(trackId),
+      // The event server holds the keys; in anonymous mode nobody is verified and sessions count per address.
+      userOf: (req) => realtime?.userOf(req) ?? Promise.resolve(null),
+    });
     const recorder = new ListeningRecorder(analytics, hls.streaming, log);
     // The event server's lines carry their own "hlsaudio realtime:" prefix.
     const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);

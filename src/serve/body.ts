@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HlsaudioError } from '../errors.js';
+import { parseJson } from '../json.js';
 
 /**
  * A request body parsed as JSON, at most `maxBytes`: a Content-Length over it is refused before a
@@ -21,7 +22,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new HlsaudioError('E_BAD_JSON', 'The request body is empty; expected a JSON object');
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (error) {
     throw new HlsaudioError('E_BAD_JSON', `The request body is not valid JSON (${(error as Error).message})`);
   }

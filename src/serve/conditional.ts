@@ -12,7 +12,9 @@ export function isNotModified(req: IncomingMessage, etag: string, lastModified: 
   const since = req.headers['if-modified-since'];
   if (since === undefined || lastModified === undefined) return false;
   const sinceMs = Date.parse(since);
-  return Number.isFinite(sinceMs) && Date.parse(lastModified) <= sinceMs;
+  // A date later than the server's clock is invalid and ignored (RFC 2616 14.25; RFC 9110 13.1.3
+  // ignores an invalid date): a client that sends one would otherwise get 304s for a file changed later.
+  return Number.isFinite(sinceMs) && sinceMs <= Date.now() && Date.parse(lastModified) <= sinceMs;
 }
 
 /** Whether a Range may be honoured: no If-Range, or one naming the current representation. */

@@ -91,11 +91,12 @@ export function fileInfo(path: string, stats: Stats): FileInfo {
 }
 
 /**
- * Opens the file `file` describes. Its info may be up to the cache's TTL old, and `package` replaces
- * a track folder by rename: the path may now name the rebuilt file, whose bytes must not go out under
- * the old size and ETag. So the open file is checked (fstat: inode, size, mtime) against the info,
- * and E_FILE_CHANGED (HTTP 503) is thrown when it differs, or when nothing is at the path any more
- * (between the two renames of a rebuild): the caller forgets the info and answers afresh.
+ * Opens the file `file` describes. Its info may be up to the cache's TTL old, and `package` rewrites
+ * masters and track.json in place by rename (media and variant playlists get new names; a folder
+ * edited by hand may replace any file): the path may now name another file, whose bytes must not go
+ * out under the old size and ETag. So the open file is checked (fstat: inode, size, mtime) against
+ * the info, and E_FILE_CHANGED (HTTP 503) is thrown when it differs, or when nothing is at the path
+ * any more (an expired file removed): the caller forgets the info and answers afresh.
  */
 export async function openDescribed(file: FileInfo): Promise<FileHandle> {
   const handle = await open(file.path, 'r').catch((error: NodeJS.ErrnoException) => {

@@ -1,5 +1,5 @@
 import { HlsaudioError } from '../errors.js';
-import { PEAKS_FILE, type TrackInfo } from '../catalog/schema.js';
+import { isContentAddressed, PEAKS_FILE_STEM, PEAKS_ROUTE_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE } from '../catalog/schema.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
@@ -9,15 +9,17 @@ import { contentEtag, textEntity } from './respond.js';
 import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';
 import type { RequestContext, Router } from './router.js';
-import { mediaVersionOf } from './versioned-playlists.js';
 
 /**
  * The spec's HLS routes, on the layout `package` writes:
  *   /hls/:track_id/master.m3u8 (and master-<codec>.m3u8)   ?session=ID: that session's master
- *   /hls/:track_id/:quality/playlist.m3u8
- *   /hls/:track_id/:quality/audio.<ext>                    the media file, byte ranges
- *   /hls/:track_id/peaks.json                              the waveform peaks, cached as media
- * Only files that the track's track.json lists are served.
+ *   /hls/:track_id/:quality/playlist.m3u8                  the variant's current playlist
+ *   /hls/:track_id/:quality/playlist.<hash>.m3u8           a variant playlist, as masters name it
+ *   /hls/:track_id/:quality/audio.<hash>.<ext>             the media file, byte ranges (fMP4: its init segment too)
+ *   /hls/:track_id/peaks.json                              the track's current waveform peaks, revalidated
+ *   /hls/:track_id/peaks.<hash>.json                       the waveform peaks, immutable like media
+ * Only files that the track's track.json lists are served: its current build's, and those of
+ * earlier builds it keeps (`retired`) for players that still hold their playlists.
  */
 export function addHlsRoutes(router: Router, context: ServeContext): void {
   // A rebuilt track may replace a file between its (cached) lookup and its read: answer again afresh.
@@ -26,16 +28,25 @@ export function addHlsRoutes(router: Router, context: ServeContext): void {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
     if (session !== null && isPlaylist(file)) return fresh(request, trackId, () => sendSessionMaster(request, context, trackId, file, session));
-    if (file === PEAKS_FILE) return fresh(request, trackId, () => sendPeaks(request, context, trackId));
+    if (file === PEAKS_ROUTE_FILE || isPeaksFile(file)) return fresh(request, trackId, () => sendPeaks(request, context, trackId, file));
     return fresh(request, trackId, () => sendTrackFile(request, context, trackId, file));
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
     const { track_id: trackId, quality, file } = request.params as { track_id: string; quality: string; file: string };
-    return fresh(request, trackId, () => sendTrackFile(request, context, trackId, `${quality}/${file}`, quality));
+    return fresh(request, trackId, async () => {
+      if (file !== VARIANT_PLAYLIST_FILE) return sendTrackFile(request, context, trackId, `${quality}/${file}`, quality);
+      // The spec's variant route: whichever playlist track.json names for this quality now.
+      const track = await context.tracks.getTrack(trackId);
+      if (!track) throw unknownTrack(trackId);
+      const variant = track.variants.find((candidate) => candidate.quality_id === quality);
+      if (!variant) throw unknownQuality(track, quality);
+      return sendTrackFile(request, context, trackId, variant.playlist, quality, { fixedName: true });
+    });
   });
 }
 
-async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string): Promise<void> {
+/** `fixedName`: asked for under a name a rebuild gives other bytes (the spec's variant route), so never immutable. */
+async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string, { fixedName = false } = {}): Promise<void> {
   const found = await context.tracks.trackFile(trackId, relative);
   if (!found) throw unknownTrack(trackId);
   if (!found.file) {
@@ -43,42 +54,48 @@ async function sendTrackFile(request: RequestContext, context: ServeContext, tra
     throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
   }
   const file = found.file;
-  if (isPlaylist(relative)) {
-    const entity = quality === undefined ? await playlistEntity(request, context, file) : await variantPlaylistEntity(request, context, file, trackId, quality);
-    return sendEntity(request.req, request.res, entity);
-  }
-  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), request.query.get('v')));
+  // A content-addressed name never gets other bytes (a rebuild writes new names): caches may keep it.
+  // A fixed name (a master, the spec's variant route, a folder written by hlsaudio 0.1) is looked at again.
+  const immutable = !fixedName && isContentAddressed(relative);
+  if (isPlaylist(relative)) return sendEntity(request.req, request.res, await playlistEntity(request, context, file, immutable));
+  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), immutable));
 }
 
-/**
- * A media file is `immutable` for a year when asked for with its current version (the `?v=` of the
- * served variant playlist); any other request for it revalidates (`no-cache`), so no cache keeps
- * old bytes under a name a rebuild reused.
- */
-function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, version: string | null): Entity {
-  const current = version === mediaVersionOf(file);
+/** A media file: `immutable` for a year under a content-addressed name, revalidated (`no-cache`) under any other. */
+function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, immutable: boolean): Entity {
   return {
     size: file.size,
     etag: file.etag,
     lastModified: file.lastModified,
     contentType,
-    cacheControl: current ? `public, max-age=${context.options.mediaMaxAgeSec}, immutable` : 'public, no-cache',
+    cacheControl: immutable ? immutableCache(context) : 'public, no-cache',
     ranges: true,
     body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
   };
 }
 
+/** `peaks.<hash>.json`, as package writes it. */
+function isPeaksFile(file: string): boolean {
+  return file.startsWith(`${PEAKS_FILE_STEM}.`) && file.endsWith('.json') && isContentAddressed(file);
+}
+
+function immutableCache(context: ServeContext): string {
+  return `public, max-age=${context.options.mediaMaxAgeSec}, immutable`;
+}
+
 /**
- * `peaks.json`, the file track.json names: gzipped for clients that accept it, and cached as media
- * are (immutable under its current `?v=`, revalidated otherwise). A track of schema 1 has none.
+ * The waveform peaks, gzipped for clients that accept them and cached as media are: immutable
+ * under their content-addressed name (what session answers give as `peaks_url`), revalidated under
+ * the fixed route `peaks.json`, which a rebuild points at other bytes. A track of schema 1 has none.
  */
-async function sendPeaks(request: RequestContext, context: ServeContext, trackId: string): Promise<void> {
+async function sendPeaks(request: RequestContext, context: ServeContext, trackId: string, requested: string): Promise<void> {
   const track = await context.tracks.getTrack(trackId);
   if (!track) throw unknownTrack(trackId);
-  if (!track.peaks) throw notFound(`Track ${JSON.stringify(trackId)} has no peaks.json; it was packaged before waveform peaks: run \`hlsaudio package\` again`);
-  const file = (await context.tracks.trackFile(trackId, track.peaks.file))?.file;
-  if (!file) throw notFound(`Track ${JSON.stringify(trackId)} has no ${track.peaks.file} on disk`);
-  const current = request.query.get('v') === mediaVersionOf(file);
+  const fixedName = requested === PEAKS_ROUTE_FILE;
+  if (fixedName && !track.peaks) throw notFound(`Track ${JSON.stringify(trackId)} has no peaks.json; it was packaged before waveform peaks: run \`hlsaudio package\` again`);
+  const relative = fixedName ? track.peaks!.file : requested;
+  const file = (await context.tracks.trackFile(trackId, relative))?.file;
+  if (!file) throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
   const entity = await textEntity(
     request.req,
     {
@@ -86,25 +103,15 @@ async function sendPeaks(request: RequestContext, context: ServeContext, trackId
       gzipped: () => context.texts.gzipped(file),
       etag: file.etag,
       lastModified: file.lastModified,
-      contentType: contentTypeOf(PEAKS_FILE),
-      cacheControl: current ? `public, max-age=${context.options.mediaMaxAgeSec}, immutable` : 'public, no-cache',
+      contentType: contentTypeOf(relative),
+      cacheControl: !fixedName && isContentAddressed(relative) ? immutableCache(context) : 'public, no-cache',
     },
     context.options.gzipMinBytes,
   );
   return sendEntity(request.req, request.res, entity);
 }
 
-/** A variant playlist with versioned media URIs (VersionedPlaylists). */
-async function variantPlaylistEntity(request: RequestContext, context: ServeContext, file: FileInfo, trackId: string, quality: string): Promise<Entity> {
-  const versioned = await context.playlists.get(file, async (media) => (await context.tracks.trackFile(trackId, `${quality}/${media}`))?.file);
-  return textEntity(
-    request.req,
-    { ...versioned, lastModified: file.lastModified, contentType: 'application/vnd.apple.mpegurl', cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}` },
-    context.options.gzipMinBytes,
-  );
-}
-
-function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo): Promise<Entity> {
+function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo, immutable: boolean): Promise<Entity> {
   return context.texts.read(file).then((bytes) =>
     textEntity(
       request.req,
@@ -114,7 +121,7 @@ function playlistEntity(request: RequestContext, context: ServeContext, file: Fi
         etag: file.etag,
         lastModified: file.lastModified,
         contentType: 'application/vnd.apple.mpegurl',
-        cacheControl: `public, max-age=${context.options.playlistMaxAgeSec}`,
+        cacheControl: immutable ? immutableCache(context) : `public, max-age=${context.options.playlistMaxAgeSec}`,
       },
       context.options.gzipMinBytes,
     ),

@@ -28,7 +28,7 @@ export interface FrameView {
  * it starts with. Packed audio needs those tags between segments, but read as one file they break
  * MP3 decoders (`Header missing` and lost audio at each, DESIGN.md), so `/stream/` leaves them out.
  * Every segment must be a range of the media file, whose URI relative to the playlist is `mediaUri`
- * (a query on a segment's URI, such as `?v=<hash>`, is not part of the file's name). Reads ten bytes
+ * (a query on a segment's URI, such as `?v=1`, is not part of the file's name). Reads ten bytes
  * per segment to size its tag; the result is cached by the caller.
  */
 export async function buildFrameView(playlistText: string, media: FileInfo, playlist: FileInfo, mediaUri: string): Promise<FrameView> {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveDefaults } from '../defaults.js';
-import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
-import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
+import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { AdaptiveStreamingManager, type StreamingOptions, type TrackSource } from '../streaming/manager.js';
+import { clientErrorHandler, limitConnections } from './connections.js';
 import type { ServeContext, ServeOptions } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
@@ -19,7 +20,6 @@ import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
 import { TrackStore } from './track-store.js';
-import { VersionedPlaylists } from './versioned-playlists.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -29,6 +29,13 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
   log?: (message: string) => void;
+  /**
+   * Whether the catalog lists a track: sessions are created only for listed tracks (`serve` passes
+   * its catalog.json). Without it, any track folder with a track.json may have sessions.
+   */
+  listed?: (trackId: string) => boolean;
+  /** The verified user of a request (per-user session quotas); without it every requester is counted by address. */
+  userOf?: (req: IncomingMessage) => Promise<string | null>;
 }
 
 export interface HlsServer {
@@ -47,25 +54,26 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, ...overrides } = options;
+  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, listed, userOf, ...overrides } = options;
   const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
   const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
   const tracks = new TrackStore(files, settings.fileCacheEntries);
-  const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
+  const sessionTracks: TrackSource = listed ? { getTrack: async (trackId) => (listed(trackId) ? tracks.getTrack(trackId) : undefined) } : tracks;
+  const streaming = new AdaptiveStreamingManager(sessionTracks, streamingOptions);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
     files,
     tracks,
     texts,
-    playlists: new VersionedPlaylists(texts, settings.fileCacheEntries),
     views: new FrameViews(texts, settings.fileCacheEntries),
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
     options: settings,
     startedAtMs: performance.now(),
+    userOf: userOf ?? (async () => null),
   };
 
   const router = new Router();
@@ -81,6 +89,11 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
     res.baseHeaders = baseHeaders;
     try {
+      // Node answers this itself with an empty 400 (`requireHostHeader`); ours says why, as JSON.
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        res.setHeader('Connection', 'close');
+        throw new HlsaudioError('E_BAD_REQUEST', 'An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)');
+      }
       const target = parseRequestTarget(req.url ?? '', settings.maxUrlBytes);
       const method = req.method ?? 'GET';
       const match = router.match(method === 'OPTIONS' ? '' : method, target.segments);
@@ -97,12 +110,20 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     }
   }
 
-  const server = createServer({ ServerResponse: HlsResponse, keepAliveTimeout: settings.keepAliveTimeoutMs, headersTimeout: settings.headersTimeoutMs }, (req, res) => void handle(req, res as HlsResponse));
-  server.on('clientError', (_error, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: 'E_BAD_REQUEST' satisfies ErrorCode, message: 'Malformed HTTP request' });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
+  const server = createServer(
+    {
+      ServerResponse: HlsResponse,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      connectionsCheckingInterval: settings.connectionsCheckIntervalMs,
+      requireHostHeader: false,
+    },
+    (req, res) => void handle(req, res as HlsResponse),
+  );
+  server.setTimeout(settings.socketIdleTimeoutMs);
+  server.on('clientError', clientErrorHandler(settings));
+  limitConnections(server, settings);
 
   return {
     server,

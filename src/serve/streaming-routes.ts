@@ -1,13 +1,14 @@
 import { playbackLoudness } from '../catalog/schema.js';
+import { addressKey } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
 import { readJsonBody } from './body.js';
 import type { ServeContext } from './context.js';
 import { sendJson } from './respond.js';
-import { mediaVersionOf } from './versioned-playlists.js';
 import type { Router } from './router.js';
 
 /**
- * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
+ * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager. In JWT
+ * mode a bearer token is optional; with one, the session counts in its user's quota (a bad one is 401).
  *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url, loudness, peaks_url}
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
@@ -20,11 +21,14 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
 
   router.add('POST', '/api/streaming/session', async ({ req, res }) => {
+    const userId = await context.userOf(req);
     const request = parseCreateSession(await body(req));
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+      // Quotas count a verified user's sessions per user, anyone else's per address: client_id is the client's say.
+      requester: { userId, address: addressKey(req.socket.remoteAddress) },
     });
     // What the player needs besides the stream: the variant's loudness (to set its own gain) and the waveform.
     const track = await context.tracks.getTrack(session.track_id);
@@ -37,7 +41,8 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
         initial_profile: profile,
         master_url: session.master_url,
         loudness: track ? playbackLoudness(track, profile.quality_id) : null,
-        peaks_url: peaks ? `/hls/${encodeURIComponent(session.track_id)}/peaks.json?v=${mediaVersionOf(peaks)}` : null,
+        // Its content-addressed name: cached immutable, like media.
+        peaks_url: peaks && track?.peaks ? `/hls/${encodeURIComponent(session.track_id)}/${track.peaks.file}` : null,
       },
       { Location: `/api/streaming/session/${session.session_id}` },
     );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { streamingDefaults } from '../defaults.js';
-import { HlsaudioError } from '../errors.js';
+import { HlsaudioError, quote } from '../errors.js';
+import { isId } from '../ids.js';
 import type { TrackInfo } from '../catalog/schema.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
@@ -16,6 +17,8 @@ export interface TrackSource {
 
 export interface StreamingOptions extends ChoiceOptions, MonitorOptions {
   maxSessions: number;
+  maxSessionsPerAddress: number;
+  maxSessionsPerUser: number;
   sessionIdleMs: number;
   sweepIntervalMs: number;
   /** The clock, in ms since the epoch; tests pass their own. */
@@ -29,6 +32,14 @@ interface SessionRecord {
   lastSeenMs: number;
   /** Whether a metrics report arrived yet (the stats average only real reports). */
   reported: boolean;
+  /** Whose quota the session counts in: `user:<sub>` for a verified user, else `address:<key>`. */
+  holder: string;
+}
+
+/** Who asks for a session: a verified user (`userId`), or else the remote address (client-address.ts key). */
+export interface SessionRequester {
+  address: string;
+  userId: string | null;
 }
 
 const NO_METRICS: PerformanceMetrics = {
@@ -49,6 +60,8 @@ const NO_METRICS: PerformanceMetrics = {
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
   private readonly sessions = new Map<string, SessionRecord>();
+  /** Session ids by holder (SessionRecord.holder), for the per-user and per-address quotas and their Retry-After. */
+  private readonly byHolder = new Map<string, Set<string>>();
   private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -76,14 +89,35 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return this.sweepTimer !== undefined;
   }
 
-  /** `create_session`: the session and its initial profile. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY, E_TOO_MANY_SESSIONS. */
-  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
+  /**
+   * `create_session`: the session and its initial profile. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY,
+   * E_QUOTA (the requester holds its share: `maxSessionsPerUser` for a verified user, else
+   * `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the server holds `maxSessions`), both with the
+   * seconds until a session of theirs (or any) expires as `retryAfterSec`.
+   */
+  async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; requester?: SessionRequester }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
     const track = await this.tracks.getTrack(request.trackId);
-    if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${JSON.stringify(request.trackId)} in this folder`, { field: 'track_id' });
+    if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${quote(request.trackId)} in the catalog`, { field: 'track_id' });
+    const requester = request.requester ?? { address: request.clientId, userId: null };
+    const holder = requester.userId !== null ? `user:${requester.userId}` : `address:${requester.address}`;
+    const quota = requester.userId !== null ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
+    if (quota > 0 && (this.byHolder.get(holder)?.size ?? 0) >= quota) {
+      // Only the holder's own sessions are looked at: a client at its quota costs O(quota) per try.
+      this.expireIdleSessions([...this.byHolder.get(holder)!]);
+      const held = this.byHolder.get(holder);
+      if (held && held.size >= quota) {
+        const who = requester.userId !== null ? `user ${requester.userId}` : 'this address';
+        throw new HlsaudioError('E_QUOTA', `${who} holds its maximum of ${quota} streaming sessions; end one (DELETE /api/streaming/session/:id) or wait for an idle one to expire`, {
+          retryAfterSec: this.secondsUntilExpiry(held),
+        });
+      }
+    }
     if (this.sessions.size >= this.options.maxSessions) {
       this.expireIdleSessions();
       if (this.sessions.size >= this.options.maxSessions) {
-        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`);
+        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`, {
+          retryAfterSec: this.secondsUntilExpiry(this.sessions.keys()),
+        });
       }
     }
     const ladder: Ladder = { profiles: track.profiles, masters: track.masters };
@@ -102,7 +136,10 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       master_url: masterUrl(track.id, sessionId),
       recommendation: null,
     };
-    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false });
+    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false, holder });
+    let held = this.byHolder.get(holder);
+    if (!held) this.byHolder.set(holder, (held = new Set()));
+    held.add(sessionId);
     this.counters.created++;
     this.emit('session-created', session);
     return { session, profile };
@@ -196,19 +233,20 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   /** Ends a session (DELETE). Throws E_UNKNOWN_SESSION. */
   endSession(sessionId: string): StreamingSession {
     const record = this.record(sessionId);
-    this.sessions.delete(sessionId);
+    this.forget(sessionId, record);
     this.counters.ended++;
     this.emit('session-ended', record.session, 'ended');
     return record.session;
   }
 
-  /** Sessions with no request and no report for `sessionIdleMs` end; returns how many. */
-  expireIdleSessions(): number {
+  /** Sessions (all, or those of `sessionIds`) with no request and no report for `sessionIdleMs` end; returns how many. */
+  expireIdleSessions(sessionIds: Iterable<string> = this.sessions.keys()): number {
     const deadline = this.options.now() - this.options.sessionIdleMs;
     let expired = 0;
-    for (const [id, record] of this.sessions) {
-      if (record.lastSeenMs > deadline) continue;
-      this.sessions.delete(id);
+    for (const id of sessionIds) {
+      const record = this.sessions.get(id);
+      if (!record || record.lastSeenMs > deadline) continue;
+      this.forget(id, record);
       this.counters.expired++;
       expired++;
       this.emit('session-ended', record.session, 'expired');
@@ -233,12 +271,27 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   close(): void {
     this.stopQualityMonitor();
     this.sessions.clear();
+    this.byHolder.clear();
   }
 
   private record(sessionId: string): SessionRecord {
-    const record = this.sessions.get(sessionId);
-    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${JSON.stringify(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
+    const record = isId(sessionId) ? this.sessions.get(sessionId) : undefined;
+    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${quote(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
     return record;
+  }
+
+  private forget(sessionId: string, record: SessionRecord): void {
+    this.sessions.delete(sessionId);
+    const held = this.byHolder.get(record.holder);
+    if (held?.delete(sessionId) && held.size === 0) this.byHolder.delete(record.holder);
+  }
+
+  /** Seconds until the first of these sessions expires if nobody uses it (at least 1): a refusal's Retry-After. */
+  private secondsUntilExpiry(sessionIds: Iterable<string>): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const id of sessionIds) oldest = Math.min(oldest, this.sessions.get(id)?.lastSeenMs ?? oldest);
+    const waitMs = Number.isFinite(oldest) ? oldest + this.options.sessionIdleMs - this.options.now() : this.options.sessionIdleMs;
+    return Math.max(1, Math.ceil(waitMs / 1000));
   }
 
   private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason): void {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CATALOG_FILE, catalogEntry, type CatalogInfo, SCHEMA_VERSION, TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
+import { CATALOG_FILE, catalogEntry, type CatalogInfo, listedFiles, SCHEMA_VERSION, TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
 import { ATOMIC_TEMPORARY_FILE } from '../fs.js';
 import type { FindingList } from './findings.js';
 import type { TrackReport } from './track.js';
@@ -35,7 +35,13 @@ export async function checkCatalog(outDir: string, tracks: readonly TrackReport[
       continue;
     }
     if (report.track && JSON.stringify(catalogEntry(report.track)) !== JSON.stringify(entry)) {
-      findings.error('catalog', CATALOG_FILE, `the entry of "${entry.id}" differs from its track.json; \`hlsaudio catalog\` rebuilds it`);
+      // A run stopped between a track's landing and the catalog's update leaves the previous entry:
+      // still playable when every master it names is served (the previous masters are retired ones).
+      const served = new Set(listedFiles(report.track));
+      const playable = Array.isArray(entry.masters) && entry.masters.every((master) => served.has(master.file));
+      const message = `the entry of "${entry.id}" differs from its track.json; \`hlsaudio catalog\` or the next \`hlsaudio package\` run rewrites it`;
+      if (playable) findings.warning('catalog', CATALOG_FILE, message);
+      else findings.error('catalog', CATALOG_FILE, message);
     }
   }
   const listed = new Set(catalog.tracks.map((entry) => entry.id));

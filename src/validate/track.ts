@@ -1,6 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from '../catalog/schema.js';
+import { masterPlaylistText } from '../catalog/master-text.js';
+import { listedFiles, SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from '../catalog/schema.js';
+import { ownTrackFiles } from '../catalog/track-folder.js';
 import { lintMasterPlaylist } from '../hls/lint.js';
 import { readMasterPlaylist } from '../hls/parse.js';
 import type { MediaTools } from '../media/locate.js';
@@ -23,8 +25,9 @@ export interface TrackReport {
 /**
  * Validates one track folder: its track.json, every variant (see checkVariant), every master against
  * the measured variants (BANDWIDTH at least the measured peak, AVERAGE-BANDWIDTH within 10%, CODECS
- * equal to the media's, one codec family), profile conformance through ffprobe, and track.json's
- * figures against what was measured.
+ * equal to the media's, one codec family), profile conformance through ffprobe, track.json's
+ * figures against what was measured, the files of earlier builds it keeps (retired), and what it
+ * does not list.
  */
 export async function checkTrack(outDir: string, id: string, tools: MediaTools): Promise<TrackReport> {
   const findings = new FindingList();
@@ -57,18 +60,62 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
 
   const topLevel = (await readdir(join(outDir, id))).filter((name) => name.endsWith('.m3u8'));
   for (const master of track.masters) {
-    if (!topLevel.includes(master.file)) findings.error('missing-file', posix.join(id, master.file), 'a master listed in track.json is missing');
+    const file = posix.join(id, master.file);
+    if (!topLevel.includes(master.file)) findings.error('missing-file', file, 'a master listed in track.json is missing');
+    else if ((await readFile(join(outDir, file), 'utf8')) !== masterPlaylistText(track, master)) {
+      findings.warning('master-stale', file, 'differs from what track.json describes (a rebuild stopped before rewriting it, or an edit by hand); the next `hlsaudio package` run rewrites it');
+    }
   }
-  const variants = new Set(track.variants.map((variant) => posix.join(id, variant.playlist)));
-  for (const file of topLevel) await checkMaster(outDir, posix.join(id, file), variants, measured, findings);
+  // Masters may name the variants of track.json, or retired ones (a master of an earlier build).
+  const playlists = new Set(listedFiles(track).filter((file) => file.endsWith('.m3u8')).map((file) => posix.join(id, file)));
+  const measure = async (playlist: string) => {
+    if (!measured.has(playlist)) {
+      const result = await checkVariant(outDir, playlist, findings);
+      if (result) measured.set(playlist, result);
+    }
+    return measured.get(playlist);
+  };
+  for (const file of topLevel) await checkMaster(outDir, posix.join(id, file), playlists, measure, findings);
+  await checkRetired(outDir, id, track, findings);
+  await checkUnlisted(outDir, id, track, findings);
+  if (track.damage) {
+    findings.warning('damaged-source', trackFile, `built from a damaged source (--accept-damaged): decoded ${track.damage.decoded_s} s of ${track.damage.probed_s ?? 'unknown'} s, ${track.damage.decoder_errors} decoding errors`);
+  }
   return { id, findings, track };
+}
+
+/**
+ * Retired files are what players holding an earlier playlist still fetch: one missing before its
+ * expiry is an error (those players get 404s); one kept past it is left over for `package` to remove.
+ */
+async function checkRetired(outDir: string, id: string, track: TrackInfo, findings: FindingList): Promise<void> {
+  const trackFile = posix.join(id, TRACK_FILE);
+  for (const retired of track.retired ?? []) {
+    const file = posix.join(id, retired.file);
+    const expiresAt = Date.parse(retired.expires_at);
+    if (!Number.isFinite(expiresAt)) {
+      findings.error('track-json', trackFile, `retired file ${retired.file}: expires_at ${JSON.stringify(retired.expires_at)} is not a date`);
+      continue;
+    }
+    const present = await stat(join(outDir, file)).then((info) => info.isFile(), () => false);
+    if (!present && expiresAt > Date.now()) findings.error('retired-missing', file, `retired until ${retired.expires_at}, for players holding an earlier playlist, but missing`);
+    if (present && expiresAt <= Date.now()) findings.warning('retired-expired', file, `retired file past its expiry (${retired.expires_at}); the next \`hlsaudio package\` run removes it`);
+  }
+}
+
+/** Playlists and media in the track folder that track.json does not list: left by a stopped rebuild. */
+async function checkUnlisted(outDir: string, id: string, track: TrackInfo, findings: FindingList): Promise<void> {
+  const listed = new Set(listedFiles(track));
+  for (const file of await ownTrackFiles(join(outDir, id))) {
+    if (!listed.has(file)) findings.warning('leftover', posix.join(id, file), 'not listed in track.json (left by a stopped rebuild); the next `hlsaudio package` run removes it');
+  }
 }
 
 async function checkMaster(
   outDir: string,
   master: string,
   variants: ReadonlySet<string>,
-  measured: Map<string, MeasuredVariant>,
+  measure: (playlist: string) => Promise<MeasuredVariant | undefined>,
   findings: FindingList,
 ): Promise<void> {
   const text = await readFile(join(outDir, master), 'utf8');
@@ -81,13 +128,13 @@ async function checkMaster(
   const sampleRates = new Set<number>();
   for (const variant of readMasterPlaylist(text).variants) {
     const playlist = posix.join(posix.dirname(master), variant.uri);
-    const real = measured.get(playlist);
-    if (!real) {
-      // A variant of track.json that failed its own checks has been reported already.
-      const known = variants.has(playlist);
-      if (!known) findings.error('unknown-variant', master, `variant ${variant.uri} is not a variant of this track.json`);
+    if (!variants.has(playlist)) {
+      findings.error('unknown-variant', master, `variant ${variant.uri} is not a variant of this track.json`);
       continue;
     }
+    // A variant that failed its own checks has been reported already.
+    const real = await measure(playlist);
+    if (!real) continue;
     // Players cannot switch between codec families, nor (in one buffer) containers.
     if (variant.codecs) families.add(codecOfCodecs(variant.codecs) ?? variant.codecs);
     containers.add(real.mediaFile?.endsWith('.mp4') ? 'fmp4' : 'packed');

@@ -17,6 +17,9 @@ function readJson<T>(file: string): T {
 }
 const builtAt = (dir: string, id: string) => readJson<TrackInfo>(join(dir, id, 'track.json')).build.built_at;
 const visibleTracks = (dir: string) => readdirSync(dir).filter((name) => !name.startsWith('.') && name !== 'catalog.json').sort();
+/** A variant's playlist or media file as track.json names it (content-addressed), relative to `dir`. */
+const variantPath = (dir: string, id: string, quality: string, which: 'playlist' | 'file') =>
+  join(id, readJson<TrackInfo>(join(dir, id, 'track.json')).variants.find((variant) => variant.quality_id === quality)![which]);
 
 beforeAll(() => {
   mkdirSync(join(music, 'album'), { recursive: true });
@@ -47,11 +50,12 @@ describe('a catalog build as CI runs it', () => {
 
   it('skips unchanged tracks on a rerun without running an encoder', async () => {
     const before = Object.fromEntries(IDS.map((id) => [id, builtAt(out, id)]));
-    const mediaTime = statSync(join(out, 'opus-48k-stereo', 'high', 'audio.aac')).mtimeMs;
+    const media = join(out, variantPath(out, 'opus-48k-stereo', 'high', 'file'));
+    const mediaTime = statSync(media).mtimeMs;
     const result = await runCli(['package', music, '-o', out, '--json']);
     expect(JSON.parse(result.stdout)).toMatchObject({ built: 0, skipped: 4, failed: 1 });
     for (const id of IDS) expect(builtAt(out, id)).toBe(before[id]);
-    expect(statSync(join(out, 'opus-48k-stereo', 'high', 'audio.aac')).mtimeMs).toBe(mediaTime);
+    expect(statSync(media).mtimeMs).toBe(mediaTime);
   });
 
   it('rebuilds a track whose source or options changed, and everything with --force', async () => {
@@ -147,14 +151,14 @@ describe('hlsaudio validate on hand-damaged output', () => {
   const secondRange = (text: string) => /#EXT-X-BYTERANGE:(\d+)\n/.exec(text)!;
 
   it.each([
-    ['a wrong byte range', (dir: string) => edit(join(dir, 'vorbis-44k-stereo/high/playlist.m3u8'), (t) => t.replace(secondRange(t)[0], `#EXT-X-BYTERANGE:${Number(secondRange(t)[1]) - 7}\n`)), /vorbis-44k-stereo\/high\/playlist\.m3u8:12 {2}segment 2: byte range \d+@\d+ ends inside a frame/],
-    ['a missing segment', (dir: string) => edit(join(dir, 'mp3-22k-mono/low/playlist.m3u8'), (t) => t.replace(/#EXTINF:[\d.]+,\n#EXT-X-BYTERANGE:\d+\naudio\.mp3\n/, '')), /mp3-22k-mono\/low\/playlist\.m3u8 {2}bytes \d+ to \d+ of mp3-22k-mono\/low\/audio\.mp3 are in no segment \(a segment is missing from the playlist\?\) \[byterange-coverage\]/],
-    ['a deleted media file', (dir: string) => unlinkSync(join(dir, 'opus-48k-stereo/medium/audio.aac')), /opus-48k-stereo\/medium\/playlist\.m3u8 {2}media file opus-48k-stereo\/medium\/audio\.aac is missing \[media-missing\]/],
-    ['a range that skips the ID3 tag', (dir: string) => edit(join(dir, 'short-22k-stereo/mobile/playlist.m3u8'), (t) => t.replace(/#EXT-X-BYTERANGE:(\d+)@0/, (_, n) => `#EXT-X-BYTERANGE:${Number(n) - 73}@73`)), /segment 1: no ID3 transportStreamTimestamp tag at byte 73/],
-    ['an EXT-X-VERSION too low', (dir: string) => edit(join(dir, 'vorbis-44k-stereo/low/playlist.m3u8'), (t) => t.replace('#EXT-X-VERSION:4', '#EXT-X-VERSION:2')), /vorbis-44k-stereo\/low\/playlist\.m3u8:2 {2}EXT-X-VERSION 2, but EXT-X-BYTERANGE need version 4/],
-    ['an EXTINF that lies', (dir: string) => edit(join(dir, 'vorbis-44k-stereo/medium/playlist.m3u8'), (t) => t.replace(/#EXTINF:[\d.]+,/, '#EXTINF:5.5,')), /segment 1: EXTINF 5\.5 s, but its frames last 5\.\d+ s \[extinf\]/],
-    ['a BANDWIDTH below the peak', (dir: string) => edit(join(dir, 'opus-48k-stereo/master.m3u8'), (t) => t.replace(/BANDWIDTH=\d+,AVERAGE/, 'BANDWIDTH=1000,AVERAGE')), /opus-48k-stereo\/master\.m3u8 {2}high\/playlist\.m3u8: BANDWIDTH 1000 is below the measured peak segment bit rate/],
-    ['a wrong CODECS', (dir: string) => edit(join(dir, 'opus-48k-stereo/master-mp3.m3u8'), (t) => t.replace('mp4a.40.34', 'mp4a.40.2')), /low\/playlist\.m3u8: CODECS "mp4a\.40\.2", but the media is mp4a\.40\.34/],
+    ['a wrong byte range', (dir: string) => edit(join(dir, variantPath(dir, 'vorbis-44k-stereo', 'high', 'playlist')), (t) => t.replace(secondRange(t)[0], `#EXT-X-BYTERANGE:${Number(secondRange(t)[1]) - 7}\n`)), /vorbis-44k-stereo\/high\/playlist\.[0-9a-f]{12}\.m3u8:12 {2}segment 2: byte range \d+@\d+ ends inside a frame/],
+    ['a missing segment', (dir: string) => edit(join(dir, variantPath(dir, 'mp3-22k-mono', 'low', 'playlist')), (t) => t.replace(/#EXTINF:[\d.]+,\n#EXT-X-BYTERANGE:\d+\naudio\.[0-9a-f]{12}\.mp3\n/, '')), /mp3-22k-mono\/low\/playlist\.[0-9a-f]{12}\.m3u8 {2}bytes \d+ to \d+ of mp3-22k-mono\/low\/audio\.[0-9a-f]{12}\.mp3 are in no segment \(a segment is missing from the playlist\?\) \[byterange-coverage\]/],
+    ['a deleted media file', (dir: string) => unlinkSync(join(dir, variantPath(dir, 'opus-48k-stereo', 'medium', 'file'))), /opus-48k-stereo\/medium\/playlist\.[0-9a-f]{12}\.m3u8 {2}media file opus-48k-stereo\/medium\/audio\.[0-9a-f]{12}\.aac is missing \[media-missing\]/],
+    ['a range that skips the ID3 tag', (dir: string) => edit(join(dir, variantPath(dir, 'short-22k-stereo', 'mobile', 'playlist')), (t) => t.replace(/#EXT-X-BYTERANGE:(\d+)@0/, (_, n) => `#EXT-X-BYTERANGE:${Number(n) - 73}@73`)), /segment 1: no ID3 transportStreamTimestamp tag at byte 73/],
+    ['an EXT-X-VERSION too low', (dir: string) => edit(join(dir, variantPath(dir, 'vorbis-44k-stereo', 'low', 'playlist')), (t) => t.replace('#EXT-X-VERSION:4', '#EXT-X-VERSION:2')), /vorbis-44k-stereo\/low\/playlist\.[0-9a-f]{12}\.m3u8:2 {2}EXT-X-VERSION 2, but EXT-X-BYTERANGE need version 4/],
+    ['an EXTINF that lies', (dir: string) => edit(join(dir, variantPath(dir, 'vorbis-44k-stereo', 'medium', 'playlist')), (t) => t.replace(/#EXTINF:[\d.]+,/, '#EXTINF:5.5,')), /segment 1: EXTINF 5\.5 s, but its frames last 5\.\d+ s \[extinf\]/],
+    ['a BANDWIDTH below the peak', (dir: string) => edit(join(dir, 'opus-48k-stereo/master.m3u8'), (t) => t.replace(/BANDWIDTH=\d+,AVERAGE/, 'BANDWIDTH=1000,AVERAGE')), /opus-48k-stereo\/master\.m3u8 {2}high\/playlist\.[0-9a-f]{12}\.m3u8: BANDWIDTH 1000 is below the measured peak segment bit rate/],
+    ['a wrong CODECS', (dir: string) => edit(join(dir, 'opus-48k-stereo/master-mp3.m3u8'), (t) => t.replace('mp4a.40.34', 'mp4a.40.2')), /low\/playlist\.[0-9a-f]{12}\.m3u8: CODECS "mp4a\.40\.2", but the media is mp4a\.40\.34/],
     ['a master mixing codec families', (dir: string) => edit(join(dir, 'short-22k-stereo/master.m3u8'), (t) => `${t}${readFileSync(join(dir, 'short-22k-stereo/master-mp3.m3u8'), 'utf8').split('\n').slice(2).join('\n')}`), /the master mixes codec families \(aac, mp3\)/],
     ['a catalog listing a deleted track', (dir: string) => rmSync(join(dir, 'mp3-22k-mono'), { recursive: true }), /catalog\.json {2}lists track "mp3-22k-mono", which has no folder with a track\.json/],
   ])('fails on %s, naming the problem', async (_, damage, expected) => {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeMusic } from '../../fixtures/make-fixtures.js';
+import type { TrackInfo } from '../../src/catalog/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
@@ -100,7 +102,10 @@ describe('hls.js in Chromium on the fMP4 AAC ladder', () => {
     });
     await waitFor('playback', async () => (await state()).time > 1);
     const levels = await page.evaluate(() => (window as unknown as { t: { hls: { levels: { url: string[] }[] } } }).t.hls.levels.map((level) => new URL(level.url[0]!).pathname));
-    expect(levels.sort()).toEqual([`/hls/${TRACK}/high/playlist.m3u8`, `/hls/${TRACK}/medium/playlist.m3u8`, `/hls/${TRACK}/mobile/playlist.m3u8`]);
+    const info = JSON.parse(readFileSync(join(out, TRACK, 'track.json'), 'utf8')) as TrackInfo;
+    const fileOf = (quality: string, key: 'playlist' | 'file') => `/hls/${TRACK}/${info.variants.find((v) => v.quality_id === quality)![key]}`;
+    expect(levels.sort()).toEqual([fileOf('high', 'playlist'), fileOf('medium', 'playlist'), fileOf('mobile', 'playlist')]);
+    for (const level of levels) expect(level).toMatch(/\/playlist\.[0-9a-f]{12}\.m3u8$/);
     for (const quality of ['mobile', 'high', 'medium']) {
       const before = await state();
       const askedAt = Date.now();
@@ -108,7 +113,8 @@ describe('hls.js in Chromium on the fMP4 AAC ladder', () => {
         const { hls } = (window as unknown as { t: { hls: { levels: { url: string[] }[]; currentLevel: number } } }).t;
         hls.currentLevel = hls.levels.findIndex((level) => level.url[0]!.includes(`/${q}/`));
       }, quality);
-      const media = `/hls/${TRACK}/${quality}/audio.mp4`;
+      const media = fileOf(quality, 'file');
+      expect(media).toMatch(/\/audio\.[0-9a-f]{12}\.mp4$/);
       await waitFor(`byte ranges of ${media}`, async () => mediaRequests.some((r) => r.at >= askedAt && r.path === media));
       await waitFor(`playback past ${before.bufferedEnd.toFixed(1)} s on ${quality}`, async () => {
         const now = await state();

@@ -51,11 +51,12 @@ describe('hlsaudio package --container fmp4', () => {
       { file: 'master.m3u8', codec_family: 'aac', container: 'fmp4', profiles: ['high', 'medium', 'mobile'] },
       { file: 'master-mp3.m3u8', codec_family: 'mp3', container: 'packed', profiles: ['low'] },
     ]);
+    const named = (quality: string, extension: string) => expect.stringMatching(new RegExp(`^${quality}/audio\\.[0-9a-f]{12}\\.${extension}$`));
     expect(info.variants.map((v) => [v.quality_id, v.file, v.container])).toEqual([
-      ['high', 'high/audio.mp4', 'fmp4'],
-      ['medium', 'medium/audio.mp4', 'fmp4'],
-      ['low', 'low/audio.mp3', 'packed'],
-      ['mobile', 'mobile/audio.mp4', 'fmp4'],
+      ['high', named('high', 'mp4'), 'fmp4'],
+      ['medium', named('medium', 'mp4'), 'fmp4'],
+      ['low', named('low', 'mp3'), 'packed'],
+      ['mobile', named('mobile', 'mp4'), 'fmp4'],
     ]);
   });
 
@@ -66,12 +67,15 @@ describe('hlsaudio package --container fmp4', () => {
         const text = readFileSync(join(out, id, variant.playlist), 'utf8');
         const manifest = parsePlaylist(join(out, id, variant.playlist));
         expect(manifest.version).toBe(6);
-        expect(text).toMatch(/^#EXT-X-MAP:URI="audio\.mp4",BYTERANGE="\d+@0"$/m);
+        // The init segment is the start of the content-addressed media file: it has that name.
+        const mediaName = variant.file.split('/').pop()!;
+        expect(mediaName).toMatch(/^audio\.[0-9a-f]{12}\.mp4$/);
+        expect(text).toMatch(new RegExp(`^#EXT-X-MAP:URI="${mediaName.replace(/\./g, '\\.')}",BYTERANGE="\\d+@0"$`, 'm'));
         const media = readFileSync(join(out, id, variant.file));
         const fileBoxes = boxes(media);
         const initLength = fileBoxes[0]![2] + fileBoxes[1]![2];
         expect(fileBoxes.slice(0, 2).map((box) => box[0])).toEqual(['ftyp', 'moov']);
-        expect(manifest.segments[0]!.map).toEqual({ uri: 'audio.mp4', byterange: { length: initLength, offset: 0 } });
+        expect(manifest.segments[0]!.map).toEqual({ uri: mediaName, byterange: { length: initLength, offset: 0 } });
         let expected = initLength;
         for (const segment of manifest.segments) {
           expect(segment.byterange!.offset).toBe(expected);
@@ -159,7 +163,7 @@ describe('/stream/ of an fMP4 variant', () => {
     const answer = await request(server.port, 'GET', '/stream/wav-44k-stereo.mp4?quality=medium');
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('audio/mp4');
-    const media = readFileSync(join(out, 'wav-44k-stereo/medium/audio.mp4'));
+    const media = readFileSync(join(out, 'wav-44k-stereo', track('wav-44k-stereo').variants.find((v) => v.quality_id === 'medium')!.file));
     expect(answer.body.equals(media)).toBe(true);
     const file = join(root, 'streamed.mp4');
     writeFileSync(file, answer.body);

@@ -82,7 +82,7 @@ describe('measured loudness and waveform peaks (no target: the audio is untouche
       range_lu: track(out, 'dynamic-24').loudness!.range_lu,
       normalized_to_lufs: null,
     });
-    const media = readFileSync(join(out, 'dynamic-24/mobile/audio.mp4'));
+    const media = readFileSync(join(out, 'dynamic-24', track(out, 'dynamic-24').variants.find((v) => v.quality_id === 'mobile')!.file));
     const tlou = media.indexOf('tlou');
     const fields = readTrackLoudness(media.subarray(tlou + 4, tlou - 4 + media.readUInt32BE(tlou - 4)));
     expect(Math.abs(fields.integratedLufs! - track(out, 'dynamic-24').loudness!.integrated_lufs!)).toBeLessThanOrEqual(0.125);
@@ -90,7 +90,9 @@ describe('measured loudness and waveform peaks (no target: the audio is untouche
   });
 
   it('writes peaks.json in audiowaveform v2 format, min and max of each 512 frames of the decoded PCM', async () => {
-    const peaks = JSON.parse(readFileSync(join(out, 'dynamic-24', 'peaks.json'), 'utf8'));
+    const peaksFile = track(out, 'dynamic-24').peaks!.file;
+    expect(peaksFile).toMatch(/^peaks\.[0-9a-f]{12}\.json$/);
+    const peaks = JSON.parse(readFileSync(join(out, 'dynamic-24', peaksFile), 'utf8'));
     const pcm = await decode(source24, { sampleRate: 48000, channels: 2 });
     const frames = pcm.samples.length / 2;
     expect(peaks).toMatchObject({ version: 2, channels: 2, sample_rate: 48000, samples_per_pixel: 512, bits: 8, length: Math.ceil(frames / 512) });
@@ -107,7 +109,7 @@ describe('measured loudness and waveform peaks (no target: the audio is untouche
       }
     }
     expect(peaks.data).toEqual(expected);
-    expect(track(out, 'dynamic-24').peaks).toEqual({ file: 'peaks.json', samples_per_pixel: 512, bits: 8, length: peaks.length });
+    expect(track(out, 'dynamic-24').peaks).toEqual({ file: peaksFile, samples_per_pixel: 512, bits: 8, length: peaks.length });
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -39,13 +40,21 @@ describe('hlsaudio package on every fixture format', () => {
     });
   });
 
-  it('writes exactly the spec layout: masters, one playlist and one media file per variant, peaks.json, nothing else', () => {
+  it('writes exactly the spec layout: masters, one playlist and one media file per variant, peaks, named by their content, nothing else', () => {
     expect(readdirSync(out).sort()).toEqual(['catalog.json', ...sources.map(idOf)].sort());
     for (const name of sources) {
       const dir = join(out, idOf(name));
-      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', 'peaks.json', 'track.json']);
+      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', expect.stringMatching(/^peaks\.[0-9a-f]{12}\.json$/), 'track.json']);
+      const info = track(idOf(name));
+      expect(info.retired).toEqual([]);
+      expect(readdirSync(dir)).toContain(info.peaks!.file);
       for (const [quality, extension] of [['high', 'aac'], ['medium', 'aac'], ['low', 'mp3'], ['mobile', 'aac']]) {
-        expect(readdirSync(join(dir, quality!)).sort()).toEqual([`audio.${extension}`, 'playlist.m3u8']);
+        const files = readdirSync(join(dir, quality!)).sort();
+        expect(files).toEqual([expect.stringMatching(new RegExp(`^audio\\.[0-9a-f]{12}\\.${extension}$`)), expect.stringMatching(/^playlist\.[0-9a-f]{12}\.m3u8$/)]);
+        // The name is the first 12 hex digits of the SHA-256 of the bytes.
+        for (const file of files) expect(file.split('.')[1]).toBe(createHash('sha256').update(readFileSync(join(dir, quality!, file))).digest('hex').slice(0, 12));
+        const variant = info.variants.find((v) => v.quality_id === quality)!;
+        expect([variant.file, variant.playlist].sort()).toEqual(files.map((file) => `${quality}/${file}`).sort());
       }
     }
   });
@@ -94,7 +103,7 @@ describe('hlsaudio package on every fixture format', () => {
       const families = { 'master.m3u8': ['high', 'medium', 'mobile'], 'master-mp3.m3u8': ['low'] } as const;
       for (const [file, qualities] of Object.entries(families)) {
         const master = parsePlaylist(join(out, id, file));
-        expect(master.playlists!.map((variant) => variant.uri)).toEqual(qualities.map((q) => `${q}/playlist.m3u8`));
+        expect(master.playlists!.map((variant) => variant.uri)).toEqual(qualities.map((q) => track(id).variants.find((v) => v.quality_id === q)!.playlist));
         for (const listed of master.playlists!) {
           const quality = listed.uri.split('/')[0]!;
           const checked = checkVariantPlaylist(join(out, id, listed.uri), quality === 'low' ? 'mp3' : 'aac');
@@ -127,7 +136,7 @@ describe('hlsaudio package on every fixture format', () => {
 
   it('upmixes a mono source to dual mono at the source level', async () => {
     const source = await decode(join(FIXTURES, 'mp3-22k-mono.mp3'), { sampleRate: 44100, channels: 1 });
-    const variant = await decode(join(out, 'mp3-22k-mono', 'high', 'playlist.m3u8'), { sampleRate: 44100, channels: 2 });
+    const variant = await decode(join(out, 'mp3-22k-mono', track('mp3-22k-mono').variants.find((v) => v.quality_id === 'high')!.playlist), { sampleRate: 44100, channels: 2 });
     let sideEnergy = 0;
     let energy = 0;
     for (let i = 0; i + 1 < variant.samples.length; i += 2) {

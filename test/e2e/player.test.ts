@@ -181,9 +181,9 @@ describe('the player page', () => {
     const counted = await snapshot();
     const askedAt = Date.now();
     await page.selectOption('#quality', quality);
-    const media = `/hls/${TRACK}/${quality}/audio.${extension}`;
-    // The served playlists version media URIs (`audio.aac?v=…`): match the path.
-    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && new URL(r.url).pathname === media && /^bytes=\d+-\d+$/.test(r.range ?? '')));
+    // Media names carry their content's hash (`audio.0123456789ab.aac`).
+    const media = new RegExp(`^/hls/${TRACK}/${quality}/audio\\.[0-9a-f]{12}\\.${extension}$`);
+    await waitFor(`byte ranges of ${media}`, async () => requests.some((r) => r.at >= askedAt && media.test(new URL(r.url).pathname) && /^bytes=\d+-\d+$/.test(r.range ?? '')));
     await waitFor(`playback past ${before.bufferedEnd.toFixed(1)} s on ${quality}`, async () => {
       const now = await state();
       return !now.paused && now.time > before.bufferedEnd + 0.3 && now.variant === quality;
@@ -227,7 +227,7 @@ describe('the player page', () => {
     await expect.poll(serverPlayback).toMatchObject({ track_id: TRACK, state: 'paused' });
     const askedAt = Date.now();
     await page.selectOption('#quality', 'low');
-    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && new URL(r.url).pathname === `/hls/${TRACK}/low/audio.mp3`));
+    await waitFor('the MP3 master to load', async () => requests.some((r) => r.at >= askedAt && /\/low\/audio\.[0-9a-f]{12}\.mp3$/.test(new URL(r.url).pathname)));
     await page.waitForTimeout(1000);
     expect((await state()).paused).toBe(true);
     expect(await page.locator('#play').textContent()).toBe('Play');

@@ -37,7 +37,7 @@ describe('anonymous mode (no key configured)', () => {
   test('user_id is taken as given, tokens are ignored, and the startup log says so', async () => {
     const { wsUrl, logs } = await start();
     expect(logs).toEqual([
-      'hlsaudio realtime: /api/ws runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored; POST /api/events is refused',
+      "hlsaudio realtime: /api/ws runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST /api/events is refused",
     ]);
     const client = await connect(wsUrl, { user_id: 'client_001', token: 'jwt_token_here' });
     expect(await statusOf(client)).toMatchObject({ user_id: 'client_001', authenticated: false });
@@ -45,11 +45,15 @@ describe('anonymous mode (no key configured)', () => {
     expect(await statusOf(nobody)).toMatchObject({ user_id: null, authenticated: false });
   });
 
-  test('an empty or overlong user_id is refused with 400', async () => {
+  test('an empty, overlong or control-character user_id is refused with 400', async () => {
     const { wsUrl } = await start();
     expect(await refused(connect(wsUrl, { user_id: '' }))).toEqual({
       status: 400,
-      body: { error: 'E_MESSAGE', message: 'Expected `user_id` to be a non-empty string of at most 256 characters' },
+      body: { error: 'E_MESSAGE', message: 'Expected `user_id` to be an id of 1 to 128 printable ASCII characters (no space), got ""' },
+    });
+    expect(await refused(connect(wsUrl, { user_id: '\u0000admin' }))).toEqual({
+      status: 400,
+      body: { error: 'E_MESSAGE', message: 'Expected `user_id` to be an id of 1 to 128 printable ASCII characters (no space), got "\\u0000admin"' },
     });
     expect((await refused(connect(wsUrl, { session_id: 'x'.repeat(300) }))).status).toBe(400);
   });
@@ -168,12 +172,15 @@ describe('POST /api/events', () => {
     const bob = await connect(wsUrl, { token: await hs256({}, { subject: 'bob' }) });
     expect(await post(httpUrl, message, { token })).toEqual({ status: 202, body: { accepted: 1 }, headers: expect.anything() });
     expect(await subscriber.waitFor((event) => event.event === 'ServerMessage')).toEqual(message);
+    // In JWT mode a broadcast reaches only the users it names: ana hears of her like, not of bob's.
     const batch = [
       { event: 'TrackLiked', track_id: 'song-a', user_id: 'bob', total_likes: 128 },
       { event: 'TrackShared', track_id: 'song-a', from_user: 'ana', to_users: ['bob'] },
+      { event: 'TrackLiked', track_id: 'song-a', user_id: 'ana', total_likes: 129 },
     ];
-    expect(await post(httpUrl, batch, { token })).toMatchObject({ status: 202, body: { accepted: 2 } });
-    expect(await subscriber.waitFor((event) => event.event === 'TrackLiked')).toEqual(batch[0]);
+    expect(await post(httpUrl, batch, { token })).toMatchObject({ status: 202, body: { accepted: 3 } });
+    expect(await subscriber.waitFor((event) => event.event === 'TrackLiked')).toEqual(batch[2]);
+    expect(subscriber.named('TrackLiked')).toEqual([batch[2]]);
     expect(await post(httpUrl, batch[1], { token, query: '?user_id=bob' })).toMatchObject({ status: 202 });
     expect(await bob.waitFor((event) => event.event === 'TrackShared')).toEqual({ ...batch[1], message: null });
     const bobStatus = await bob.command({ command: 'GetStatus' });

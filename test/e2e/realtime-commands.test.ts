@@ -267,7 +267,7 @@ describe('bad messages are answered and the connection stays open', () => {
     expect(await answer('Play song-a')).toMatchObject({ command_id: '', success: false, data: { code: 'E_MESSAGE', field: null }, error: expect.stringMatching(/^message is not JSON/) });
     failed(await answer('{"command":"Rewind","command_id":"c1"}'), 'E_MESSAGE', 'command', expect.stringContaining('got "Rewind"'));
     expect(await answer('{"command":"Rewind","command_id":"c1"}')).toMatchObject({ command_id: 'c1' });
-    failed(await answer('{"command":"Play","command_id":"c2"}'), 'E_MESSAGE', 'track_id', 'Expected `track_id` to be a non-empty string of at most 256 characters, got nothing');
+    failed(await answer('{"command":"Play","command_id":"c2"}'), 'E_MESSAGE', 'track_id', 'Expected `track_id` to be an id of 1 to 128 printable ASCII characters (no space), got nothing');
     failed(await answer('{"command":"Seek","command_id":"c3","track_id":"song-a","position_ms":"soon"}'), 'E_MESSAGE', 'position_ms', 'Expected `position_ms` to be a number of milliseconds >= 0, got "soon"');
     failed(await answer(Buffer.from('{"command":"Ping","command_id":"c4"}'), true), 'E_MESSAGE', null, 'binary frames are not accepted: send each command as JSON text');
     expect(await client.command({ command: 'Ping' })).toMatchObject({ success: true });

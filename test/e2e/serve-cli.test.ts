@@ -1,7 +1,8 @@
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrackInfo } from '../../src/catalog/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { packageFixtures, request, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
@@ -68,7 +69,8 @@ describe('hlsaudio serve: the command', () => {
   it('stops on SIGTERM after answering the request in flight, and on SIGINT', async () => {
     const server = await startServe(out);
     expect((await request(server.port, 'GET', '/healthz')).status).toBe(200);
-    const inFlight = request(server.port, 'GET', '/hls/short-22k-stereo/low/audio.mp3');
+    const low = (JSON.parse(readFileSync(join(out, 'short-22k-stereo', 'track.json'), 'utf8')) as TrackInfo).variants.find((v) => v.quality_id === 'low')!.file;
+    const inFlight = request(server.port, 'GET', `/hls/short-22k-stereo/${low}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [answer, exit] = await Promise.all([inFlight, server.stop('SIGTERM')]);
     expect(answer.status).toBe(200);

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -19,11 +19,10 @@ let server: RunningServer;
 let track: TrackInfo;
 const get = (path: string, headers: Record<string, string> = {}) => request(server.port, 'GET', path, { headers });
 const file = (relative: string) => readFileSync(join(out, relative));
-/** The `?v=` the server gives a media file of the track: its validator (inode, size, mtime). */
-const mediaVersion = (relative: string) => {
-  const info = statSync(join(out, ID, relative));
-  return `${info.ino.toString(16)}-${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`;
-};
+/** A variant's media file or playlist as track.json names it (content-addressed), relative to the track folder. */
+const variantFile = (quality: string, which: 'file' | 'playlist' = 'file') => track.variants.find((v) => v.quality_id === quality)![which];
+/** The made-up content-addressed name of the linked track's high media file, a symlink to a file outside. */
+const LINKED_MEDIA = 'high/audio.0123456789ab.aac';
 
 afterAll(stopServers);
 
@@ -34,10 +33,11 @@ beforeAll(async () => {
   mkdirSync(outside, { recursive: true });
   writeFileSync(join(outside, 'secret.aac'), SECRET);
   cpSync(join(out, ID), join(out, 'linked'), { recursive: true });
-  const linked = JSON.parse(readFileSync(join(out, 'linked', 'track.json'), 'utf8'));
-  writeFileSync(join(out, 'linked', 'track.json'), JSON.stringify({ ...linked, id: 'linked' }));
-  rmSync(join(out, 'linked', 'high', 'audio.aac'));
-  symlinkSync(join(outside, 'secret.aac'), join(out, 'linked', 'high', 'audio.aac'));
+  const linked = JSON.parse(readFileSync(join(out, 'linked', 'track.json'), 'utf8')) as TrackInfo;
+  const variants = linked.variants.map((v) => (v.quality_id === 'high' ? { ...v, file: LINKED_MEDIA } : v));
+  writeFileSync(join(out, 'linked', 'track.json'), JSON.stringify({ ...linked, id: 'linked', variants }));
+  rmSync(join(out, 'linked', variantFile('high')));
+  symlinkSync(join(outside, 'secret.aac'), join(out, 'linked', LINKED_MEDIA));
   cpSync(join(out, 'linked'), join(outside, 'escaped'), { recursive: true, verbatimSymlinks: true });
   const escaped = JSON.parse(readFileSync(join(outside, 'escaped', 'track.json'), 'utf8'));
   writeFileSync(join(outside, 'escaped', 'track.json'), JSON.stringify({ ...escaped, id: 'escaped' }));
@@ -77,11 +77,11 @@ describe('hlsaudio serve: the startup line and the folder routes', () => {
 });
 
 describe('hlsaudio serve: playlists', () => {
-  it.each(['master.m3u8', 'master-mp3.m3u8', 'high/playlist.m3u8', 'low/playlist.m3u8'])('serves %s as written (media URIs versioned), with its type, validators and a short max-age', async (name) => {
+  it.each(['master.m3u8', 'master-mp3.m3u8', 'high/playlist.m3u8', 'low/playlist.m3u8'])('serves %s as written, with its type, validators and a short max-age', async (name) => {
     const answer = await get(`/hls/${ID}/${name}`);
     expect(answer.status).toBe(200);
-    const written = file(`${ID}/${name}`).toString();
-    const expected = name.includes('/') ? written.replace(/^(audio\.(aac|mp3))$/gm, `$1?v=${mediaVersion(name.replace('playlist.m3u8', `audio.${name.startsWith('low') ? 'mp3' : 'aac'}`))}`) : written;
+    // The spec's variant route answers with the playlist track.json names for the quality.
+    const expected = file(`${ID}/${name.includes('/') ? variantFile(name.split('/')[0]!, 'playlist') : name}`).toString();
     expect(answer.body.toString()).toBe(expected);
     expect(answer.headers).toMatchObject({
       'content-type': 'application/vnd.apple.mpegurl',
@@ -89,7 +89,7 @@ describe('hlsaudio serve: playlists', () => {
       'access-control-allow-origin': '*',
       'content-length': String(Buffer.byteLength(expected)),
     });
-    expect(answer.headers.etag).toMatch(name.includes('/') ? /^"[\w-]{22}"$/ : /^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
+    expect(answer.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
     expect((await get(`/hls/${ID}/${name}`, { 'If-None-Match': answer.headers.etag! })).status).toBe(304);
     const since = await get(`/hls/${ID}/${name}`, { 'If-Modified-Since': answer.headers['last-modified']! });
     expect(since.status).toBe(304);
@@ -97,11 +97,20 @@ describe('hlsaudio serve: playlists', () => {
     expect((await get(`/hls/${ID}/${name}`, { 'If-Modified-Since': new Date(Date.parse(answer.headers['last-modified']!) - 1000).toUTCString() })).status).toBe(200);
   });
 
+  it('serves a variant playlist under its content-addressed name (as masters name it) as immutable', async () => {
+    const name = variantFile('high', 'playlist');
+    expect(file(`${ID}/master.m3u8`).toString()).toContain(`\n${name}\n`);
+    const answer = await get(`/hls/${ID}/${name}`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(file(`${ID}/${name}`));
+    expect(answer.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
   it('keeps connections alive between requests', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const answers = [];
-      for (const name of ['master.m3u8', 'high/playlist.m3u8', 'high/audio.aac']) answers.push(await request(server.port, 'GET', `/hls/${ID}/${name}`, { agent }));
+      for (const name of ['master.m3u8', 'high/playlist.m3u8', variantFile('high')]) answers.push(await request(server.port, 'GET', `/hls/${ID}/${name}`, { agent }));
       expect(answers.map((answer) => answer.reusedSocket)).toEqual([false, true, true]);
       expect(answers[0]!.headers).toMatchObject({ connection: 'keep-alive', 'keep-alive': 'timeout=65' });
     } finally {
@@ -131,21 +140,22 @@ describe('hlsaudio serve: playlists', () => {
 });
 
 describe('hlsaudio serve: media files and ranges', () => {
-  const media = () => file(`${ID}/high/audio.aac`);
-  const path = `/hls/${ID}/high/audio.aac`;
+  const media = () => file(`${ID}/${variantFile('high')}`);
+  let path: string;
+  beforeAll(() => {
+    path = `/hls/${ID}/${variantFile('high')}`;
+  });
 
-  it('serves the whole file with its exact type; immutable only under its current version', async () => {
-    const whole = await get(`${path}?v=${mediaVersion('high/audio.aac')}`);
+  it('serves the whole file with its exact type, immutable under its content-addressed name', async () => {
+    const whole = await get(path);
     expect(whole.status).toBe(200);
     expect(whole.body).toEqual(media());
     expect(whole.headers).toMatchObject({ 'content-type': 'audio/aac', 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=31536000, immutable', 'content-length': String(media().length) });
-    expect((await get(path)).headers['cache-control']).toBe('public, no-cache');
-    expect((await get(`${path}?v=0-0-0`)).headers['cache-control']).toBe('public, no-cache');
-    expect((await get(`/hls/${ID}/low/audio.mp3`)).headers['content-type']).toBe('audio/mpeg');
+    expect((await get(`/hls/${ID}/${variantFile('low')}`)).headers['content-type']).toBe('audio/mpeg');
   });
 
   it('answers every segment range of the playlist with 206 and the exact bytes', async () => {
-    const segments = readMediaPlaylist(file(`${ID}/high/playlist.m3u8`).toString()).segments;
+    const segments = readMediaPlaylist(file(`${ID}/${variantFile('high', 'playlist')}`).toString()).segments;
     let next = 0;
     for (const segment of segments) {
       const offset = segment.offset ?? next;
@@ -177,7 +187,7 @@ describe('hlsaudio serve: media files and ranges', () => {
     expect(answer.body).toEqual(media().subarray(from, to));
   });
 
-  it('answers a media URI with a cache-busting query (`audio.aac?v=<hash>`) as the bare path', async () => {
+  it('answers a media URI with a query (`audio.<hash>.aac?v=1`) as the bare path', async () => {
     const bare = await get(path, { Range: 'bytes=10-2000' });
     const busted = await get(`${path}?v=0123456789`, { Range: 'bytes=10-2000' });
     expect(busted.status).toBe(206);
@@ -278,7 +288,7 @@ describe('hlsaudio serve: nothing outside the folder', () => {
     '/hls/etc/passwd',
     `/hls/${ID}/track.json`,
     `/hls/${ID}/high/playlist.m3u8.bak`,
-    '/hls/linked/high/audio.aac', // listed, but a symlink to a file outside
+    `/hls/linked/${LINKED_MEDIA}`, // listed, but a symlink to a file outside
     '/hls/escaped/master.m3u8', // the track folder is a symlink to outside
     '/hls/escaped/high/playlist.m3u8',
     `/stream/${encodeURIComponent('/etc/passwd')}`,
@@ -293,7 +303,7 @@ describe('hlsaudio serve: nothing outside the folder', () => {
   });
 
   it('serves the same track when not symlinked, so the refusals above are the symlinks', async () => {
-    expect((await get('/hls/linked/medium/audio.aac')).status).toBe(200);
+    expect((await get(`/hls/linked/${variantFile('medium')}`)).status).toBe(200);
   });
 
   it('answers a raw NUL byte and a malformed request line with 400 JSON, then keeps serving', async () => {

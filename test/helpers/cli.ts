@@ -13,10 +13,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would (`node bin/hlsaudio.js …`), with no stdin and no TTY. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (child: import('node:child_process').ChildProcess) => void } = {}): Promise<CliResult> {
+/**
+ * Runs the built CLI as a user would (`node bin/hlsaudio.js …`), with no stdin and no TTY. `prefix`
+ * runs it through another command (`setpriv …`).
+ */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[]; onSpawn?: (child: import('node:child_process').ChildProcess) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [command, ...rest] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
+    const child = spawn(command!, rest, {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, FORCE_COLOR: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,8 @@ import { tempDir } from './temp.js';
  */
 export const TRACK = 'short-22k-stereo';
 const out = join(tempDir(), 'out');
+/** The packaged folder the apps of this file serve. */
+export const OUT = out;
 const apps: ServeApp[] = [];
 const clients: TestClient[] = [];
 

@@ -140,7 +140,8 @@ describe('AnalyticsEngine: bad input', () => {
     [{ durationMs: Number.NaN }, 'duration_ms', 'Expected `duration_ms` to be a number of milliseconds from 1 to 86400000, got number NaN'],
     [{ quality: 'HIGH' }, 'quality', 'Expected `quality` to be a quality_id such as "high", got "HIGH"'],
     [{ platform: 'web' as never }, 'platform', 'Expected `platform` to be one of Web, Ios, Android, Desktop, Unknown, got "web"'],
-    [{ userId: '' }, 'user_id', 'Expected `user_id` to be absent or a string of 1 to 256 characters, got ""'],
+    [{ userId: '' }, 'user_id', 'Expected `user_id` to be absent or an id of 1 to 128 printable ASCII characters (no space), got ""'],
+    [{ userId: 'bob\u0000' }, 'user_id', 'Expected `user_id` to be absent or an id of 1 to 128 printable ASCII characters (no space), got "bob\\u0000"'],
     [{ startPositionMs: -1 }, 'start_position_ms', 'Expected `start_position_ms` to be a number of milliseconds, 0 or more, got number -1'],
   ])('refuses a start with %o', (override, field, message) => {
     const error = thrown(() => store.startPlaySession(play(override)));

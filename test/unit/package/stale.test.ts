@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOST_TAG } from '../../../src/fs.js';
@@ -9,7 +9,7 @@ const DEAD_PID = 2 ** 22 + 12345; // above Linux's pid_max default: never a live
 const OTHER_HOST = HOST_TAG === '0badc0de' ? '0badc0df' : '0badc0de';
 
 describe('recoverInterruptedBuilds', () => {
-  it('removes build folders and half-written files of dead runs, and puts back a track moved aside', async () => {
+  it('removes build folders (and hlsaudio 0.1\'s moved-aside ones) and half-written files of dead runs', async () => {
     const out = tempDir();
     mkdirSync(join(out, `.song.tmp-${HOST_TAG}-${DEAD_PID}-00aa`));
     mkdirSync(join(out, `.gone.old-${HOST_TAG}-${DEAD_PID}-00bb`));
@@ -19,8 +19,7 @@ describe('recoverInterruptedBuilds', () => {
     writeFileSync(join(out, `.catalog.json.${HOST_TAG}-${DEAD_PID}-0123abcd.tmp`), '{"half":');
     mkdirSync(join(out, `.busy.tmp-${HOST_TAG}-${process.ppid}-00dd`)); // a live run's build: left alone
     await recoverInterruptedBuilds(out);
-    expect(readdirSync(out).sort()).toEqual([`.busy.tmp-${HOST_TAG}-${process.ppid}-00dd`, 'gone', 'kept']);
-    expect(existsSync(join(out, 'gone', 'track.json'))).toBe(true);
+    expect(readdirSync(out).sort()).toEqual([`.busy.tmp-${HOST_TAG}-${process.ppid}-00dd`, 'kept']);
   });
 
   it('leaves another host\'s builds alone until they are a day old (a pid means nothing there)', async () => {

@@ -46,3 +46,12 @@ test('checkFilters refuses unknown keys and keys no subscribed event carries', (
   );
   expect(() => checkFilters(['LiveStats', 'PlaybackStarted'], { user_id: 'u' })).not.toThrow();
 });
+
+test('keys of Object.prototype are unknown filters (issue 9: they crashed Subscribe)', () => {
+  for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const filters: Record<string, string> = Object.create(null);
+    filters[key] = 'x';
+    expect(() => checkFilters(['PlaybackStarted'], filters)).toThrow(expect.objectContaining({ code: 'E_MESSAGE', field: `filters.${key}` }));
+    expect(matchesFilters(started('u1', 't1'), filters)).toBe(true);
+  }
+});

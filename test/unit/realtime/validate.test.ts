@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { COMMAND_NAMES, EVENT_NAMES } from '../../../src/realtime/protocol.js';
 import { parseCommand, sniffCommandId, toEvent } from '../../../src/realtime/validate.js';
 
-const parse = (value: unknown) => parseCommand(typeof value === 'string' ? value : JSON.stringify(value), 256);
+const parse = (value: unknown) => parseCommand(typeof value === 'string' ? value : JSON.stringify(value));
 
 function failure(value: unknown) {
   const result = parse(value);
@@ -60,7 +60,7 @@ describe('parseCommand', () => {
       command_id: 'c1',
       code: 'E_MESSAGE',
       field: 'track_id',
-      message: 'Expected `track_id` to be a non-empty string of at most 256 characters, got nothing',
+      message: 'Expected `track_id` to be an id of 1 to 128 printable ASCII characters (no space), got nothing',
     });
     expect(failure({ command: 'Seek', command_id: 'c2', track_id: 't', position_ms: '10' })).toMatchObject({
       command_id: 'c2',
@@ -72,8 +72,8 @@ describe('parseCommand', () => {
       field: 'position',
       message: 'Expected `position` to be an integer >= 0, got number 1.5',
     });
-    expect(failure({ command: 'Ping', command_id: 42 })).toMatchObject({ command_id: '', field: 'command_id', message: 'Expected `command_id` to be a non-empty string of at most 256 characters, got number 42' });
-    expect(failure({ command: 'Play', command_id: 'c', track_id: 'x'.repeat(257) })).toMatchObject({ field: 'track_id' });
+    expect(failure({ command: 'Ping', command_id: 42 })).toMatchObject({ command_id: '', field: 'command_id', message: 'Expected `command_id` to be an id of 1 to 128 printable ASCII characters (no space), got number 42' });
+    expect(failure({ command: 'Play', command_id: 'c', track_id: 'x'.repeat(129) })).toMatchObject({ field: 'track_id' });
   });
 
   test('event names and filters of Subscribe', () => {
@@ -85,9 +85,37 @@ describe('parseCommand', () => {
     expect(failure({ command: 'Unsubscribe', command_id: 'c', events: 'PlaybackStarted' })).toMatchObject({ field: 'events' });
     expect(failure({ command: 'Subscribe', command_id: 'c', events: ['TrackLiked'], filters: { user_id: 7 } })).toMatchObject({
       field: 'filters.user_id',
-      message: 'Expected `filters.user_id` to be a non-empty string of at most 256 characters, got number 7',
+      message: 'Expected `filters.user_id` to be an id of 1 to 128 printable ASCII characters (no space), got number 7',
     });
     expect(failure({ command: 'Subscribe', command_id: 'c', events: ['TrackLiked'], filters: ['user_id'] })).toMatchObject({ field: 'filters' });
+  });
+});
+
+describe('ids and numbers as sent (issue 9)', () => {
+  test('ids follow the one rule: no control byte, no space, at most 128 characters', () => {
+    expect(failure({ command: 'Play', command_id: 'c', track_id: '\u0000admin' })).toMatchObject({ field: 'track_id', message: 'Expected `track_id` to be an id of 1 to 128 printable ASCII characters (no space), got "\\u0000admin"' });
+    expect(failure({ command: 'AddToPlaylist', command_id: 'c', playlist_id: 'my list', track_id: 't' })).toMatchObject({ field: 'playlist_id' });
+    expect(failure({ command: 'Ping', command_id: 'x'.repeat(129) })).toMatchObject({ command_id: '', field: 'command_id' });
+    expect(parse({ command: 'Subscribe', command_id: 'auth0|5f1c@example.com', events: ['TrackLiked'], filters: { user_id: 'auth0|42' } }).ok).toBe(true);
+  });
+
+  test('a number is reported as it was written, not as JavaScript prints it', () => {
+    expect(failure('{"command": "Seek", "command_id": "c", "track_id": "t", "position_ms": 1e400}').message).toBe('Expected `position_ms` to be a number of milliseconds >= 0, got number 1e400');
+    expect(failure('{"command": "AddToPlaylist", "command_id": "c", "playlist_id": "p", "track_id": "t", "position": 1e20}').message).toBe('Expected `position` to be an integer >= 0, got number 1e20');
+    expect(failure('{"command": "Ping", "command_id": 1.50}').message).toBe('Expected `command_id` to be an id of 1 to 128 printable ASCII characters (no space), got number 1.50');
+    expect(failure('{"command": "Seek", "command_id": "c", "track_id": "t", "position_ms": -5}').message).toContain('got number -5');
+  });
+
+  test('filter keys are the client\'s own: __proto__, constructor and toString are unknown filters, not a crash', () => {
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      const result = parse(`{"command": "Subscribe", "command_id": "c", "events": ["TrackLiked"], "filters": {"${key}": "x"}}`);
+      expect(result.ok && Object.keys(result.command.command === 'Subscribe' ? result.command.filters ?? {} : {})).toEqual([key]);
+    }
+  });
+
+  test('a quoted value is cut to 200 characters', () => {
+    const long = 'x'.repeat(8000);
+    expect(failure({ command: 'Play', command_id: 'c', track_id: long }).message).toBe(`Expected \`track_id\` to be an id of 1 to 128 printable ASCII characters (no space), got "${'x'.repeat(200)}"… (8000 characters)`);
   });
 });
 
@@ -111,11 +139,11 @@ describe('toEvent', () => {
 
   test('reads every event of the spec', () => {
     expect(examples.map((example) => example.event)).toEqual(EVENT_NAMES);
-    for (const example of examples) expect(toEvent(example, 256)).toEqual(example);
+    for (const example of examples) expect(toEvent(example)).toEqual(example);
   });
 
   test('absent Options become null, unknown fields are dropped', () => {
-    expect(toEvent({ event: 'TrackShared', track_id: 't', from_user: 'a', to_users: [], extra: true }, 256)).toEqual({
+    expect(toEvent({ event: 'TrackShared', track_id: 't', from_user: 'a', to_users: [], extra: true })).toEqual({
       event: 'TrackShared',
       track_id: 't',
       from_user: 'a',
@@ -125,19 +153,20 @@ describe('toEvent', () => {
   });
 
   test('bad events name the field, with the position in a batch', () => {
-    expect(() => toEvent({ event: 'ServerMessage', message: 'x', level: 'Debug' }, 256)).toThrow('Expected `level` to be one of Info, Warning, Error, got "Debug"');
-    expect(() => toEvent({ event: 'PlaylistUpdated', playlist_id: 'p', action: 'Moved' }, 256)).toThrow('Expected `action` to be one of Added, Removed, Reordered, Cleared, got "Moved"');
-    expect(() => toEvent({ event: 'TrackShared', track_id: 't', from_user: 'a', to_users: ['b', 3] }, 256, '[2].')).toThrow('Expected `[2].to_users[1]`');
-    expect(() => toEvent({ event: 'LiveStats', concurrent_listeners: 1, top_tracks: [{ track_id: 't', title: 'x', artist: 'y' }], server_load: 0 }, 256)).toThrow(
+    expect(() => toEvent({ event: 'ServerMessage', message: 'x', level: 'Debug' })).toThrow('Expected `level` to be one of Info, Warning, Error, got "Debug"');
+    expect(() => toEvent({ event: 'PlaylistUpdated', playlist_id: 'p', action: 'Moved' })).toThrow('Expected `action` to be one of Added, Removed, Reordered, Cleared, got "Moved"');
+    expect(() => toEvent({ event: 'TrackShared', track_id: 't', from_user: 'a', to_users: ['b', 3] }, '[2].')).toThrow('Expected `[2].to_users[1]`');
+    expect(() => toEvent({ event: 'LiveStats', concurrent_listeners: 1, top_tracks: [{ track_id: 't', title: 'x', artist: 'y' }], server_load: 0 })).toThrow(
       'Expected `top_tracks[0].current_listeners` to be an integer >= 0, got nothing',
     );
-    expect(() => toEvent({ event: 'Nope' }, 256)).toThrow('Expected `event` to be one of PlaybackStarted,');
-    expect(() => toEvent('x', 256)).toThrow('Expected `event` to be a JSON object with an `event` field, got "x"');
+    expect(() => toEvent({ event: 'Nope' })).toThrow('Expected `event` to be one of PlaybackStarted,');
+    expect(() => toEvent('x')).toThrow('Expected `event` to be a JSON object with an `event` field, got "x"');
   });
 });
 
 test('sniffCommandId finds the command_id of a message it does not parse', () => {
-  expect(sniffCommandId(`{"command":"Ping","command_id" : "big-1","pad":"${'x'.repeat(5000)}"`, 256)).toBe('big-1');
-  expect(sniffCommandId(`{"pad":"${'x'.repeat(2000)}","command_id":"late"}`, 256)).toBe('');
-  expect(sniffCommandId('{"command_id":"way-too-long"}', 4)).toBe('');
+  expect(sniffCommandId(`{"command":"Ping","command_id" : "big-1","pad":"${'x'.repeat(5000)}"`)).toBe('big-1');
+  expect(sniffCommandId(`{"pad":"${'x'.repeat(2000)}","command_id":"late"}`)).toBe('');
+  expect(sniffCommandId(`{"command_id":"${'x'.repeat(129)}"}`)).toBe('');
+  expect(sniffCommandId('{"command_id":"has space"}')).toBe('');
 });

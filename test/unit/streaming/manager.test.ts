@@ -156,7 +156,7 @@ describe('AdaptiveStreamingManager sessions', () => {
 
   it('refuses an unknown track and an unknown quality', async () => {
     const { manager } = setup();
-    await expect(manager.createSession({ trackId: 'nope', capabilities: desktop(1000), clientId: 'x' })).rejects.toMatchObject({ code: 'E_UNKNOWN_TRACK', message: 'No track "nope" in this folder' });
+    await expect(manager.createSession({ trackId: 'nope', capabilities: desktop(1000), clientId: 'x' })).rejects.toMatchObject({ code: 'E_UNKNOWN_TRACK', message: 'No track "nope" in the catalog' });
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
     expect(() => manager.updateSessionQuality(session.session_id, 'ultra')).toThrow(
       expect.objectContaining({ code: 'E_UNKNOWN_QUALITY', message: 'Expected `quality` to be one of high, medium, low, mobile, got "ultra"' }),

@@ -45,7 +45,7 @@ describe('parseCreateSession', () => {
     [{ track_id: 's', client_capabilities: { device_type: ['Mobile'] } }, 'E_FIELD', 'Expected `client_capabilities.device_type` to be one of Desktop, Mobile, Tablet, SmartSpeaker, CarAudio, Unknown, got an array'],
     [{ track_id: 's', client_capabilities: { adaptive_enabled: 'yes' } }, 'E_FIELD', 'Expected `client_capabilities.adaptive_enabled` to be true or false, got "yes"'],
     [{ track_id: 's', client_capabilities: { preferred_quality: 3 } }, 'E_FIELD', 'Expected `client_capabilities.preferred_quality` to be a quality_id or null, got number 3'],
-    [{ track_id: 's', client_id: '' }, 'E_FIELD', 'Expected `client_id` to be a string of 1 to 256 characters, got ""'],
+    [{ track_id: 's', client_id: '' }, 'E_FIELD', 'Expected `client_id` to be an id of 1 to 128 printable ASCII characters (no space), got ""'],
   ])('refuses %j: %s %s', (body, code, message) => {
     expect(() => parseCreateSession(body)).toThrow(expect.objectContaining({ code, message }));
   });

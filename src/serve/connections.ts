@@ -1,0 +1,61 @@
+import { type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { addressKey } from '../client-address.js';
+import type { ErrorCode } from '../errors.js';
+import { Tally } from '../tally.js';
+import type { ServeOptions } from './context.js';
+
+/**
+ * What the HTTP server does with connections before any route sees them: how many it holds, and how
+ * it answers a request Node's parser refused or timed out. One client must not hold the descriptors
+ * that the others need: a refused or timed-out socket is destroyed, never left half-closed.
+ */
+
+/**
+ * Caps TCP connections: `maxConnections` in all (Node's own `server.maxConnections`, which closes a
+ * connection beyond it before any JavaScript object is made for it) and `maxConnectionsPerAddress`
+ * per remote address (client-address.ts key), counted from `connection` to `close`; one more is
+ * destroyed at once, unanswered. WebSocket connections are the same sockets: they count too.
+ */
+export function limitConnections(server: Server, limits: Pick<ServeOptions, 'maxConnections' | 'maxConnectionsPerAddress'>): void {
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  const perAddress = limits.maxConnectionsPerAddress;
+  if (perAddress <= 0) return;
+  const held = new Tally();
+  server.on('connection', (socket: Socket) => {
+    const key = addressKey(socket.remoteAddress);
+    if (held.count(key) >= perAddress) {
+      socket.destroy();
+      return;
+    }
+    held.add(key);
+    socket.once('close', () => held.remove(key));
+  });
+}
+
+/**
+ * Node's `clientError`: a request its parser refused or that did not arrive in time. Answered with
+ * JSON `{error, message}` (408 when headersTimeout or requestTimeout passed, 431 for headers over
+ * Node's 16 KiB, 400 otherwise) and destroyed once the answer is written: `end()` alone leaves the
+ * socket half-closed, held until the client closes its side, which a slowloris never does.
+ */
+export function clientErrorHandler(timeouts: Pick<ServeOptions, 'headersTimeoutMs' | 'requestTimeoutMs'>): (error: NodeJS.ErrnoException, socket: Duplex) => void {
+  return (error, socket) => {
+    // A response already started on this socket (a pipelined request gone bad): nothing may be added to it.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (!socket.writable || answering || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, code, message] =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ([408, 'E_REQUEST_TIMEOUT', `The request did not arrive in time: headers are awaited ${timeouts.headersTimeoutMs} ms, a whole request ${timeouts.requestTimeoutMs} ms`] as const)
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? ([431, 'E_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts (16 KiB)'] as const)
+          : ([400, 'E_BAD_REQUEST', 'Malformed HTTP request'] as const);
+    const body = JSON.stringify({ error: code satisfies ErrorCode, message });
+    (socket as Socket).end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    (socket as Socket).destroySoon();
+  };
+}
