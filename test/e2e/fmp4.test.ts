@@ -126,11 +126,12 @@ describe('hlsaudio package --container fmp4', () => {
   it('validate catches a tfdt that does not follow the EXTINF values and a map that is not the init segment', async () => {
     const dir = join(root, 'damaged');
     spawnSync('cp', ['-r', out, dir]);
-    const playlist = join(dir, 'wav-44k-stereo/medium/playlist.m3u8');
+    const medium = track('wav-44k-stereo', dir).variants.find((v) => v.quality_id === 'medium')!;
+    const playlist = join(dir, 'wav-44k-stereo', medium.playlist);
     writeFileSync(playlist, readFileSync(playlist, 'utf8').replace(/BYTERANGE="(\d+)@0"/, (_, n) => `BYTERANGE="${Number(n) - 8}@0"`).replace(/#EXTINF:[\d.]+,/, '#EXTINF:5.5,'));
     const result = await runCli(['validate', dir]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/wav-44k-stereo\/medium\/playlist\.m3u8 {2}EXT-X-MAP \d+@0, but the init segment \(ftyp, moov\) is \d+@0 in wav-44k-stereo\/medium\/audio\.mp4 \[init-range\]/);
+    expect(result.stdout).toMatch(/wav-44k-stereo\/medium\/playlist\.[0-9a-f]{12}\.m3u8 {2}EXT-X-MAP \d+@0, but the init segment \(ftyp, moov\) is \d+@0 in wav-44k-stereo\/medium\/audio\.[0-9a-f]{12}\.mp4 \[init-range\]/);
     expect(result.stdout).toMatch(/segment 1: EXTINF 5\.5 s, but its \d+ samples present 5\.\d+ s \[extinf\]/);
     expect(result.stdout).toMatch(/segment 2: tfdt \d+, but the priming \(1024\) and the EXTINF values before it give \d+/);
   });
