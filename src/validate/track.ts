@@ -66,6 +66,10 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
       findings.warning('master-stale', file, 'differs from what track.json describes (a rebuild stopped before rewriting it, or an edit by hand); the next `hlsaudio package` run rewrites it');
     }
   }
+  // The player fetches the peaks by the name track.json gives (serve's peaks.json follows it).
+  if (track.peaks && !(await stat(join(outDir, id, track.peaks.file)).then((info) => info.isFile(), () => false))) {
+    findings.error('missing-file', posix.join(id, track.peaks.file), 'the waveform peaks listed in track.json are missing');
+  }
   // Masters may name the variants of track.json, or retired ones (a master of an earlier build).
   const playlists = new Set(listedFiles(track).filter((file) => file.endsWith('.m3u8')).map((file) => posix.join(id, file)));
   const measure = async (playlist: string) => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,5 +206,9 @@ describe('waveform peaks across a rebuild', () => {
       expect(answer.headers['cache-control']).toBe(cacheControl);
       expect(answer.body.equals(bytes)).toBe(true);
     }
+    rmSync(join(dir, id, second.peaks!.file));
+    const broken = await runCli(['validate', dir]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`${id}/${second.peaks!.file}  the waveform peaks listed in track.json are missing [missing-file]`);
   });
 });
