@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { makeMusic } from '../fixtures/make-fixtures.js';
+import { percentile } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -176,10 +177,6 @@ async function halfOpenRole() {
 
 // The well-behaved client and the orchestration.
 
-const percentile = (list, p) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 const fds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AnalyticsEngine } from '../dist/analytics/engine.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -193,7 +194,6 @@ async function summaryRound(round) {
   return { inWorker, onLoop };
 }
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const results = Object.fromEntries(Object.keys(SETUPS).map((setup) => [setup, []]));
 /**
  * Lets the previous run's writes reach the disk before the next run starts: an unbatched run leaves

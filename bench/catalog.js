@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeMusic } from '../fixtures/make-fixtures.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(values.runs);
@@ -33,7 +34,6 @@ function packageRun(inputs, out, flags) {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, summary };
 }
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const out = join(work, 'out');
 const times = { serial: [], parallel: [], rerun: [] };
 let peak8 = 0;

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeMusic } from '../fixtures/make-fixtures.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '180' }, runs: { type: 'string', default: '3' }, baseline: { type: 'string' } } });
 const seconds = Number(values.seconds);
@@ -96,7 +97,6 @@ async function loudnessCosts() {
   return { decodeCpu, ebur128Cpu: withEbur128 - decodeCpu, analysisCpu: (used.user + used.system) / 1e6 };
 }
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const bin = join(root, '..', 'bin', 'hlsaudio.js');
 const baselineBin = values.baseline ? buildBaseline(values.baseline) : undefined;
 const times = { ffmpeg: [], hlsaudio: [], fmp4: [], baseline: [] };

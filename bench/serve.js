@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeMusic } from '../fixtures/make-fixtures.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -179,7 +180,6 @@ const servers = {
   'nginx (1 worker)': await startNginx(dir),
 };
 const names = Object.keys(servers);
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const results = Object.fromEntries(names.map((name) => [name, []]));
 try {
   for (const name of names) runWrk(servers[name].port, script); // warm-up: page cache, JIT, range cache

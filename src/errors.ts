@@ -1,5 +1,6 @@
 import { basename, relative } from 'node:path';
 import { inputDefaults } from './defaults.js';
+import { expectedMessage } from './option-table.js';
 
 /**
  * The one error type of hlsaudio. Every failure a user can meet carries a stable `code` (listed in
@@ -40,7 +41,8 @@ export type ErrorCode =
   // `hlsaudio serve`: the folder and the socket
   | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
-  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
+  | 'E_REDIS' // `serve --redis`: Redis cannot be reached at start (the URL is shown with its password masked)
+  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (http/status.ts maps each to a status)
   | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it), or an HTTP/1.1 request without Host
   | 'E_REQUEST_TIMEOUT' // 408: a request's headers (or the whole request) did not arrive within serveDefaults.headersTimeoutMs (requestTimeoutMs)
   | 'E_HEADERS_TOO_LARGE' // 431: request headers over Node's 16 KiB
@@ -53,7 +55,8 @@ export type ErrorCode =
   | 'E_UNKNOWN_SESSION' // 404: no streaming session with this id (never made, ended or expired)
   | 'E_BAD_JSON' // 400: a request body that is not JSON, or not a JSON object
   | 'E_FIELD' // 400: a field of a request (body or query) or an analytics argument has a wrong type or value
-  | 'E_BODY_TOO_LARGE' // 413: a request body over serveDefaults.maxBodyBytes
+  | 'E_BODY_TOO_LARGE' // 413: a request body over its limit (serveDefaults.maxBodyBytes, realtimeDefaults.eventsMaxBodyBytes)
+  | 'E_UNSUPPORTED_MEDIA_TYPE' // 415: a body that is not of the content type the route reads
   | 'E_RANGE_NOT_SATISFIABLE' // 416: a Range that starts past the end of the file
   | 'E_FILE_CHANGED' // 503: a file was replaced (its track rebuilt) between its lookup and its read, twice in a row
   | 'E_TOO_MANY_SESSIONS' // 503: streamingDefaults.maxSessions sessions are open
@@ -99,7 +102,7 @@ export function optionError(field: string, expected: string, got: unknown): Hlsa
  * WebSocket message (`E_MESSAGE`) or of an analytics call.
  */
 export function fieldError(field: string, expected: string, got: unknown, code: ErrorCode = 'E_FIELD'): HlsaudioError {
-  return new HlsaudioError(code, `Expected \`${field}\` to be ${expected}, got ${describe(got)}`, { field });
+  return new HlsaudioError(code, expectedMessage(field, expected, describe(got)), { field });
 }
 
 /**

@@ -28,8 +28,8 @@ const realtime = connectRealtime({
   onStatus: (status) => (field('ws').textContent = status),
   onEvent: showEvent,
   onOpen: connectionReady,
-  onRecommendation: (recommendation) => {
-    if (recommendation.session_id === session?.session_id) sessionQuality = recommendation.to;
+  onQualityChange: (change) => {
+    if (change.session_id === session?.session_id) sessionQuality = change.to_quality;
   },
 });
 
@@ -47,7 +47,7 @@ function showError(message) {
 
 function showEvent(event) {
   if (event.event === 'LiveStats') return showLiveStats(event);
-  if (event.event === 'ServerMessage' && event.message) field('recommendation').textContent = event.message;
+  if (event.event === 'QualityChanged') field('recommendation').textContent = `${event.from_quality} → ${event.to_quality} (${event.reason})`;
   const { event: name, ...fields } = event;
   const item = document.createElement('li');
   item.dataset.event = name;

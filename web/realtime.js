@@ -1,7 +1,7 @@
 // The page's side of /api/ws, on the package's own typed client (served from dist/, no bundler).
-// A connection carries the streaming session it belongs to, so the quality monitor's
-// recommendations for that session reach it: choosing a track opens a connection for its session.
-import { parseQualityRecommendation, RealtimeClient } from '/lib/client/index.js';
+// A connection carries the streaming session it belongs to, so that session's QualityChanged
+// events reach it: choosing a track opens a connection for its session.
+import { RealtimeClient } from '/lib/client/index.js';
 
 /** This listener's own playback events (filtered by user), and events for everyone. */
 const OWN_EVENTS = ['PlaybackStarted', 'PlaybackPaused', 'PlaybackResumed', 'PlaybackStopped', 'PlaybackProgress'];
@@ -11,9 +11,9 @@ const SHARED_EVENTS = ['LiveStats', 'ServerMessage', 'TrackLiked', 'TrackShared'
  * `onOpen(connection, { reconnected })` is called each time a connection is ready: the first time
  * once subscribed, or again after it dropped (`reconnected`). Either way the server holds no playback
  * state for it. `connection` numbers the opened connections, so that the page knows which connection
- * a playback state it told belongs to. `onRecommendation` gets the monitor's quality switches.
+ * a playback state it told belongs to. `onQualityChange` gets the session's QualityChanged events.
  */
-export function connectRealtime({ userId, token, onStatus, onEvent, onOpen, onRecommendation }) {
+export function connectRealtime({ userId, token, onStatus, onEvent, onOpen, onQualityChange }) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
   let client;
   let opened = 0;
@@ -46,9 +46,8 @@ export function connectRealtime({ userId, token, onStatus, onEvent, onOpen, onRe
     });
     next.onAny((event) => {
       if (client !== next) return;
-      const recommendation = event.event === 'ServerMessage' ? parseQualityRecommendation(event) : undefined;
-      if (recommendation) onRecommendation?.(recommendation);
-      onEvent(recommendation ? { ...event, message: `switch ${recommendation.from} → ${recommendation.to} (${recommendation.reason})` } : event);
+      if (event.event === 'QualityChanged') onQualityChange?.(event);
+      onEvent(event);
     });
     // The first time, the connection is announced once subscribed, so that the page's own Play is
     // sent after the Subscribe and its PlaybackStarted reaches the page.

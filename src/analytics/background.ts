@@ -10,40 +10,25 @@ export interface ReadStatement {
 /** Runs statements in one read transaction (one consistent snapshot) and gives each one's rows. */
 export type Reader = (statements: ReadStatement[]) => Promise<Record<string, unknown>[][]>;
 
+/** What the worker thread is started with. */
+export interface WorkerData {
+  file: string;
+  checkpointIntervalMs: number;
+  busyTimeoutMs: number;
+}
+
+/** A read sent to the worker, and its answer. */
+export interface ReadRequest {
+  id: number;
+  statements: ReadStatement[];
+}
+export type WorkerReply = { id: number; results: Record<string, unknown>[][]; error?: undefined } | { id: number; error: string; results?: undefined };
+
 /**
- * The worker's whole program, run with `eval` so that it works the same from `dist/` and from the
- * TypeScript sources under test. Its own connection runs a PASSIVE checkpoint every intervalMs (0:
- * none), which never waits for the writer nor makes it wait, and the reads it is sent.
+ * The worker's module: the compiled .js beside this file in dist/, the .ts source under the tests
+ * (which run the sources; Node strips its types).
  */
-const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-// Node 22 warns that SQLite is experimental on each thread's first use; the main thread already has.
-const emitWarning = process.emitWarning;
-process.emitWarning = (warning, ...rest) => {
-  if (!String(warning).startsWith('SQLite is an experimental feature')) emitWarning.call(process, warning, ...rest);
-};
-const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
-const db = new DatabaseSync(workerData.file, { timeout: workerData.busyTimeoutMs });
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const timer = workerData.checkpointIntervalMs > 0 ? setInterval(() => checkpoint.get(), workerData.checkpointIntervalMs) : undefined;
-parentPort.on('message', (message) => {
-  if (message.stop) {
-    clearInterval(timer);
-    db.close();
-    process.exit(0);
-  }
-  try {
-    db.exec('BEGIN');
-    try {
-      parentPort.postMessage({ id: message.id, results: message.statements.map(({ sql, params }) => db.prepare(sql).all(...params)) });
-    } finally {
-      db.exec('COMMIT');
-    }
-  } catch (error) {
-    parentPort.postMessage({ id: message.id, error: error.message });
-  }
-});
-`;
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
 
 /**
  * A second connection in a worker thread, for the database work that must not run on the event
@@ -52,7 +37,8 @@ parentPort.on('message', (message) => {
  *   brings the WAL to 1000 pages: that write then also copies about 4 MB into the database file and
  *   fsyncs it, and was the slowest write by far. The writer's automatic checkpoints are turned off
  *   while this worker runs.
- * - The summary and track queries, which read every play of the range: 1.5 s for 200,000 plays here.
+ * - The summary and track queries, which read every play of the range (the time `npm run
+ *   bench:analytics` measures for 200,000 plays is in docs/design-notes.md).
  * If the worker stops, `onStop` is told, so that the writer checkpoints again and reads run on the
  * main connection: the WAL never grows unchecked and the pages keep answering.
  */
@@ -63,9 +49,10 @@ export class BackgroundConnection {
   private running = true;
 
   constructor(file: string, options: { checkpointIntervalMs: number; busyTimeoutMs: number }, onStop: () => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, ...options } });
+    const workerData: WorkerData = { file, ...options };
+    this.worker = new Worker(WORKER_URL, { workerData });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; results?: Record<string, unknown>[][]; error?: string }) => {
+    this.worker.on('message', (message: WorkerReply) => {
       const request = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (message.error !== undefined) request?.reject(new Error(message.error));
@@ -91,7 +78,7 @@ export class BackgroundConnection {
       this.pending.set(id, { resolve, reject });
       // A worker with a read in flight keeps the process alive until the answer is in.
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, statements });
+      this.worker.postMessage({ id, statements } satisfies ReadRequest);
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
     }) as Promise<Record<string, unknown>[][]>;

@@ -1,11 +1,11 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { PlaySession } from './play-session.js';
-import type { QualitySwitchReason } from './types.js';
+import type { QualityChangeReason } from '../streaming/types.js';
 
 /** A row waiting in the write queue. Each names its play, whose id is known only once the play is written. */
 export type QueuedRow =
   | { kind: 'progress'; session: PlaySession; atMs: number; positionMs: number; bufferHealth: number | null; creditedMs: number }
-  | { kind: 'switch'; session: PlaySession; atMs: number; from: string; to: string; reason: QualitySwitchReason }
+  | { kind: 'switch'; session: PlaySession; atMs: number; from: string; to: string; reason: QualityChangeReason }
   | { kind: 'rebuffer'; session: PlaySession; atMs: number; durationMs: number };
 
 const TOTALS = [
@@ -32,7 +32,7 @@ const INSERT_COLUMNS = [...IDENTITY, ...TOTALS, ...ENDING];
  * Writes one batch in one transaction: the plays not yet in the file, the queued rows, then a
  * snapshot of every play the batch touched (its running totals, and its end once it ended), so that
  * the file is consistent at every commit. One transaction per batch is what makes batching pay: a
- * commit costs several rows' worth (14 µs against 2.4 µs per row here) and rewrites whole pages.
+ * commit costs several rows' worth and rewrites whole pages (docs/design-notes.md, "Analytics", from `npm run bench:analytics`).
  */
 export class BatchWriter {
   private readonly db: DatabaseSync;

@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { DatabaseSync } from 'node:sqlite';
-import { analyticsDefaults } from '../defaults.js';
+import { analyticsDefaults, analyticsOptions } from '../defaults.js';
 import { displayPath, fieldError, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
+import { type Logger, stderrLogger } from '../log.js';
+import { type OptionValues, resolveOptions } from '../option-table.js';
 import { BackgroundConnection, readOnConnection, type Reader } from './background.js';
 import { BatchWriter, type QueuedRow } from './batch-writer.js';
 import { openDatabase } from './database.js';
 import { PlaySession, type PlaySessionRow } from './play-session.js';
 import { querySummary, queryTrackDetails } from './queries.js';
-import type { AnalyticsSummary, EndReason, PlaySessionRecord, PlaySessionStart, QualitySwitchReason, TimeRange, TrackDetails } from './types.js';
+import type { QualityChangeReason } from '../streaming/types.js';
+import type { AnalyticsSummary, EndReason, PlaySessionRecord, PlaySessionStart, TimeRange, TrackDetails } from './types.js';
 import {
   checkBufferHealth,
   checkPosition,
@@ -21,7 +24,7 @@ import {
   checkTrackId,
 } from './validate.js';
 
-type Limits = { -readonly [K in keyof typeof analyticsDefaults]: (typeof analyticsDefaults)[K] extends number ? number : (typeof analyticsDefaults)[K] };
+type Limits = OptionValues<typeof analyticsOptions>;
 
 export interface AnalyticsOptions extends Partial<Omit<Limits, 'dbFileInOutDir' | 'summaryTrackLimitMax'>> {
   /** The database file (`--db`). Without it, `<outDir>/.hlsaudio/analytics.db`. */
@@ -31,10 +34,10 @@ export interface AnalyticsOptions extends Partial<Omit<Limits, 'dbFileInOutDir' 
   /** The clock, epoch ms (tests drive it). */
   now?: (() => number) | undefined;
   /**
-   * Told about a write that failed in the background (its rows are dropped, the plays' totals are
-   * written again by the next write). Default: a process warning, so a full disk never stops playback.
+   * Told (warn) about a write that failed in the background (its rows are dropped, the plays' totals
+   * are written again by the next write), so a full disk never stops playback. Default: stderr.
    */
-  onWriteError?: ((error: HlsaudioError) => void) | undefined;
+  logger?: Logger | undefined;
 }
 
 /** What the store has done: for `/api/status`-like pages and the load test. */
@@ -67,7 +70,7 @@ export class AnalyticsEngine {
   readonly file: string;
   private readonly options: Limits;
   private readonly now: () => number;
-  private readonly onWriteError: (error: HlsaudioError) => void;
+  private readonly logger: Logger;
   private readonly db: DatabaseSync;
   private readonly writer: BatchWriter;
   /** Plays not ended, and ended plays until their end is written. */
@@ -83,9 +86,9 @@ export class AnalyticsEngine {
   private counters = { writes: 0, rowsWritten: 0, rowsDropped: 0, writeErrors: 0 };
 
   constructor(options: AnalyticsOptions) {
-    this.options = resolveOptions(options);
+    this.options = resolveOptions(analyticsOptions, options, optionError);
     this.now = options.now ?? Date.now;
-    this.onWriteError = options.onWriteError ?? ((error) => process.emitWarning(error.message, { type: 'HlsaudioWarning', code: error.code }));
+    this.logger = options.logger ?? stderrLogger;
     if (options.file === undefined && options.outDir === undefined) throw optionError('file', 'a path, or `outDir` to be given', undefined);
     this.file = options.file ?? analyticsFile(options.outDir!);
     this.db = openDatabase(this.file, this.options);
@@ -156,7 +159,7 @@ export class AnalyticsEngine {
   }
 
   /** The player changed quality; listening from now on is credited to `to`. */
-  recordQualitySwitch(sessionId: string, from: string, to: string, reason: QualitySwitchReason): void {
+  recordQualitySwitch(sessionId: string, from: string, to: string, reason: QualityChangeReason): void {
     this.assertOpen();
     const session = this.openSession(sessionId);
     const fromQuality = checkQuality('from', from);
@@ -307,7 +310,7 @@ export class AnalyticsEngine {
       this.flush();
     } catch (error) {
       if (!isHlsaudioError(error)) throw error;
-      this.onWriteError(error);
+      this.logger.warn(`analytics: ${error.message}`);
     }
   }
 
@@ -368,41 +371,4 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 function unknownSession(id: string): HlsaudioError {
   return new HlsaudioError('E_UNKNOWN_PLAY_SESSION', `No play session ${JSON.stringify(id)}`, { field: 'session_id' });
-}
-
-/** Options over defaults, each checked: `Expected \`flushMaxRows\` to be …, got …`. */
-function resolveOptions(options: AnalyticsOptions): Limits {
-  const resolved = { ...analyticsDefaults } as Limits;
-  const integer = (name: keyof Limits, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value = options[name as keyof AnalyticsOptions];
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw optionError(name, `an integer from ${min} to ${max}`, value);
-    (resolved as Record<string, unknown>)[name] = value;
-  };
-  const ratio = (name: keyof Limits, min: number, max: number) => {
-    const value = options[name as keyof AnalyticsOptions];
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw optionError(name, `a number from ${min} to ${max}`, value);
-    (resolved as Record<string, unknown>)[name] = value;
-  };
-  integer('flushIntervalMs', 1, 3_600_000);
-  integer('flushMaxRows', 1, 1_000_000);
-  integer('busyTimeoutMs', 0, 3_600_000);
-  integer('checkpointIntervalMs', 0, 3_600_000);
-  integer('sessionIdleMs', 1);
-  integer('sweepIntervalMs', 1);
-  integer('maxOpenSessions', 1);
-  integer('progressJitterMs', 0);
-  integer('maxDurationMs', 1);
-  integer('maxUserAgentChars', 0);
-  integer('maxReferrerChars', 0);
-  integer('summaryTrackLimit', 1, analyticsDefaults.summaryTrackLimitMax);
-  integer('recentSessionsLimit', 0, 10_000);
-  ratio('completionRatio', 0, 1);
-  ratio('maxPlaybackRate', 1, 16);
-  if (options.synchronous !== undefined) {
-    if (options.synchronous !== 'NORMAL' && options.synchronous !== 'FULL') throw optionError('synchronous', '"NORMAL" or "FULL"', options.synchronous);
-    resolved.synchronous = options.synchronous;
-  }
-  return resolved;
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { analyticsDefaults } from '../defaults.js';
-import { type ErrorCode, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { HlsaudioError, isHlsaudioError } from '../errors.js';
+import { sendError, sendJson } from '../http/reply.js';
+import { type Logger, stderrLogger } from '../log.js';
 import type { AnalyticsEngine } from './engine.js';
 import type { TimeRange } from './types.js';
 import { fieldError } from '../errors.js';
@@ -20,16 +22,9 @@ export interface AnalyticsHandlerOptions {
    * Without it every caller reads everything.
    */
   authorize?: ((req: IncomingMessage) => Promise<boolean>) | undefined;
+  /** Told of a failure that is not the caller's (the answer is a 500); stderr by default. */
+  logger?: Logger | undefined;
 }
-
-/** The JSON error of each code these handlers answer, and its status. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  E_FIELD: 400,
-  E_AUTH: 401,
-  E_FORBIDDEN: 403,
-  E_UNKNOWN_TRACK: 404,
-  E_ANALYTICS_CLOSED: 503,
-};
 
 /**
  * `GET /api/analytics/summary?since=&until=&limit=` and `GET /api/analytics/tracks/:id?since=&until=`.
@@ -39,16 +34,17 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
  * 404 for an unknown track.
  */
 export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHandlerOptions = {}): { summary: RouteHandler; track: RouteHandler } {
+  const logger = options.logger ?? stderrLogger;
   return {
     summary: (req, res) =>
-      answer(req, res, async () => {
+      answer(res, logger, async () => {
         await options.authorize?.(req);
         const query = readQuery(req, ['since', 'until', 'limit']);
         const limit = query.get('limit');
         return engine.summary({ ...readRange(query), trackLimit: limit === undefined ? undefined : readLimit(limit) });
       }),
     track: (req, res, params) =>
-      answer(req, res, async () => {
+      answer(res, logger, async () => {
         const listenerDetails = (await options.authorize?.(req)) ?? true;
         const range = readRange(readQuery(req, ['since', 'until']));
         const trackId = params.id ?? '';
@@ -66,32 +62,13 @@ export function analyticsHandlers(engine: AnalyticsEngine, options: AnalyticsHan
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, body: () => unknown): Promise<void> {
-  let status = 200;
-  let payload: unknown;
-  const headers: Record<string, string> = {};
+async function answer(res: ServerResponse, logger: Logger, body: () => unknown): Promise<void> {
   try {
-    payload = await body();
+    sendJson(res, 200, await body());
   } catch (error) {
-    if (isHlsaudioError(error) && STATUS[error.code] !== undefined) {
-      status = STATUS[error.code]!;
-      payload = { error: error.code, message: error.message };
-      if (status === 401) headers['www-authenticate'] = 'Bearer';
-    } else {
-      // The message of an unexpected failure may name files: it goes to the log, not to the client.
-      status = 500;
-      payload = { error: 'E_ANALYTICS_DB', message: 'The analytics database could not be read' };
-      process.emitWarning(error instanceof Error ? error : String(error), { type: 'HlsaudioWarning', code: 'E_ANALYTICS_DB' });
-    }
+    // The message of an unexpected failure may name files: it goes to the log, not to the client.
+    sendError(res, error, { logger, layer: 'analytics', internal: new HlsaudioError('E_ANALYTICS_DB', 'The analytics database could not be read') });
   }
-  const text = JSON.stringify(payload);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(req.method === 'HEAD' ? undefined : text);
 }
 
 function unknownTrack(trackId: string): HlsaudioError {

@@ -1,7 +1,8 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { ReadStatement, Reader } from './background.js';
 import { PlaySession, type PlaySessionRow, roundHealth, roundRatio } from './play-session.js';
-import type { AnalyticsSummary, Platform, PlayTotals, QualityShare, QualitySwitchReason, TimeRange, TrackDetails, TrackTotals } from './types.js';
+import type { QualityChangeReason } from '../streaming/types.js';
+import type { AnalyticsSummary, Platform, PlayTotals, QualityShare, TimeRange, TrackDetails, TrackTotals } from './types.js';
 
 /**
  * The read side: figures computed by SQLite from one row per play (play_sessions), never from the
@@ -150,7 +151,7 @@ export async function queryTrackDetails(read: Reader, trackId: string, range: Ti
     totals: totalsOf(totals![0] as unknown as TotalsRow),
     quality_distribution: qualityShares(qualities!),
     platforms: (platforms as unknown as { platform: Platform; plays: number; listened_ms: number }[]).map((row) => ({ ...row })),
-    quality_switches: (switches as unknown as { from: string; to: string; reason: QualitySwitchReason; count: number }[]).map((row) => ({ ...row })),
+    quality_switches: (switches as unknown as { from: string; to: string; reason: QualityChangeReason; count: number }[]).map((row) => ({ ...row })),
     recent_sessions: (recent as unknown as PlaySessionRow[]).map((row) => PlaySession.fromRow(row).toRecord()),
   };
 }

@@ -69,4 +69,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- One vocabulary of quality-change reasons (streaming's QualityChangeReason). Version 1 stored
+      -- the analytics' own names; \`Bandwidth\` covered both the monitor's step down and its step up
+      -- on headroom, which can no longer be told apart, so it becomes \`bandwidth\`. \`Error\` was
+      -- never written by serve; a library caller meant a player's own switch.
+      UPDATE quality_switches SET reason = CASE reason
+        WHEN 'Auto' THEN 'player'
+        WHEN 'User' THEN 'user'
+        WHEN 'Bandwidth' THEN 'bandwidth'
+        WHEN 'BufferHealth' THEN 'buffer_low'
+        WHEN 'PacketLoss' THEN 'packet_loss'
+        WHEN 'Latency' THEN 'latency'
+        WHEN 'Rebuffer' THEN 'rebuffer'
+        WHEN 'Error' THEN 'player'
+        ELSE reason
+      END;
+    `,
+  },
 ];

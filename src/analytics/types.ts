@@ -8,9 +8,8 @@
 export const PLATFORMS = ['Web', 'Ios', 'Android', 'Desktop', 'Unknown'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** Why a player changed quality: its own ABR (`Auto`), the listener, or one of the quality monitor's signals. */
-export const QUALITY_SWITCH_REASONS = ['Auto', 'User', 'Bandwidth', 'BufferHealth', 'PacketLoss', 'Latency', 'Rebuffer', 'Error'] as const;
-export type QualitySwitchReason = (typeof QUALITY_SWITCH_REASONS)[number];
+import type { QualityChangeReason } from '../streaming/types.js';
+
 
 /** How a play session ended: by `endPlaySession`, or by the idle sweep (analyticsDefaults.sessionIdleMs). */
 export type EndReason = 'Ended' | 'Idle';
@@ -121,7 +120,7 @@ export interface TrackDetails {
   totals: PlayTotals;
   quality_distribution: QualityShare[];
   platforms: { platform: Platform; plays: number; listened_ms: number }[];
-  quality_switches: { from: string; to: string; reason: QualitySwitchReason; count: number }[];
+  quality_switches: { from: string; to: string; reason: QualityChangeReason; count: number }[];
   /** The latest plays, newest first. */
   recent_sessions: PlaySessionRecord[];
 }

@@ -3,7 +3,8 @@ import { TRACK_ID } from '../catalog/track-id.js';
 import { fieldError } from '../errors.js';
 import { checkId, ID_EXPECTED, isId } from '../ids.js';
 import { QUALITY_ID } from '../profiles/load.js';
-import { PLATFORMS, type Platform, QUALITY_SWITCH_REASONS, type QualitySwitchReason } from './types.js';
+import { QUALITY_CHANGE_REASONS, type QualityChangeReason } from '../streaming/types.js';
+import { PLATFORMS, type Platform } from './types.js';
 
 /**
  * Checks of what callers record. Values come from clients (WebSocket commands, the player page), so
@@ -97,11 +98,11 @@ export function checkRebufferMs(value: unknown, maxMs: number): number {
   return Math.round(value);
 }
 
-export function checkReason(value: unknown): QualitySwitchReason {
-  if (typeof value !== 'string' || !(QUALITY_SWITCH_REASONS as readonly string[]).includes(value)) {
-    throw fieldError('reason', `one of ${QUALITY_SWITCH_REASONS.join(', ')}`, value);
+export function checkReason(value: unknown): QualityChangeReason {
+  if (typeof value !== 'string' || !(QUALITY_CHANGE_REASONS as readonly string[]).includes(value)) {
+    throw fieldError('reason', `one of ${QUALITY_CHANGE_REASONS.join(', ')}`, value);
   }
-  return value as QualitySwitchReason;
+  return value as QualityChangeReason;
 }
 
 /** A free text the client chose (user agent, referrer): cut to its limit rather than refused. */

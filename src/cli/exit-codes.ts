@@ -11,6 +11,8 @@ export const EXIT = {
   ffmpegMissing: 3,
   /** The output folder or its catalog cannot be written or read (or, for `serve`, is not an output folder). */
   output: 4,
+  /** `serve` cannot reach a service it was told to use (Redis). */
+  unavailable: 5,
   /** Stopped by SIGINT (SIGTERM gives 143). */
   interrupted: 130,
 } as const;
@@ -29,6 +31,8 @@ export function exitCodeFor(code: ErrorCode | string): number {
     case 'E_ANALYTICS_DB':
     case 'E_NOT_OUTPUT_FOLDER':
       return EXIT.output;
+    case 'E_REDIS':
+      return EXIT.unavailable;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;
     default:

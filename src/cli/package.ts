@@ -1,5 +1,5 @@
 import type { NormalizationInfo } from '../catalog/schema.js';
-import { packageDefaults } from '../defaults.js';
+import { packageDefaults, packageOptions } from '../defaults.js';
 import { optionError } from '../errors.js';
 import { withContainer } from '../profiles/container.js';
 import { loadProfiles, selectProfiles } from '../profiles/load.js';
@@ -57,7 +57,7 @@ function normalizationOptions(options: Record<string, unknown>): NormalizationIn
   }
   return {
     target_lufs: numberOption('--loudness-target', options.loudnessTarget, { min: packageDefaults.loudnessTargetMinLufs, max: packageDefaults.loudnessTargetMaxLufs }),
-    true_peak_ceiling_dbtp: numberOption('--true-peak-ceiling', options.truePeakCeiling, { min: -20, max: 0 }),
+    true_peak_ceiling_dbtp: numberOption('--true-peak-ceiling', options.truePeakCeiling, { min: packageOptions.truePeakCeilingDbtp.min, max: packageOptions.truePeakCeilingDbtp.max }),
     mode: (options.loudnessMode as NormalizationInfo['mode'] | undefined) ?? 'normalize',
   };
 }

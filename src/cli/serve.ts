@@ -4,6 +4,7 @@ import { CATALOG_FILE } from '../catalog/schema.js';
 import { readCatalog, listTrackIds } from '../catalog/store.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { authOptionsFromEnv } from '../realtime/auth.js';
+import { checkRedisUrl } from '../realtime/redis-url.js';
 import { startServeApp } from '../serve/app.js';
 import { interrupt } from './context.js';
 import { numberOption } from './options.js';
@@ -19,11 +20,16 @@ export interface ServeCliOptions {
   dataDir?: string;
   db?: string;
   jwks?: string;
+  redis?: string;
+  redisStreamMaxLen: string;
 }
 
 export async function runServe(dir: string, options: ServeCliOptions): Promise<void> {
   const port = numberOption('--port', options.port, { min: 0, max: 65535, integer: true });
   const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
+  const streamMaxLen = numberOption('--redis-stream-max-len', options.redisStreamMaxLen, { min: 1, max: 1e9, integer: true });
+  const redisUrl = options.redis ?? (process.env.HLSAUDIO_REDIS_URL || undefined);
+  if (redisUrl !== undefined) checkRedisUrl(redisUrl, options.redis === undefined ? 'HLSAUDIO_REDIS_URL' : '--redis');
   const root = resolve(dir);
   const trackCount = await checkOutputFolder(root);
   const env = authOptionsFromEnv();
@@ -33,6 +39,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
     dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
     dbFile: options.db === undefined ? undefined : resolve(options.db),
     realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
+    redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen },
   });
   const address = await app.listen(port, options.host).catch(async (error: unknown) => {
     await app.close();
@@ -40,7 +47,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const listening = `hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (player: /, events: ws://${host}:${address.port}/api/ws; Ctrl-C stops)`;
-  process.stdout.write(`${[listening, ...app.notices].join('\n')}\n`);
+  process.stdout.write(`${[listening, ...app.notices.map((notice) => `hlsaudio ${notice}`)].join('\n')}\n`);
   if (!interrupt.signal.aborted) await new Promise((done) => interrupt.signal.addEventListener('abort', done, { once: true }));
   await app.close();
   process.stdout.write('hlsaudio serve: stopped\n');

@@ -3,12 +3,14 @@ import type {
   CommandResponse,
   EventFilters,
   EventName,
+  SpecEventName,
   EventOf,
   ServerEvent,
 } from '../realtime/protocol.js';
-import { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
+import { type EventsGap, parseEventsGap } from '../realtime/events-gap.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { clientDefaults } from './defaults.js';
+import { describeOption, expectedMessage, resolveOptions } from '../option-table.js';
+import { clientOptions } from './defaults.js';
 import { RealtimeClientError } from './errors.js';
 
 /** A command as the caller writes it: `command_id` is generated when left out. */
@@ -22,10 +24,10 @@ export interface RealtimeClientOptions {
   userId?: string;
   /** A JWT, or a function giving one: called before each (re)connection, so an expired token can be renewed. */
   token?: string | (() => string | undefined | Promise<string | undefined>);
-  /** The streaming session whose quality recommendations this connection should receive. */
+  /** The streaming session whose `QualityChanged` events this connection should receive. */
   sessionId?: string;
   commandTimeoutMs?: number;
-  /** Reconnection after the connection drops; false: never. Defaults in clientDefaults. */
+  /** Reconnection after the connection drops; false: never. Defaults and bounds in clientOptions; a bad value throws E_OPTION. */
   reconnect?: false | Partial<BackoffPolicy & { maxAttempts: number }>;
   /** A WebSocket constructor, where the runtime has no global one. */
   WebSocket?: typeof WebSocket;
@@ -59,13 +61,14 @@ export class RealtimeClient {
   private readonly listeners = new Map<EventName | '*', Set<Listener>>();
   private readonly stateListeners = new Set<(state: ClientState, detail: { code?: number; reason?: string }) => void>();
   /** What the server holds for this client: the last Subscribe of each event wins, as on the server. */
-  private readonly subscriptions = new Map<EventName, EventFilters | null>();
+  private readonly subscriptions = new Map<SpecEventName, EventFilters | null>();
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
   private nextId = 0;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly policy: (BackoffPolicy & { maxAttempts: number }) | undefined;
+  private readonly commandTimeoutMs: number;
   private readonly WebSocketImpl: typeof WebSocket;
   private waiters: { resolve: () => void; reject: (error: RealtimeClientError) => void }[] = [];
 
@@ -73,15 +76,29 @@ export class RealtimeClient {
     const impl = options.WebSocket ?? globalThis.WebSocket;
     if (!impl) throw new TypeError('No WebSocket implementation: pass options.WebSocket (Node 22+ and browsers have a global one)');
     this.WebSocketImpl = impl;
+    const reconnect = options.reconnect === false ? undefined : options.reconnect;
+    const settings = resolveOptions(
+      clientOptions,
+      {
+        commandTimeoutMs: options.commandTimeoutMs,
+        reconnectInitialDelayMs: reconnect?.initialDelayMs,
+        reconnectFactor: reconnect?.factor,
+        reconnectMaxDelayMs: reconnect?.maxDelayMs,
+        reconnectJitter: reconnect?.jitter,
+        reconnectMaxAttempts: reconnect?.maxAttempts,
+      },
+      (field, expected, got) => new RealtimeClientError('E_OPTION', expectedMessage(field, expected, describeOption(got))),
+    );
+    this.commandTimeoutMs = settings.commandTimeoutMs;
     this.policy =
       options.reconnect === false
         ? undefined
         : {
-            initialDelayMs: options.reconnect?.initialDelayMs ?? clientDefaults.reconnectInitialDelayMs,
-            factor: options.reconnect?.factor ?? clientDefaults.reconnectFactor,
-            maxDelayMs: options.reconnect?.maxDelayMs ?? clientDefaults.reconnectMaxDelayMs,
-            jitter: options.reconnect?.jitter ?? clientDefaults.reconnectJitter,
-            maxAttempts: options.reconnect?.maxAttempts ?? clientDefaults.reconnectMaxAttempts,
+            initialDelayMs: settings.reconnectInitialDelayMs,
+            factor: settings.reconnectFactor,
+            maxDelayMs: settings.reconnectMaxDelayMs,
+            jitter: settings.reconnectJitter,
+            maxAttempts: settings.reconnectMaxAttempts,
           };
   }
 
@@ -110,7 +127,7 @@ export class RealtimeClient {
     const commandId = command.command_id ?? `${this.idPrefix}-${++this.nextId}`;
     const message = { ...command, command_id: commandId };
     return new Promise<CommandResponse>((resolve, reject) => {
-      const timeoutMs = this.options.commandTimeoutMs ?? clientDefaults.commandTimeoutMs;
+      const timeoutMs = this.commandTimeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(commandId);
         reject(new RealtimeClientError('E_COMMAND_TIMEOUT', `${command.command} ${commandId}: no response within ${timeoutMs} ms`));
@@ -121,13 +138,13 @@ export class RealtimeClient {
   }
 
   /** Subscribes to `events` (with `filters`); remembered and sent again after a reconnection. */
-  async subscribe(events: EventName[], filters?: EventFilters): Promise<CommandResponse> {
+  async subscribe(events: SpecEventName[], filters?: EventFilters): Promise<CommandResponse> {
     const response = await this.send({ command: 'Subscribe', events, filters: filters ?? null });
     for (const name of events) this.subscriptions.set(name, filters && Object.keys(filters).length > 0 ? filters : null);
     return response;
   }
 
-  async unsubscribe(events: EventName[]): Promise<CommandResponse> {
+  async unsubscribe(events: SpecEventName[]): Promise<CommandResponse> {
     const response = await this.send({ command: 'Unsubscribe', events });
     for (const name of events) this.subscriptions.delete(name);
     return response;
@@ -147,11 +164,15 @@ export class RealtimeClient {
     return this.listen('*', listener);
   }
 
-  /** Quality switches recommended for this client's streaming session (carried by ServerMessage). */
-  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void {
+  /**
+   * Events this connection missed: a `serve` node sharing events through Redis could not read part
+   * of the shared stream (carried by ServerMessage, level Warning). Refetch what the missed events
+   * would have told (playlists, status) rather than trust the state built from events.
+   */
+  onGap(listener: (gap: EventsGap) => void): () => void {
     return this.on('ServerMessage', (event) => {
-      const recommendation = parseQualityRecommendation(event);
-      if (recommendation) listener(recommendation);
+      const gap = parseEventsGap(event);
+      if (gap) listener(gap);
     });
   }
 
@@ -232,7 +253,7 @@ export class RealtimeClient {
 
   /** Sends the remembered subscriptions again, one Subscribe per distinct filter set. */
   private resubscribe(): void {
-    const groups = new Map<string, { events: EventName[]; filters: EventFilters | null }>();
+    const groups = new Map<string, { events: SpecEventName[]; filters: EventFilters | null }>();
     for (const [name, filters] of this.subscriptions) {
       const key = JSON.stringify(filters);
       const group = groups.get(key) ?? { events: [], filters };

@@ -6,7 +6,8 @@ export type ClientErrorCode =
   | 'E_COMMAND_TIMEOUT' // no CommandResponse within commandTimeoutMs
   | 'E_CONNECTION_CLOSED' // the connection closed before the command was answered
   | 'E_NOT_CONNECTED' // send() while the connection is not open
-  | 'E_CONNECT_FAILED'; // connect() gave up (reconnectMaxAttempts reached, or close() called)
+  | 'E_CONNECT_FAILED' // connect() gave up (reconnectMaxAttempts reached, or close() called)
+  | 'E_OPTION'; // an option of the constructor is out of its bounds (clientOptions)
 
 /** The client's own error type (hlsaudio's HlsaudioError imports Node modules; this must run in a browser). */
 export class RealtimeClientError extends Error {

@@ -4,7 +4,8 @@
  */
 export { RealtimeClient, type ClientState, type CommandInput, type RealtimeClientOptions } from './client.js';
 export { RealtimeClientError, type ClientErrorCode } from './errors.js';
-export { clientDefaults } from './defaults.js';
+export { clientDefaults, clientOptions } from './defaults.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export * from '../realtime/protocol.js';
-export { parseQualityRecommendation, type QualityRecommendation } from '../realtime/recommendation.js';
+export type { QualityChange, QualityChangeReason, SwitchDirection } from '../streaming/types.js';
+export { parseEventsGap, type EventsGap } from '../realtime/events-gap.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { HlsaudioError } from '../errors.js';
 import { PTS_CLOCK_HZ, timestampTag } from './id3.js';
 import type { SegmentPlan } from './segmenter.js';
 
@@ -38,7 +39,7 @@ export async function packSegments(esPath: string, outPath: string, plan: Segmen
       const tag = timestampTag(pts90kHz);
       const frames = Buffer.allocUnsafe(segment.esLength);
       const { bytesRead } = await source.read(frames, 0, segment.esLength, segment.esOffset);
-      if (bytesRead !== segment.esLength) throw new Error(`${esPath}: ended at byte ${segment.esOffset + bytesRead}`);
+      if (bytesRead !== segment.esLength) throw new HlsaudioError('E_BITSTREAM', `${esPath}: ended at byte ${segment.esOffset + bytesRead}, before the frames its segment plan lists`, { file: esPath });
       await target.writev([tag, frames]);
       hash.update(tag).update(frames);
       const length = tag.length + frames.length;

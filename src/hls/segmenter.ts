@@ -1,3 +1,4 @@
+import { HlsaudioError } from '../errors.js';
 /** What the segmenter needs of a frame: its place in the elementary stream and its length in samples. */
 export interface FrameSpan {
   offset: number;
@@ -61,7 +62,7 @@ export function planSegments(frames: readonly FrameSpan[], sampleRate: number, o
       segments.push(current);
     }
     if (frame.offset !== current.esOffset + current.esLength) {
-      throw new Error(`frame ${index} at byte ${frame.offset} does not follow the frame before it`);
+      throw new HlsaudioError('E_BITSTREAM', `frame ${index} at byte ${frame.offset} does not follow the frame before it`);
     }
     current.frameCount++;
     current.samples += frame.samples;

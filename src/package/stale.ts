@@ -1,10 +1,9 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMPORARY_TRACK_FOLDER } from '../catalog/schema.js';
+import { packageDefaults } from '../defaults.js';
 import { ATOMIC_TEMPORARY_FILE, HOST_TAG, processIsAlive } from '../fs.js';
 
-/** A temporary folder older than this is stale even when its pid is alive (pids are reused). */
-const STALE_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Clears what an interrupted run left beside the track folders: `.<id>.tmp-*` build folders (and
@@ -34,6 +33,6 @@ export async function recoverInterruptedBuilds(outDir: string): Promise<void> {
 async function isStale(path: string, host: string, pid: number): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
   if (!info) return false;
-  if (Date.now() - info.mtimeMs >= STALE_AGE_MS) return true;
+  if (Date.now() - info.mtimeMs >= packageDefaults.staleBuildAgeMs) return true;
   return host === HOST_TAG && (pid === process.pid || !processIsAlive(pid));
 }

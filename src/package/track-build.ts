@@ -297,7 +297,7 @@ export class TrackBuild {
   async finish(): Promise<TrackInfo> {
     const variants = this.options.profiles.map((profile) => {
       const encoded = this.encoded.get(profile.quality_id);
-      if (!encoded) throw new Error(`${this.id}: ${profile.quality_id} was not encoded`);
+      if (!encoded) throw new HlsaudioError('E_INTERNAL', `${this.id}: ${profile.quality_id} was not encoded before the track was finished`);
       return encoded;
     });
     // Every variant declares the same target duration (Apple HLS authoring spec 8.2).

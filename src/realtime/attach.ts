@@ -10,10 +10,13 @@ import { Authenticator, type Identity } from './auth.js';
 import { InProcessBroker } from './broker.js';
 import type { RealtimeDeps } from './deps.js';
 import { createEventsHandler, type EventsHandler } from './events-endpoint.js';
-import { bearerToken, HTTP_STATUS, refuseUpgrade } from './http-reply.js';
+import { httpStatusOf } from '../http/status.js';
+import { errorText, stderrLogger } from '../log.js';
+import { bearerToken, refuseUpgrade } from './http-reply.js';
 import { WebSocketManager, type WebSocketStats } from './manager.js';
 import { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
 import { SqlitePlaylistStore } from './playlists.js';
+import { InProcessPresence } from './presence.js';
 
 export const STATS_FILE = 'realtime-stats.json';
 
@@ -23,6 +26,8 @@ export interface RealtimeServer {
   manager: WebSocketManager;
   /** 'jwt' when tokens are verified, 'anonymous' when no key is configured. */
   authMode: 'jwt' | 'anonymous';
+  /** Where the HTTP router registers `handleEvents` (the `eventsPath` option). */
+  eventsPath: string;
   /** `POST /api/events`, for the HTTP router to register. */
   handleEvents: EventsHandler;
   /**
@@ -32,10 +37,11 @@ export interface RealtimeServer {
    */
   authorize(req: IncomingMessage, scope: string): Promise<boolean>;
   /**
-   * The user of a request to an open HTTP endpoint, for per-user quotas: in JWT mode the subject of
-   * a valid bearer token, null without one (E_AUTH for a bad one); in anonymous mode always null.
+   * The user an HTTP request speaks for, by the event server's rules: in JWT mode the subject of a
+   * valid `Authorization: Bearer` token (E_AUTH when it is not valid, or `claimedUserId` differs),
+   * nobody without a token; in anonymous mode `claimedUserId`, trusted as given but not verified.
    */
-  userOf(req: IncomingMessage): Promise<string | null>;
+  identify(req: IncomingMessage, claimedUserId: string | undefined): Promise<{ userId: string | null; verified: boolean }>;
   /**
    * Graceful shutdown: refuses new upgrades (503), closes every connection with 1001, waits for them
    * (at most wsShutdownTimeoutMs), closes the playlists database, writes `realtime-stats.json` to the
@@ -51,14 +57,15 @@ export interface RealtimeServer {
  */
 export async function attachRealtime(server: Server, deps: RealtimeDeps, options: RealtimeOptions = {}): Promise<RealtimeServer> {
   const resolved = resolveRealtimeOptions(options);
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = deps.logger ?? stderrLogger;
   const now = deps.now ?? Date.now;
   const auth = await Authenticator.create(resolved);
   const limits = { maxTracks: resolved.playlistMaxTracks, maxCount: resolved.playlistMaxCount, maxPerUser: resolved.playlistMaxPerUser, maxPerAddress: resolved.playlistMaxPerAddress };
-  const playlists = deps.playlists ?? SqlitePlaylistStore.open(deps.dataDir, limits, log);
+  const playlists = deps.playlists ?? SqlitePlaylistStore.open(deps.dataDir, limits, logger);
   const broker = deps.broker ?? new InProcessBroker();
+  const presence = deps.presence ?? new InProcessPresence();
   const privateEvents = auth.mode === 'jwt';
-  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, privateEvents, log, now });
+  const manager = new WebSocketManager(resolved, { tracks: deps.tracks, sessions: deps.sessions, onPlayback: deps.onPlayback, playlists, broker, presence, privateEvents, logger, now });
   // ws 8 takes `closeTimeout` (lib/websocket-server.js); @types/ws 8.18 does not list it.
   const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -74,7 +81,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   const retryAfter = { 'Retry-After': String(resolved.wsRetryAfterSec) };
   const refuse = (socket: Duplex, error: HlsaudioError, headers: Record<string, string> = {}): void => {
     manager.recordRefusedUpgrade();
-    refuseUpgrade(socket, HTTP_STATUS[error.code] ?? 400, { error: error.code, message: error.message }, headers);
+    refuseUpgrade(socket, httpStatusOf(error.code) ?? 400, error, headers);
   };
   /** A quota the upgrade would pass (429), or undefined; checked after the token, in the tick that accepts the connection. */
   const quotaRefusal = (identity: Identity, address: string): HlsaudioError | undefined => {
@@ -125,30 +132,36 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   };
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     onUpgrade(req, socket, head).catch((error: unknown) => {
-      log(`hlsaudio realtime: upgrade failed: ${(error as Error)?.stack ?? String(error)}`);
+      logger.error(`realtime: upgrade failed: ${errorText(error)}`);
       socket.destroy();
     });
   };
   server.on('upgrade', upgradeListener);
 
   const keys = [resolved.jwtSecret ? 'HS256 secret' : '', resolved.jwksFile ? 'JWKS file' : ''].filter(Boolean).join(' and ');
-  (deps.announce ?? log)(
+  (deps.announce ?? logger.info)(
     auth.mode === 'jwt'
-      ? `hlsaudio realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
-      : `hlsaudio realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST ${resolved.eventsPath} is refused`,
+      ? `realtime: ${resolved.wsPath} verifies JWTs (${keys})${resolved.allowAnonymous ? '; connections without a token are let in as anonymous' : ''}`
+      : `realtime: ${resolved.wsPath} runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST ${resolved.eventsPath} is refused`,
   );
 
   let closing: Promise<WebSocketStats> | undefined;
   return {
     manager,
     authMode: auth.mode,
-    handleEvents: createEventsHandler(manager, auth, resolved, log),
+    eventsPath: resolved.eventsPath,
+    handleEvents: createEventsHandler(manager, auth, resolved, logger),
     authorize: async (req, scope) => {
       if (auth.mode === 'anonymous') return false;
       await auth.authorizeScope(bearerToken(req), scope);
       return true;
     },
-    userOf: (req) => auth.userOf(bearerToken(req)),
+    identify: async (req, claimedUserId) => {
+      const token = bearerToken(req);
+      if (auth.mode === 'anonymous') return { userId: claimedUserId ?? null, verified: false };
+      if (token === undefined) return { userId: null, verified: false };
+      return { userId: (await auth.identify(token, claimedUserId)).user_id, verified: true };
+    },
     close: () =>
       (closing ??= (async () => {
         await manager.close();
@@ -162,7 +175,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
         try {
           await writeFileAtomic(join(deps.dataDir, STATS_FILE), `${JSON.stringify({ ...stats, closed_at: new Date(now()).toISOString() }, null, 2)}\n`);
         } catch (error) {
-          log(`hlsaudio realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
+          logger.warn(`realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
         }
         return stats;
       })()),

@@ -8,6 +8,7 @@ import type { ServerEvent } from './protocol.js';
  * - UserFollowed: `follower_id` and `followed_id`;
  * - PlaylistUpdated names no user but belongs to its playlist: the owner (nobody when the playlist
  *   is unknown, as after its last track was removed: the command that did it names the owner itself);
+ * - QualityChanged (never broadcast): the session's user;
  * - ServerMessage, LiveStats, RateLimitWarning and CommandResponse name nobody: public.
  * A token with `eventsReadAllScope` receives every broadcast (dashboards). In anonymous mode nothing
  * is verified, so nothing is restricted: any client may claim any user_id.
@@ -30,6 +31,9 @@ export function audienceOf(event: ServerEvent, ownerOf: (playlistId: string) => 
       const owner = ownerOf(event.playlist_id);
       return owner === undefined ? [] : [owner];
     }
+    case 'QualityChanged':
+      // Sent to a session's connections, never broadcast; were it ever, only to the session's user.
+      return event.user_id === null ? [] : [event.user_id];
     case 'ServerMessage':
     case 'LiveStats':
     case 'RateLimitWarning':

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
-import { realtimeDefaults } from '../defaults.js';
 import { describe, displayPath, HlsaudioError, quote } from '../errors.js';
 import { ID_EXPECTED, isId } from '../ids.js';
+import type { RealtimeLimits } from './options.js';
 
 /**
  * Who is on the other end of a connection or a publish request. Tokens are JWTs verified with jose:
@@ -21,10 +21,10 @@ export interface AuthOptions {
   jwtAudience?: string | undefined;
   /** With a key configured, let connections without a token in, as anonymous (no user). Default false. */
   allowAnonymous?: boolean | undefined;
-  jwtClockToleranceSec?: number;
-  eventsPublishScope?: string;
-  eventsReadAllScope?: string;
 }
+
+/** What the authenticator reads: the keys, and the limits of `realtimeOptions` it applies. */
+export type AuthSettings = AuthOptions & Pick<RealtimeLimits, 'jwtClockToleranceSec' | 'eventsPublishScope' | 'eventsReadAllScope' | 'jwtSecretMinBytes' | 'jwksAlgorithms'>;
 
 /** The env variables the serve CLI maps to AuthOptions (flags win over them). */
 export function authOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthOptions {
@@ -52,13 +52,14 @@ export class Authenticator {
   private constructor(
     private readonly resolveKey: KeyResolver | undefined,
     private readonly algorithms: string[],
-    private readonly options: AuthOptions,
+    private readonly options: AuthSettings,
   ) {}
 
-  static async create(options: AuthOptions): Promise<Authenticator> {
-    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret);
+  /** `options` as resolveRealtimeOptions gives them. */
+  static async create(options: AuthSettings): Promise<Authenticator> {
+    const secret = options.jwtSecret === undefined ? undefined : hmacSecret(options.jwtSecret, options.jwtSecretMinBytes);
     const jwks = options.jwksFile === undefined ? undefined : createLocalJWKSet(await readJwks(options.jwksFile));
-    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? realtimeDefaults.jwksAlgorithms : [])];
+    const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? options.jwksAlgorithms : [])];
     const resolveKey: KeyResolver | undefined =
       secret || jwks
         ? async (header) => {
@@ -88,18 +89,8 @@ export class Authenticator {
       throw new HlsaudioError('E_AUTH', `user_id ${quote(claimedUserId)} does not match the token's subject`, { field: 'user_id' });
     }
     // The connection lives as long as the token would still be accepted.
-    const toleranceMs = (this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec) * 1000;
+    const toleranceMs = this.options.jwtClockToleranceSec * 1000;
     return { user_id: sub, authenticated: true, expires_at_ms: typeof payload.exp === 'number' ? payload.exp * 1000 + toleranceMs : null, scopes: scopesOf(payload) };
-  }
-
-  /**
-   * The user of an HTTP request to an open endpoint (the sessions API), for its per-user quotas: in
-   * JWT mode the `sub` of a valid bearer token, null without a token; a bad token is E_AUTH (401)
-   * rather than silently counted per address. In anonymous mode always null: nothing is verified.
-   */
-  async userOf(token: string | undefined): Promise<string | null> {
-    if (!this.resolveKey || token === undefined) return null;
-    return subjectOf(await this.verify(token));
   }
 
   /** A publisher of `POST /api/events`: a valid token (E_AUTH, 401) whose scope grants publishing (E_FORBIDDEN, 403). */
@@ -107,7 +98,7 @@ export class Authenticator {
     if (!this.resolveKey) {
       throw new HlsaudioError('E_FORBIDDEN', 'publishing events needs a configured key (jwtSecret or jwksFile): the server runs in anonymous mode');
     }
-    await this.authorizeScope(token, this.options.eventsPublishScope ?? realtimeDefaults.eventsPublishScope);
+    await this.authorizeScope(token, this.options.eventsPublishScope);
   }
 
   /**
@@ -126,7 +117,7 @@ export class Authenticator {
     try {
       const { payload } = await jwtVerify(token, this.resolveKey!, {
         algorithms: this.algorithms,
-        clockTolerance: this.options.jwtClockToleranceSec ?? realtimeDefaults.jwtClockToleranceSec,
+        clockTolerance: this.options.jwtClockToleranceSec,
         ...(this.options.jwtIssuer ? { issuer: this.options.jwtIssuer } : {}),
         ...(this.options.jwtAudience ? { audience: this.options.jwtAudience } : {}),
       });
@@ -167,9 +158,8 @@ function tokenProblem(cause: unknown): string {
   }
 }
 
-function hmacSecret(secret: string): Uint8Array {
+function hmacSecret(secret: string, minimum: number): Uint8Array {
   const bytes = new TextEncoder().encode(secret);
-  const minimum = realtimeDefaults.jwtSecretMinBytes;
   if (bytes.length < minimum) {
     // The secret itself is never shown.
     throw new HlsaudioError('E_OPTION', `Expected \`jwtSecret\` to be at least ${minimum} bytes (RFC 7518 section 3.2), got ${bytes.length} bytes`, {

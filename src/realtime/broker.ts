@@ -10,8 +10,10 @@ export type Delivery =
   | { to: 'subscribers'; event: ServerEvent; audience: readonly string[] | null }
   | { to: 'user'; user_id: string; event: ServerEvent }
   | { to: 'connection'; connection_id: string; event: ServerEvent }
-  /** A streaming session's quality recommendation: its connections, or its user's that named no session. */
-  | { to: 'session'; session_id: string; user_id: string | null; event: ServerEvent };
+  /** A streaming session's QualityChanged: its connections, and its user's that named no session. */
+  | { to: 'session'; session_id: string; user_id: string | null; event: ServerEvent }
+  /** Every connection of this process, subscribed or not: a broker's own notices (events_gap), never published. */
+  | { to: 'all'; event: ServerEvent };
 
 /**
  * Carries deliveries between the processes that hold connections. Every process publishes what it

@@ -32,7 +32,7 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     const user = requireUser(context.connection, command.command);
     const track = requireTrack(context.tracks, command.track_id);
     const { playback, sessionId } = context.connection;
-    const quality = context.sessions?.qualityFor(user, command.track_id, sessionId ?? undefined) ?? track.default_quality ?? null;
+    const quality = context.sessions?.qualityFor(command.track_id, sessionId ?? undefined) ?? track.default_quality ?? null;
     const data = { track_duration_ms: track.duration_ms, quality };
     const start = command.start_position_ms ?? null;
     if (playback.trackId === command.track_id) {
@@ -81,7 +81,7 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     playback.seek(command.track_id, command.position_ms);
     context.observe({ kind: 'progress', trackId: command.track_id, positionMs: command.position_ms });
     // A seek starts a new buffer; without a session's report the honest figure is an empty one.
-    const buffer_percentage = context.sessions?.bufferPercentageFor?.(user, command.track_id, sessionId ?? undefined) ?? 0;
+    const buffer_percentage = context.sessions?.bufferPercentageFor?.(command.track_id, sessionId ?? undefined) ?? 0;
     context.publish({ event: 'PlaybackProgress', track_id: command.track_id, user_id: user, position_ms: command.position_ms, buffer_percentage });
     return { position_ms: command.position_ms, state: playback.snapshot()?.state };
   },

@@ -1,34 +1,31 @@
 import type { CatalogInfo } from '../catalog/schema.js';
+import { summaryOf, type TrackSummary } from '../catalog/snapshot.js';
+import type { Logger } from '../log.js';
 import type { RealtimeBroker } from './broker.js';
 import type { PlaylistStore } from './playlists.js';
-import type { QualityRecommendation } from './recommendation.js';
+import type { Presence } from './presence.js';
+import type { QualityChange } from '../streaming/types.js';
 
 /**
  * What the event server needs from the rest of `serve`, as small interfaces (the serve command
  * wires the real ones; tests may pass in-memory ones).
  */
 
-export interface TrackSummary {
-  title: string;
-  artist: string | null;
-  duration_ms: number;
-  /** The quality a player starts on without a session: the first variant of the main master. */
-  default_quality?: string | null;
-}
+export type { TrackSummary };
 
-/** The catalog, by track id. */
+/** The catalog, by track id (serve passes its CatalogSnapshot). */
 export interface TrackDirectory {
   get(trackId: string): TrackSummary | undefined;
 }
 
 /** The adaptive-streaming sessions (AdaptiveStreamingManager). */
 export interface SessionDirectory {
-  /** The quality the user's session streams the track at (Play's `data.quality`), if it has one. */
-  qualityFor(userId: string | undefined, trackId: string, sessionId?: string): string | undefined;
-  /** Calls `listener` with each switch the quality monitor recommends; returns the unsubscriber. */
-  onRecommendation(listener: (recommendation: QualityRecommendation) => void): () => void;
+  /** The quality the connection's session (`?session_id=`) streams the track at (Play's `data.quality`), if it is that track's. */
+  qualityFor(trackId: string, sessionId: string | undefined): string | undefined;
+  /** Calls `listener` with each change of a session's quality (pushed as `QualityChanged`); returns the unsubscriber. */
+  onQualityChange(listener: (change: QualityChange) => void): () => void;
   /** The session's last reported buffer health in percent (Seek's `PlaybackProgress.buffer_percentage`). */
-  bufferPercentageFor?(userId: string | undefined, trackId: string, sessionId?: string): number | undefined;
+  bufferPercentageFor?(trackId: string, sessionId: string | undefined): number | undefined;
 }
 
 /**
@@ -64,11 +61,13 @@ export interface RealtimeDeps {
   dataDir: string;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
+  /** Who plays what, for LiveStats; this process's connections by default. */
+  presence?: Presence | undefined;
   /** Server-side playlists; the SQLite store in `dataDir` by default. */
   playlists?: PlaylistStore | undefined;
-  /** One line per notable happening (write failures, internal errors); stderr by default. */
-  log?: ((line: string) => void) | undefined;
-  /** Startup information (the authentication mode); `log` by default. */
+  /** Told of write failures and internal errors; stderr by default. */
+  logger?: Logger | undefined;
+  /** Startup information (the authentication mode), for the host to print; `logger.info` by default. */
   announce?: ((line: string) => void) | undefined;
   /** Wall clock in ms (playback positions, rate limits, idle times); Date.now by default. Tests pass their own. */
   now?: (() => number) | undefined;
@@ -76,11 +75,6 @@ export interface RealtimeDeps {
 
 /** A TrackDirectory over a catalog.json (`readCatalog`), as `serve` loads it. */
 export function tracksFromCatalog(catalog: CatalogInfo): TrackDirectory {
-  const byId = new Map<string, TrackSummary>(
-    catalog.tracks.map((entry) => [
-      entry.id,
-      { title: entry.title, artist: entry.artist, duration_ms: entry.duration_ms, default_quality: entry.masters[0]?.profiles[0] ?? entry.profiles[0] ?? null },
-    ]),
-  );
+  const byId = new Map<string, TrackSummary>(catalog.tracks.map((entry) => [entry.id, summaryOf(entry)]));
   return { get: (trackId) => byId.get(trackId) };
 }

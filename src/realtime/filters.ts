@@ -42,6 +42,7 @@ const EVENT_FIELDS: Record<EventName, readonly string[]> = {
   ServerMessage: ['level'],
   RateLimitWarning: [],
   CommandResponse: [],
+  QualityChanged: ['track_id', 'user_id'],
   LiveStats: [],
 };
 

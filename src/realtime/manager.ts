@@ -1,6 +1,8 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { type RawData, WebSocket } from 'ws';
 import { capMessage, HlsaudioError, isHlsaudioError } from '../errors.js';
+import { errorText, type Logger } from '../log.js';
+import type { QualityChange } from '../streaming/types.js';
 import { Tally } from '../tally.js';
 import { audienceOf } from './audience.js';
 import type { Identity } from './auth.js';
@@ -11,8 +13,8 @@ import type { PlaybackChange, SessionDirectory, TrackDirectory } from './deps.js
 import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
+import type { Presence } from './presence.js';
 import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
-import { type QualityRecommendation, recommendationMessage } from './recommendation.js';
 import { parseCommand, sniffCommandId } from './validate.js';
 
 /** get_stats: the spec's five counters, then hlsaudio's own. */
@@ -40,9 +42,10 @@ export interface ManagerParts {
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
   playlists: PlaylistStore;
   broker: RealtimeBroker;
+  presence: Presence;
   /** JWT mode: broadcasts reach only the users they name (audience.ts) and tokens with eventsReadAllScope. */
   privateEvents: boolean;
-  log: (line: string) => void;
+  logger: Logger;
   now: () => number;
 }
 
@@ -88,7 +91,7 @@ export class WebSocketManager {
     private readonly parts: ManagerParts,
   ) {
     this.stopListening.push(parts.broker.subscribe((delivery) => this.deliver(delivery)));
-    if (parts.sessions) this.stopListening.push(parts.sessions.onRecommendation((recommendation) => this.recommend(recommendation)));
+    if (parts.sessions) this.stopListening.push(parts.sessions.onQualityChange((change) => this.qualityChanged(change)));
     this.every(options.wsHeartbeatIntervalMs, () => this.heartbeat());
     this.every(options.wsIdleTimeoutMs / 4, () => this.cleanupInactiveConnections(options.wsIdleTimeoutMs));
     this.every(options.liveStatsIntervalMs, () => this.pushLiveStats());
@@ -129,19 +132,11 @@ export class WebSocketManager {
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
-    socket.on('pong', () => (connection.awaitingPong = false));
     socket.on('error', ignore);
     socket.on('close', () => this.forget(connection));
     // An upgrade that completed while close() ran must not outlive it.
-    if (this.shuttingDown) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
-    if (identity.expires_at_ms !== null) {
-      const delay = identity.expires_at_ms - this.parts.now();
-      // setTimeout cannot wait longer than 2^31-1 ms (24.8 days); such a token outlives any process.
-      if (delay < 2 ** 31 - 1) {
-        connection.expiryTimer = setTimeout(() => this.disconnect(connection, CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, delay));
-        connection.expiryTimer.unref();
-      }
-    }
+    if (this.shuttingDown) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
+    if (identity.expires_at_ms !== null) connection.expireAt(identity.expires_at_ms, () => connection.close(CLOSE_CODES.tokenExpired, 'token expired'));
     return connection;
   }
 
@@ -166,12 +161,11 @@ export class WebSocketManager {
 
   /** cleanup_inactive_connections: closes (4000) connections that sent nothing for `maxIdleMs`; returns how many. */
   cleanupInactiveConnections(maxIdleMs: number): number {
-    const now = this.parts.now();
     let closed = 0;
     for (const connection of this.connections.values()) {
-      if (connection.closeReason === undefined && now - connection.lastActivity >= maxIdleMs) {
+      if (!connection.isClosing && connection.isIdleFor(maxIdleMs)) {
         this.counters.idle_disconnects++;
-        this.disconnect(connection, CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
+        connection.close(CLOSE_CODES.idle, `idle for more than ${maxIdleMs} ms`);
         closed++;
       }
     }
@@ -187,17 +181,10 @@ export class WebSocketManager {
     this.counters.refused_upgrades++;
   }
 
-  /** LiveStats from the playback state of this process's connections. */
+  /** LiveStats from the presence of the listeners (the connections that play). */
   liveStats(): LiveStats {
-    const listeners = new Map<string, number>();
-    let concurrent = 0;
-    for (const connection of this.connections.values()) {
-      const trackId = connection.playback.trackId;
-      if (trackId === undefined || !connection.playback.isPlaying) continue;
-      concurrent++;
-      listeners.set(trackId, (listeners.get(trackId) ?? 0) + 1);
-    }
-    const top_tracks = [...listeners]
+    const { concurrent, byTrack } = this.parts.presence.listeners();
+    const top_tracks = [...byTrack]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, this.options.liveStatsTopTracks)
       .map(([track_id, current_listeners]) => {
@@ -222,7 +209,7 @@ export class WebSocketManager {
       if (connection.socket.readyState === WebSocket.CLOSED) resolve();
       else connection.socket.once('close', () => resolve());
     })));
-    for (const connection of open) this.disconnect(connection, CLOSE_CODES.goingAway, 'server shutting down');
+    for (const connection of open) connection.close(CLOSE_CODES.goingAway, 'server shutting down');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.wsShutdownTimeoutMs)));
     await Promise.race([gone, timeout]);
@@ -232,12 +219,12 @@ export class WebSocketManager {
   }
 
   private receive(connection: RealtimeConnection, data: RawData, isBinary: boolean): void {
-    if (connection.closeReason !== undefined) return;
+    if (connection.isClosing) return;
     this.counters.messages_received++;
-    const now = this.parts.now();
-    connection.lastActivity = now;
-    if (!connection.bucket.take()) return this.drop(connection, now);
-    this.warnRateLimit(connection);
+    connection.recordActivity();
+    if (!connection.takeCommand()) return this.drop(connection);
+    const warning = connection.rateLimitWarning(this.options.wsRateLimitWarnRemaining);
+    if (warning) this.send(connection, warning);
     if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.options.wsMaxMessageBytes) {
@@ -256,25 +243,16 @@ export class WebSocketManager {
    * commands got no answer); a connection that keeps flooding is closed with 1008 and not read
    * any more, so that its frames stop costing even that.
    */
-  private drop(connection: RealtimeConnection, now: number): void {
+  private drop(connection: RealtimeConnection): void {
     this.counters.rate_limited_commands++;
-    if (!connection.dropWarned) {
-      connection.dropWarned = true;
-      connection.rateLimitWarned = true;
-      this.send(connection, { event: 'RateLimitWarning', remaining_requests: 0, reset_time_seconds: connection.bucket.secondsToFull });
-    }
-    const limit = this.options.wsFloodCloseAfterDrops;
-    if (limit === 0) return;
-    if (now - connection.floodWindowStart >= this.options.wsFloodWindowMs) {
-      connection.floodWindowStart = now;
-      connection.floodDrops = 0;
-    }
-    if (++connection.floodDrops <= limit) return;
+    const { warning, flooding } = connection.dropped(this.options.wsFloodCloseAfterDrops, this.options.wsFloodWindowMs);
+    if (warning) this.send(connection, warning);
+    if (!flooding) return;
     this.counters.flood_disconnects++;
-    this.disconnect(connection, CLOSE_CODES.policyViolation, `flooding: more than ${limit} commands over the rate limit within ${this.options.wsFloodWindowMs} ms`);
+    connection.close(CLOSE_CODES.policyViolation, `flooding: more than ${this.options.wsFloodCloseAfterDrops} commands over the rate limit within ${this.options.wsFloodWindowMs} ms`);
     // The close frame still goes out; what the client sends from now on stays in the kernel until
     // ws destroys the socket (wsCloseTimeoutMs), instead of being parsed.
-    connection.socket.pause();
+    connection.stopReading();
   }
 
   private execute(connection: RealtimeConnection, command: ClientCommand): void {
@@ -284,7 +262,7 @@ export class WebSocketManager {
       data = handler(command, this.commandContext(connection));
     } catch (error) {
       if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
-      this.parts.log(`hlsaudio realtime: ${command.command} failed: ${(error as Error)?.stack ?? String(error)}`);
+      this.parts.logger.error(`realtime: ${command.command} failed: ${errorText(error)}`);
       return this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
     }
     this.send(connection, { event: 'CommandResponse', command_id: command.command_id, success: true, data: data ?? null, error: null });
@@ -305,26 +283,15 @@ export class WebSocketManager {
     };
   }
 
-  /** Tells the playback observer; its failure is logged, never the command's. */
+  /** Tells the presence and the playback observer; the observer's failure is logged, never the command's. */
   private observe(connection: RealtimeConnection, change: Omit<PlaybackChange, 'connection'>): void {
+    if (change.kind === 'started' || change.kind === 'resumed') this.parts.presence.set(connection.id, change.trackId);
+    else if (change.kind === 'paused' || change.kind === 'stopped') this.parts.presence.set(connection.id, undefined);
     if (!this.parts.onPlayback) return;
     try {
       this.parts.onPlayback({ ...change, connection: connection.listener });
     } catch (error) {
-      this.parts.log(`hlsaudio realtime: playback observer failed: ${(error as Error)?.stack ?? String(error)}`);
-    }
-  }
-
-  /** Sent once when the bucket falls to the warning level; armed again (with the drop warning) when it rises above it. */
-  private warnRateLimit(connection: RealtimeConnection): void {
-    const remaining = connection.bucket.remaining;
-    if (remaining > this.options.wsRateLimitWarnRemaining) {
-      connection.rateLimitWarned = false;
-      connection.dropWarned = false;
-    } else if (remaining > 0 && !connection.rateLimitWarned) {
-      // remaining_requests 0 is kept for the first drop (drop()), which the typed client reads as such.
-      connection.rateLimitWarned = true;
-      this.send(connection, { event: 'RateLimitWarning', remaining_requests: remaining, reset_time_seconds: connection.bucket.secondsToFull });
+      this.parts.logger.error(`realtime: playback observer failed: ${errorText(error)}`);
     }
   }
 
@@ -341,14 +308,14 @@ export class WebSocketManager {
 
   private subscribe(connection: RealtimeConnection, events: EventName[], filters: EventFilters | null): void {
     for (const name of events) {
-      connection.subscriptions.set(name, filters);
+      connection.subscribe(name, filters);
       addTo(this.subscribers, name, connection);
     }
   }
 
   private unsubscribe(connection: RealtimeConnection, events: EventName[]): void {
     for (const name of events) {
-      connection.subscriptions.delete(name);
+      connection.unsubscribe(name);
       removeFrom(this.subscribers, name, connection);
     }
   }
@@ -364,7 +331,7 @@ export class WebSocketManager {
         let data: Buffer | undefined;
         for (const connection of targets) {
           if (restricted && !connection.readsAll && (connection.userId === null || !audience.includes(connection.userId))) continue;
-          if (!matchesFilters(event, connection.subscriptions.get(event.event) ?? null)) continue;
+          if (!matchesFilters(event, connection.filtersFor(event.event) ?? null)) continue;
           data ??= Buffer.from(JSON.stringify(event));
           this.sendData(connection, data);
         }
@@ -388,11 +355,13 @@ export class WebSocketManager {
         }
         return;
       }
+      case 'all':
+        return this.sendEach(this.connections.values(), delivery.event);
     }
   }
 
-  private recommend(recommendation: QualityRecommendation): void {
-    this.parts.broker.publish({ to: 'session', session_id: recommendation.session_id, user_id: recommendation.user_id ?? null, event: recommendationMessage(recommendation) });
+  private qualityChanged(change: QualityChange): void {
+    this.parts.broker.publish({ to: 'session', session_id: change.session_id, user_id: change.user_id, event: { event: 'QualityChanged', ...change } });
   }
 
   private sendEach(targets: Iterable<RealtimeConnection> | undefined, event: ServerEvent): void {
@@ -406,34 +375,19 @@ export class WebSocketManager {
   }
 
   private sendData(connection: RealtimeConnection, data: Buffer): void {
-    if (connection.closeReason !== undefined || connection.socket.readyState !== WebSocket.OPEN) return;
     const queued = connection.socket.bufferedAmount;
-    if (queued > 0 && queued + data.length > this.options.wsMaxBufferedBytes) {
+    const outcome = connection.send(data, this.options.wsMaxBufferedBytes);
+    if (outcome === 'sent') {
+      this.counters.messages_sent++;
+    } else if (outcome === 'slow-consumer') {
       this.counters.slow_consumer_disconnects++;
-      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
-      return;
+      connection.close(CLOSE_CODES.slowConsumer, `slow consumer: ${queued} bytes unread`);
     }
-    connection.socket.send(data, { binary: false });
-    this.counters.messages_sent++;
-  }
-
-  /** Closes with a close frame; ws destroys the socket if the handshake outlasts wsCloseTimeoutMs. */
-  private disconnect(connection: RealtimeConnection, code: number, reason: string): void {
-    if (connection.closeReason !== undefined) return;
-    connection.closeReason = reason;
-    connection.socket.close(code, reason);
   }
 
   private heartbeat(): void {
     for (const connection of this.connections.values()) {
-      if (connection.awaitingPong) {
-        this.counters.heartbeat_timeouts++;
-        connection.closeReason ??= 'no pong';
-        connection.socket.terminate();
-      } else if (connection.closeReason === undefined) {
-        connection.awaitingPong = true;
-        connection.socket.ping();
-      }
+      if (!connection.heartbeat()) this.counters.heartbeat_timeouts++;
     }
   }
 
@@ -443,11 +397,12 @@ export class WebSocketManager {
 
   private forget(connection: RealtimeConnection): void {
     if (!this.connections.delete(connection.id)) return;
-    clearTimeout(connection.expiryTimer);
+    this.parts.presence.set(connection.id, undefined);
+    connection.dispose();
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);
     if (!connection.identity.authenticated) this.unverifiedByAddress.remove(connection.addressKey);
     if (connection.sessionId !== null) removeFrom(this.bySession, connection.sessionId, connection);
-    for (const name of connection.subscriptions.keys()) removeFrom(this.subscribers, name, connection);
+    for (const name of connection.subscribedEvents()) removeFrom(this.subscribers, name, connection);
     const trackId = connection.playback.trackId;
     if (trackId === undefined || connection.userId === null) return;
     // A listener who leaves stops listening: subscribers learn it as they would from Stop, and so do

@@ -2,6 +2,7 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { displayPath, HlsaudioError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { openSqlite } from '../sqlite.js';
 import type { PlaylistAction } from './protocol.js';
 
@@ -110,11 +111,11 @@ export class SqlitePlaylistStore implements PlaylistStore {
   }
 
   /** Opens the store of `dataDir`, moving in the playlists of a `playlists.json` left by an earlier hlsaudio. E_DATA when either is unreadable. */
-  static open(dataDir: string, limits: PlaylistLimits, log: (line: string) => void): SqlitePlaylistStore {
+  static open(dataDir: string, limits: PlaylistLimits, logger: Logger): SqlitePlaylistStore {
     const db = openSqlite(join(dataDir, PLAYLISTS_DB_FILE), { synchronous: 'NORMAL', busyTimeoutMs: 5000, migrations: MIGRATIONS, code: 'E_DATA', what: 'playlists' });
     try {
       const moved = migrateLegacyFile(db, join(dataDir, LEGACY_PLAYLISTS_FILE));
-      if (moved !== undefined) log(`hlsaudio realtime: moved ${moved} playlists from ${LEGACY_PLAYLISTS_FILE} into ${PLAYLISTS_DB_FILE} (the old file is kept as ${LEGACY_PLAYLISTS_FILE}.migrated)`);
+      if (moved !== undefined) logger.info(`realtime: moved ${moved} playlists from ${LEGACY_PLAYLISTS_FILE} into ${PLAYLISTS_DB_FILE} (the old file is kept as ${LEGACY_PLAYLISTS_FILE}.migrated)`);
       return new SqlitePlaylistStore(db, limits);
     } catch (error) {
       db.close();

@@ -5,8 +5,9 @@
  * spec's, snake_case, and an absent `Option` travels as `null`.
  *
  * Everything else (validation, server, typed client) imports this module. It has no Node imports: the
- * browser client uses it too.
+ * browser client uses it too (the streaming types it names are type-only imports, erased by tsc).
  */
+import type { QualityChange } from '../streaming/types.js';
 
 export type PlaylistAction = 'Added' | 'Removed' | 'Reordered' | 'Cleared';
 export const PLAYLIST_ACTIONS: readonly PlaylistAction[] = ['Added', 'Removed', 'Reordered', 'Cleared'];
@@ -114,7 +115,18 @@ export interface LiveStats {
   server_load: number;
 }
 
-export type ServerEvent =
+/**
+ * hlsaudio's extension beside the spec's 14 events: a streaming session's `current_quality` changed
+ * (the quality monitor's decision, or the client's own report, told by `reason`). Sent by the server
+ * only, to the connections that named the session and to its user's connections that named none;
+ * never broadcast, so neither Subscribe nor `POST /api/events` takes it.
+ */
+export interface QualityChanged extends QualityChange {
+  event: 'QualityChanged';
+}
+
+/** The spec's 14 events. */
+export type SpecEvent =
   | PlaybackStarted
   | PlaybackPaused
   | PlaybackResumed
@@ -130,26 +142,35 @@ export type ServerEvent =
   | CommandResponse
   | LiveStats;
 
+export type ServerEvent = SpecEvent | QualityChanged;
+
 export type EventName = ServerEvent['event'];
+export type SpecEventName = SpecEvent['event'];
 export type EventOf<K extends EventName> = Extract<ServerEvent, { event: K }>;
 
-/** The 14 event names in the spec's order. */
-export const EVENT_NAMES: readonly EventName[] = [
-  'PlaybackStarted',
-  'PlaybackPaused',
-  'PlaybackResumed',
-  'PlaybackStopped',
-  'PlaybackProgress',
-  'PlaylistUpdated',
-  'PlaylistShared',
-  'TrackLiked',
-  'TrackShared',
-  'UserFollowed',
-  'ServerMessage',
-  'RateLimitWarning',
-  'CommandResponse',
-  'LiveStats',
-];
+/** Every event name, where it comes from: the compiler refuses this table when a name is missing or unknown. */
+const EVENT_ORIGINS: Record<EventName, 'spec' | 'hlsaudio'> = {
+  PlaybackStarted: 'spec',
+  PlaybackPaused: 'spec',
+  PlaybackResumed: 'spec',
+  PlaybackStopped: 'spec',
+  PlaybackProgress: 'spec',
+  PlaylistUpdated: 'spec',
+  PlaylistShared: 'spec',
+  TrackLiked: 'spec',
+  TrackShared: 'spec',
+  UserFollowed: 'spec',
+  ServerMessage: 'spec',
+  RateLimitWarning: 'spec',
+  CommandResponse: 'spec',
+  LiveStats: 'spec',
+  QualityChanged: 'hlsaudio',
+};
+
+/** The 15 event names: the spec's 14 in its order, then hlsaudio's QualityChanged. */
+export const EVENT_NAMES = Object.keys(EVENT_ORIGINS) as readonly EventName[];
+/** The spec's 14: what Subscribe and `POST /api/events` take. */
+export const SPEC_EVENT_NAMES = EVENT_NAMES.filter((name): name is SpecEventName => EVENT_ORIGINS[name] === 'spec');
 
 // Commands (client -> server)
 
@@ -191,13 +212,13 @@ export interface RemoveFromPlaylistCommand {
 export interface SubscribeCommand {
   command: 'Subscribe';
   command_id: string;
-  events: EventName[];
+  events: SpecEventName[];
   filters?: EventFilters | null;
 }
 export interface UnsubscribeCommand {
   command: 'Unsubscribe';
   command_id: string;
-  events: EventName[];
+  events: SpecEventName[];
 }
 export interface GetStatusCommand {
   command: 'GetStatus';
@@ -223,19 +244,20 @@ export type ClientCommand =
 export type CommandName = ClientCommand['command'];
 export type CommandOf<K extends CommandName> = Extract<ClientCommand, { command: K }>;
 
-/** The 10 command names in the spec's order. */
-export const COMMAND_NAMES: readonly CommandName[] = [
-  'Play',
-  'Pause',
-  'Stop',
-  'Seek',
-  'AddToPlaylist',
-  'RemoveFromPlaylist',
-  'Subscribe',
-  'Unsubscribe',
-  'GetStatus',
-  'Ping',
-];
+/** The 10 command names in the spec's order; the compiler refuses this table when one is missing or unknown. */
+const COMMANDS: Record<CommandName, true> = {
+  Play: true,
+  Pause: true,
+  Stop: true,
+  Seek: true,
+  AddToPlaylist: true,
+  RemoveFromPlaylist: true,
+  Subscribe: true,
+  Unsubscribe: true,
+  GetStatus: true,
+  Ping: true,
+};
+export const COMMAND_NAMES = Object.keys(COMMANDS) as readonly CommandName[];
 
 /**
  * Close codes the server sends: the standard 1001 (server shutting down), 1008 (flooding) and 1009
@@ -256,9 +278,13 @@ export const CLOSE_CODES = {
 } as const;
 
 export function isEventName(value: unknown): value is EventName {
-  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+  return typeof value === 'string' && Object.hasOwn(EVENT_ORIGINS, value);
+}
+
+export function isSpecEventName(value: unknown): value is SpecEventName {
+  return isEventName(value) && EVENT_ORIGINS[value] === 'spec';
 }
 
 export function isCommandName(value: unknown): value is CommandName {
-  return typeof value === 'string' && (COMMAND_NAMES as readonly string[]).includes(value);
+  return typeof value === 'string' && Object.hasOwn(COMMANDS, value);
 }

@@ -6,14 +6,14 @@ import {
   COMMAND_NAMES,
   type CommandName,
   type CommandOf,
-  EVENT_NAMES,
-  type EventName,
   type EventOf,
   isCommandName,
-  isEventName,
+  isSpecEventName,
   MESSAGE_LEVELS,
   PLAYLIST_ACTIONS,
-  type ServerEvent,
+  SPEC_EVENT_NAMES,
+  type SpecEvent,
+  type SpecEventName,
 } from './protocol.js';
 
 /**
@@ -55,7 +55,7 @@ const COMMAND_SCHEMAS: { [K in CommandName]: Schema<CommandOf<K>, 'command'> } =
   Ping: { command_id: 'id' },
 };
 
-const EVENT_SCHEMAS: { [K in EventName]: Schema<EventOf<K>, 'event'> } = {
+const EVENT_SCHEMAS: { [K in SpecEventName]: Schema<EventOf<K>, 'event'> } = {
   PlaybackStarted: { track_id: 'id', user_id: 'id', timestamp: 'uint' },
   PlaybackPaused: { track_id: 'id', user_id: 'id', position_ms: 'ms' },
   PlaybackResumed: { track_id: 'id', user_id: 'id', position_ms: 'ms' },
@@ -101,12 +101,12 @@ function toCommand(value: unknown): ClientCommand {
   return { command: name, ...readFields(value, COMMAND_SCHEMAS[name]) } as ClientCommand;
 }
 
-/** Validates one published event (`POST /api/events`, parsed by json.ts) and returns it with the spec's fields only, `Option`s as null. */
-export function toEvent(value: unknown, where = ''): ServerEvent {
+/** Validates one published event (`POST /api/events`, parsed by json.ts: one of the spec's 14) and returns it with the spec's fields only, `Option`s as null. */
+export function toEvent(value: unknown, where = ''): SpecEvent {
   if (!isRecord(value)) throw wireFieldError(where || 'event', 'a JSON object with an `event` field', value);
   const name = value.event;
-  if (!isEventName(name)) throw wireFieldError(`${where}event`, `one of ${EVENT_NAMES.join(', ')}`, asSent(value, 'event'));
-  return { event: name, ...readFields(value, EVENT_SCHEMAS[name], where) } as ServerEvent;
+  if (!isSpecEventName(name)) throw wireFieldError(`${where}event`, `one of ${SPEC_EVENT_NAMES.join(', ')}`, asSent(value, 'event'));
+  return { event: name, ...readFields(value, EVENT_SCHEMAS[name], where) } as SpecEvent;
 }
 
 /** Used where a message is too large to parse: its command_id, if it shows in the first kilobyte. */
@@ -158,8 +158,8 @@ function readValue(holder: object, key: string | number, type: FieldType, path: 
     case 'eventNames':
       if (!Array.isArray(value) || value.length === 0) throw fieldError('a non-empty array of event names');
       return value.map((item, index) => {
-        if (isEventName(item)) return item;
-        throw wireFieldError(`${path}[${index}]`, `one of ${EVENT_NAMES.join(', ')}`, item);
+        if (isSpecEventName(item)) return item;
+        throw wireFieldError(`${path}[${index}]`, `one of ${SPEC_EVENT_NAMES.join(', ')}`, item);
       });
     case 'filters':
       if (!isRecord(value)) throw fieldError('an object of strings');

@@ -7,8 +7,11 @@ import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
+import { stderrLogger } from '../log.js';
+import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
-import { CatalogTracks } from './catalog-tracks.js';
+import type { QualityChange } from '../streaming/types.js';
 import { ListeningRecorder } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
 import { addWebRoutes } from './web-routes.js';
@@ -19,10 +22,10 @@ export interface ServeAppOptions extends HlsServerOptions {
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
   realtime?: RealtimeOptions;
-  /** How often catalog.json is checked for tracks added while serving. */
-  catalogRefreshMs?: number;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
+  /** Share events with other `serve` nodes through this Redis (`--redis`); absent: events stay in this process. */
+  redis?: RedisBrokerOptions;
 }
 
 export interface ServeApp {
@@ -32,17 +35,15 @@ export interface ServeApp {
   realtime: RealtimeServer;
   analytics: AnalyticsEngine;
   listen(port: number, host: string): Promise<AddressInfo>;
-  /** Closes the event server (1001 to every client, playlists flushed), then HTTP, then the analytics. */
+  /** Closes the event server (1001 to every client, playlists flushed), then the Redis bus, then HTTP, then the analytics. */
   close(): Promise<void>;
 }
-
-const CATALOG_REFRESH_MS = 2000;
 
 /**
  * Everything `hlsaudio serve` runs on one port: the HLS routes and sessions API (createHlsServer),
  * the event server at /api/ws with POST /api/events, the listening analytics and their routes, and
- * the player page at `/`. The streaming manager feeds the event server (quality of a Play,
- * recommendations) and the analytics (switches, rebuffers); the event server's playback changes
+ * the player page at `/`. The streaming manager feeds the event server (quality of a Play, its
+ * QualityChanged) and the analytics (switches, rebuffers); the event server's playback changes
  * open and close analytics plays.
  */
 export async function startServeApp(options: ServeAppOptions): Promise<ServeApp> {
@@ -50,37 +51,41 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     dataDir = join(options.root, '.hlsaudio'),
     dbFile = analyticsFile(options.root),
     realtime: realtimeOptions = {},
-    catalogRefreshMs = CATALOG_REFRESH_MS,
     analyticsReadScope = analyticsDefaults.readScope,
+    redis: redisOptions,
     ...hlsOptions
   } = options;
-  const log = options.log ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
+  const logger = options.logger ?? stderrLogger;
   await mkdir(dataDir, { recursive: true });
-  const analytics = new AnalyticsEngine({ file: dbFile, onWriteError: (error) => log(error.message) });
-  const tracks = await CatalogTracks.open(options.root, catalogRefreshMs);
+  const analytics = new AnalyticsEngine({ file: dbFile, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
+  let broker: RedisBroker | undefined;
   try {
+    if (redisOptions) broker = await RedisBroker.connect({ logger, ...redisOptions });
     hls = await createHlsServer({
       ...hlsOptions,
-      // Sessions only for what catalog.json lists; a track folder alone (a build in progress, a stray copy) is not served as a track.
-      listed: (trackId) => tracks.has(trackId),
-      // The event server holds the keys; in anonymous mode nobody is verified and sessions count per address.
-      userOf: (req) => realtime?.userOf(req) ?? Promise.resolve(null),
+      logger,
+      // The event server holds the keys: it says who a request to the sessions API speaks for. No
+      // request is served before `listen`, by which time the event server is attached.
+      identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
-    const recorder = new ListeningRecorder(analytics, hls.streaming, log);
-    // The event server's lines carry their own "hlsaudio realtime:" prefix.
-    const realtimeLog = (line: string) => process.stderr.write(`${line}\n`);
+    const redisBroker = broker;
+    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
+    const tracks = hls.context.tracks;
+    const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, log: options.log ?? realtimeLog, announce: (line) => notices.push(line) },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
       realtimeOptions,
     );
+    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
     const eventServer = realtime;
-    hls.router.add('POST', '/api/events', ({ req, res }) => eventServer.handleEvents(req, res));
+    hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
-    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope) });
+    const handlers = analyticsHandlers(analytics, { trackExists: (id) => tracks.has(id), authorize: (req) => eventServer.authorize(req, analyticsReadScope), logger });
     hls.router.add('GET', '/api/analytics/summary', ({ req, res, params }) => handlers.summary(req, res, params));
     hls.router.add('GET', '/api/analytics/tracks/:id', ({ req, res, params }) => handlers.track(req, res, params));
     await addWebRoutes(hls.router, hls.context);
@@ -93,15 +98,15 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await redisBroker?.close();
         await server.close();
-        tracks.close();
         analytics.close();
       },
     };
   } catch (error) {
     await realtime?.close();
+    await broker?.close();
     await hls?.close();
-    tracks.close();
     analytics.close();
     throw error;
   }
@@ -114,21 +119,12 @@ function sessionDirectory(streaming: AdaptiveStreamingManager): SessionDirectory
     return session?.track_id === trackId ? session : undefined;
   };
   return {
-    qualityFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
-    bufferPercentageFor: (_userId, trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
-    onRecommendation: (listener) => {
-      const forward = (recommendation: Parameters<Parameters<typeof streaming.on<'recommendation'>>[1]>[0]) =>
-        listener({
-          session_id: recommendation.session_id,
-          // client_id may be an IP address (the sessions API's default): recommendations go by session.
-          user_id: null,
-          track_id: recommendation.track_id,
-          from: recommendation.from_quality,
-          to: recommendation.to_quality,
-          reason: recommendation.reason,
-        });
-      streaming.on('recommendation', forward);
-      return () => streaming.off('recommendation', forward);
+    qualityFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
+    bufferPercentageFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
+    onQualityChange: (listener) => {
+      const forward = (change: QualityChange) => listener(change);
+      streaming.on('quality-changed', forward);
+      return () => streaming.off('quality-changed', forward);
     },
   };
 }

@@ -1,8 +1,10 @@
-import { type Server, STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { addressKey } from '../client-address.js';
 import type { ErrorCode } from '../errors.js';
+import { rawErrorResponse } from '../http/reply.js';
+import { httpStatusOf } from '../http/status.js';
 import { Tally } from '../tally.js';
 import type { ServeOptions } from './context.js';
 
@@ -48,14 +50,13 @@ export function clientErrorHandler(timeouts: Pick<ServeOptions, 'headersTimeoutM
       socket.destroy();
       return;
     }
-    const [status, code, message] =
+    const [code, message]: [ErrorCode, string] =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? ([408, 'E_REQUEST_TIMEOUT', `The request did not arrive in time: headers are awaited ${timeouts.headersTimeoutMs} ms, a whole request ${timeouts.requestTimeoutMs} ms`] as const)
+        ? ['E_REQUEST_TIMEOUT', `The request did not arrive in time: headers are awaited ${timeouts.headersTimeoutMs} ms, a whole request ${timeouts.requestTimeoutMs} ms`]
         : error.code === 'HPE_HEADER_OVERFLOW'
-          ? ([431, 'E_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts (16 KiB)'] as const)
-          : ([400, 'E_BAD_REQUEST', 'Malformed HTTP request'] as const);
-    const body = JSON.stringify({ error: code satisfies ErrorCode, message });
-    (socket as Socket).end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+          ? ['E_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts (16 KiB)']
+          : ['E_BAD_REQUEST', 'Malformed HTTP request'];
+    (socket as Socket).end(rawErrorResponse(httpStatusOf(code) ?? 400, { code, message }));
     (socket as Socket).destroySoon();
   };
 }

@@ -2,7 +2,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { pipeline, type Readable } from 'node:stream';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
 import { type FileInfo, openDescribed } from './file-cache.js';
-import { sendError } from './http-error.js';
+import { sendError } from '../http/reply.js';
+import { stderrLogger } from '../log.js';
 import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
@@ -54,7 +55,8 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
   const range = entity.ranges && ifRangeHolds(req, entity.etag, entity.lastModified) ? parseRange(req.headers.range, entity.size) : undefined;
   if (range === 'unsatisfiable') {
     const error = new HlsaudioError('E_RANGE_NOT_SATISFIABLE', `The range ${JSON.stringify(req.headers.range)} starts past the end of this ${entity.size}-byte file`);
-    sendError(res, error, () => {}, { 'Content-Range': `bytes */${entity.size}`, 'Accept-Ranges': 'bytes' });
+    // A known code: nothing is logged.
+    sendError(res, error, { logger: stderrLogger, layer: 'serve', headers: { 'Content-Range': `bytes */${entity.size}`, 'Accept-Ranges': 'bytes' } });
     return;
   }
   const start = range?.start ?? 0;

@@ -2,8 +2,8 @@ import { CATALOG_FILE } from '../catalog/schema.js';
 import { VERSION } from '../version.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
-import { notFound } from './http-error.js';
-import { sendJson } from './respond.js';
+import { notFound } from '../http/reply.js';
+import { sendJson } from '../http/reply.js';
 import type { Router } from './router.js';
 
 /** `/catalog.json` (the folder's catalog, revalidated on each use) and `/healthz`. */
@@ -24,12 +24,15 @@ export function addFolderRoutes(router: Router, context: ServeContext): void {
       });
     }),
   );
-  router.add('GET', '/healthz', ({ res }) =>
+  // Degraded is still 200: the node serves HTTP and its own connections' events; the reason says what is missing.
+  router.add('GET', '/healthz', ({ res }) => {
+    const reason = context.degradedReason?.();
     sendJson(res, 200, {
-      status: 'ok',
+      status: reason === undefined ? 'ok' : 'degraded',
+      ...(reason === undefined ? {} : { reason }),
       version: VERSION,
       uptime_s: Math.round((performance.now() - context.startedAtMs) / 1000),
       active_sessions: context.streaming.sessionCount,
-    }),
-  );
+    });
+  });
 }

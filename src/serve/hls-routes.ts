@@ -4,7 +4,7 @@ import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
 import type { FileInfo } from './file-cache.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import { contentEtag, textEntity } from './respond.js';
 import { masterWithVariantFirst } from './session-master.js';
 import { gzipBytes } from './text-files.js';

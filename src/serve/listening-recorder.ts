@@ -1,21 +1,10 @@
 import type { AnalyticsEngine } from '../analytics/engine.js';
-import type { Platform, QualitySwitchReason } from '../analytics/types.js';
+import type { Platform } from '../analytics/types.js';
 import { analyticsDefaults } from '../defaults.js';
+import type { Logger } from '../log.js';
 import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
-import type { PerformanceMetrics, QualityChangeReason, StreamingSession } from '../streaming/types.js';
-
-/** Why a session's quality changed, as the analytics name it: the monitor's reasons, the listener, the player's ABR. */
-const SWITCH_REASONS: Record<QualityChangeReason, QualitySwitchReason> = {
-  rebuffer: 'Rebuffer',
-  buffer_low: 'BufferHealth',
-  packet_loss: 'PacketLoss',
-  latency: 'Latency',
-  bandwidth: 'Bandwidth',
-  bandwidth_headroom: 'Bandwidth',
-  user: 'User',
-  player: 'Auto',
-};
+import type { PerformanceMetrics, QualityChange, StreamingSession } from '../streaming/types.js';
 
 interface Play {
   playId: string;
@@ -34,9 +23,9 @@ export class ListeningRecorder {
   constructor(
     private readonly analytics: AnalyticsEngine,
     private readonly streaming: AdaptiveStreamingManager,
-    private readonly log: (line: string) => void,
+    private readonly logger: Logger,
   ) {
-    streaming.on('quality-changed', (session, previous, reason) => this.qualityChanged(session, previous, reason));
+    streaming.on('quality-changed', (change) => this.qualityChanged(change));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
   }
 
@@ -72,9 +61,9 @@ export class ListeningRecorder {
     this.analytics.endPlaySession(play.playId, positionMs);
   }
 
-  private qualityChanged(session: StreamingSession, previous: string, reason: QualityChangeReason): void {
-    for (const play of this.playsOf(session.session_id)) {
-      this.safely(() => this.analytics.recordQualitySwitch(play.playId, previous, session.current_quality, SWITCH_REASONS[reason]));
+  private qualityChanged(change: QualityChange): void {
+    for (const play of this.playsOf(change.session_id)) {
+      this.safely(() => this.analytics.recordQualitySwitch(play.playId, change.from_quality, change.to_quality, change.reason));
     }
   }
 
@@ -90,7 +79,7 @@ export class ListeningRecorder {
     if (plays.length === 0) return;
     const recorded = Math.min(stalls, analyticsDefaults.maxRebuffersPerReport);
     if (recorded < stalls) {
-      this.log(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
+      this.logger.warn(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
     }
     const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
     for (const play of plays) {
@@ -118,7 +107,7 @@ export class ListeningRecorder {
     try {
       record();
     } catch (error) {
-      this.log(`analytics: ${(error as Error)?.message ?? String(error)}`);
+      this.logger.error(`analytics: ${(error as Error)?.message ?? String(error)}`);
     }
   }
 }

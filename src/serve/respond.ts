@@ -1,19 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Entity } from './entity.js';
 import { acceptsGzip } from './text-files.js';
-
-/** A JSON answer; API answers are never cached. */
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: OutgoingHttpHeaders = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-  });
-  res.end(body);
-}
 
 export interface TextRepresentation {
   bytes: Buffer;

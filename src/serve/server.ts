@@ -1,16 +1,19 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serveDefaults } from '../defaults.js';
-import { HlsaudioError, isHlsaudioError } from '../errors.js';
-import { AdaptiveStreamingManager, type StreamingOptions, type TrackSource } from '../streaming/manager.js';
+import { serveOptions } from '../defaults.js';
+import { HlsaudioError, optionError } from '../errors.js';
+import { resolveOptions } from '../option-table.js';
+import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
 import { clientErrorHandler, limitConnections } from './connections.js';
-import type { ServeContext, ServeOptions } from './context.js';
+import type { RequestUserResolver, ServeContext, ServeOptions } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { FileCache } from './file-cache.js';
+import { FolderCatalog } from './folder-catalog.js';
 import { addFolderRoutes } from './folder-routes.js';
 import { FrameViews } from './frame-views.js';
 import { addHlsRoutes } from './hls-routes.js';
-import { notFound, sendError } from './http-error.js';
+import { notFound, sendError } from '../http/reply.js';
+import { type Logger, stderrLogger } from '../log.js';
 import { OpenFiles } from './open-files.js';
 import { RangeCache } from './range-cache.js';
 import { HlsResponse } from './response.js';
@@ -19,7 +22,6 @@ import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
-import { TrackStore } from './track-store.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -28,14 +30,12 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   /** Start the quality monitor (judge metrics reports, expire idle sessions). Default true. */
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
-  log?: (message: string) => void;
+  logger?: Logger;
   /**
-   * Whether the catalog lists a track: sessions are created only for listed tracks (`serve` passes
-   * its catalog.json). Without it, any track folder with a track.json may have sessions.
+   * Who a request to the sessions API speaks for (a session's user; per-user quotas for a verified
+   * one). By default the `user_id` the client gives, unverified: its sessions count per address.
    */
-  listed?: (trackId: string) => boolean;
-  /** The verified user of a request (per-user session quotas); without it every requester is counted by address. */
-  userOf?: (req: IncomingMessage) => Promise<string | null>;
+  identify?: RequestUserResolver;
 }
 
 export interface HlsServer {
@@ -54,14 +54,14 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, log: logOption, listed, userOf, ...overrides } = options;
-  const settings: ServeOptions = { ...serveDefaults, ...definedOnly(overrides) };
-  const log = logOption ?? ((message: string) => process.stderr.write(`hlsaudio serve: ${message}\n`));
+  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
+  const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
-  const tracks = new TrackStore(files, settings.fileCacheEntries);
-  const sessionTracks: TrackSource = listed ? { getTrack: async (trackId) => (listed(trackId) ? tracks.getTrack(trackId) : undefined) } : tracks;
-  const streaming = new AdaptiveStreamingManager(sessionTracks, streamingOptions);
+  // Sessions, like every route, only for what catalog.json lists: a track folder alone (a build in
+  // progress, a stray copy) is not served as a track.
+  const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
+  const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
     files,
@@ -71,9 +71,10 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     ranges: new RangeCache(settings.mediaCacheBytes, settings.mediaCacheMaxEntryBytes),
     openFiles: new OpenFiles(settings.fileCacheTtlMs, settings.openFiles),
     streaming,
+    identify: identify ?? (async (_req, claimed) => ({ userId: claimed ?? null, verified: false })),
     options: settings,
+    logger,
     startedAtMs: performance.now(),
-    userOf: userOf ?? (async () => null),
   };
 
   const router = new Router();
@@ -84,7 +85,6 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
 
   const cors = { origin: settings.corsOrigin, maxAgeSec: settings.corsMaxAgeSec };
   const baseHeaders = { ...corsHeaders(cors), 'X-Content-Type-Options': 'nosniff' };
-  const onInternal = (error: unknown) => log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
 
   async function handle(req: IncomingMessage, res: HlsResponse): Promise<void> {
     res.baseHeaders = baseHeaders;
@@ -105,8 +105,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
       }
       await match.handler({ req, res, params: match.params, query: target.query });
     } catch (error) {
-      if (isHlsaudioError(error) && error.code === 'E_BODY_TOO_LARGE') res.setHeader('Connection', 'close');
-      sendError(res, error, onInternal);
+      sendError(res, error, { logger, layer: 'serve' });
     }
   }
 
@@ -134,6 +133,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     close: async () => {
       await close(server, streaming, settings.shutdownGraceMs);
       context.openFiles.close();
+      tracks.close();
     },
   };
 }
@@ -181,9 +181,4 @@ function close(server: Server, streaming: AdaptiveStreamingManager, graceMs: num
     });
     server.closeIdleConnections();
   });
-}
-
-/** Option objects may carry `undefined` for "not given"; those must not hide a default. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

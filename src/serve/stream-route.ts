@@ -7,7 +7,7 @@ import { chooseInitialProfile, type Ladder, profileById } from '../streaming/cho
 import { parseCapabilities } from '../streaming/validate.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, sendEntity } from './entity.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import { unknownTrack } from './hls-routes.js';
 import { frameViewBody } from './progressive.js';
 import type { RequestContext, Router } from './router.js';

@@ -1,15 +1,16 @@
 import { playbackLoudness } from '../catalog/schema.js';
 import { addressKey } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody } from '../http/body.js';
 import type { ServeContext } from './context.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '../http/reply.js';
 import type { Router } from './router.js';
 
 /**
- * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager. In JWT
- * mode a bearer token is optional; with one, the session counts in its user's quota (a bad one is 401).
- *   POST   /api/streaming/session                {track_id, client_capabilities} → 201 {session_id, initial_profile, master_url, loudness, peaks_url}
+ * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
+ *   POST   /api/streaming/session                {track_id, client_capabilities, user_id?} → 201 {session_id, initial_profile, master_url, loudness, peaks_url}
+ *          The session's user (`context.identify`): a verified bearer token's subject (a bad token is 401;
+ *          its sessions count in its user's quota), else in anonymous mode the user_id given (counted per address).
  *   GET    /api/streaming/session/:id            the StreamingSession
  *   PUT    /api/streaming/session/:id/quality    {quality, adaptive_enabled?, reason?} → the session
  *   POST   /api/streaming/session/:id/metrics    PerformanceMetrics → the session (with the monitor's recommendation)
@@ -20,15 +21,15 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   const { streaming } = context;
   const body = (req: Parameters<typeof readJsonBody>[0]) => readJsonBody(req, context.options.maxBodyBytes);
 
-  router.add('POST', '/api/streaming/session', async ({ req, res }) => {
-    const userId = await context.userOf(req);
-    const request = parseCreateSession(await body(req));
+  router.add('POST', '/api/streaming/session', async ({ req, res, query }) => {
+    const request = parseCreateSession(await body(req), query);
+    const user = await context.identify(req, request.user_id);
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
       clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
-      // Quotas count a verified user's sessions per user, anyone else's per address: client_id is the client's say.
-      requester: { userId, address: addressKey(req.socket.remoteAddress) },
+      // Quotas count a verified user's sessions per user, anyone else's per address: client_id and an unverified user_id are the client's say.
+      requester: { userId: user.userId, verified: user.verified, address: addressKey(req.socket.remoteAddress) },
     });
     // What the player needs besides the stream: the variant's loudness (to set its own gain) and the waveform.
     const track = await context.tracks.getTrack(session.track_id);

@@ -5,7 +5,7 @@ import { contentTypeOf } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, fileBody, sendEntity } from './entity.js';
 import { FileCache } from './file-cache.js';
-import { notFound } from './http-error.js';
+import { notFound } from '../http/reply.js';
 import type { RequestContext, Router } from './router.js';
 
 /** The player page and what it loads, all from the package itself: it works offline, with no CDN. */
@@ -17,8 +17,9 @@ const HLS_JS_DIR = join(dirname(createRequire(import.meta.url).resolve('hls.js/p
 const PAGE_FILES = /^[a-z-]+\.(html|css|js)$/;
 const HLS_JS_FILES = /^hls\.min\.mjs(\.map)?$/;
 const CLIENT_FILES = /^[a-z-]+\.js(\.map)?$/;
-/** The client imports these two protocol modules; nothing else of the server is served. */
-const CLIENT_PROTOCOL_FILES = /^(protocol|recommendation)\.js(\.map)?$/;
+/** The client imports the protocol module and the option resolver; nothing else of the server is served. */
+const CLIENT_PROTOCOL_FILES = /^(protocol|events-gap)\.js(\.map)?$/;
+const CLIENT_SHARED_FILES = /^option-table\.js(\.map)?$/;
 
 /**
  * `/` (the player page), `/player/*` (its scripts and styles), `/vendor/hls.min.mjs` (hls.js from
@@ -26,12 +27,13 @@ const CLIENT_PROTOCOL_FILES = /^(protocol|recommendation)\.js(\.map)?$/;
  * imports them without a bundler).
  */
 export async function addWebRoutes(router: Router, context: ServeContext): Promise<void> {
-  const options = { ttlMs: context.options.fileCacheTtlMs, capacity: 256 };
-  const [web, vendor, client, protocol] = await Promise.all([
+  const options = { ttlMs: context.options.fileCacheTtlMs, capacity: context.options.webFileCacheEntries };
+  const [web, vendor, client, protocol, shared] = await Promise.all([
     FileCache.create(WEB_DIR, options),
     FileCache.create(HLS_JS_DIR, options),
     FileCache.create(join(DIST_DIR, 'client'), options),
     FileCache.create(join(DIST_DIR, 'realtime'), options),
+    FileCache.create(DIST_DIR, options),
   ]);
   const serve = (files: FileCache, allowed: RegExp, name: (request: RequestContext) => string) => (request: RequestContext) =>
     answerFromFreshFiles(request.res, () => files.forget([name(request)]), async () => {
@@ -52,4 +54,5 @@ export async function addWebRoutes(router: Router, context: ServeContext): Promi
   router.add('GET', '/vendor/:file', serve(vendor, HLS_JS_FILES, ({ params }) => params.file!));
   router.add('GET', '/lib/client/:file', serve(client, CLIENT_FILES, ({ params }) => params.file!));
   router.add('GET', '/lib/realtime/:file', serve(protocol, CLIENT_PROTOCOL_FILES, ({ params }) => params.file!));
+  router.add('GET', '/lib/:file', serve(shared, CLIENT_SHARED_FILES, ({ params }) => params.file!));
 }

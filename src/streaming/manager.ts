@@ -1,31 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { streamingDefaults } from '../defaults.js';
-import { HlsaudioError, quote } from '../errors.js';
+import { streamingOptions } from '../defaults.js';
+import { HlsaudioError, optionError, quote } from '../errors.js';
 import { isId } from '../ids.js';
-import type { TrackInfo } from '../catalog/schema.js';
+import { type OptionValues, resolveOptions } from '../option-table.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
-import { bitrateCapKbps, type ChoiceOptions, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
-import { assessReport, initialMonitorState, type MonitorOptions, type MonitorState } from './quality-monitor.js';
+import { bitrateCapKbps, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
+import { assessReport, initialMonitorState, type MonitorState } from './quality-monitor.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { streamingStats, type StatsCounters } from './stats.js';
-import type { ClientCapabilities, PerformanceMetrics, QualityChangeReason, QualityRecommendation, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats } from './types.js';
+import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
-/** Where the manager finds a track's profiles and masters (the server's cached track.json reader). */
-export interface TrackSource {
-  getTrack(trackId: string): Promise<TrackInfo | undefined>;
-}
+/** Where the manager finds a track's profiles and masters (the server's catalog snapshot). */
+export type TrackSource = Pick<CatalogSnapshot, 'getTrack'>;
 
-export interface StreamingOptions extends ChoiceOptions, MonitorOptions {
-  maxSessions: number;
-  maxSessionsPerAddress: number;
-  maxSessionsPerUser: number;
-  sessionIdleMs: number;
-  sweepIntervalMs: number;
+/** `streamingOptions` of defaults.ts (which holds the choice and the monitor's thresholds), and the clock. */
+export type StreamingOptions = OptionValues<typeof streamingOptions> & {
   /** The clock, in ms since the epoch; tests pass their own. */
   now: () => number;
-}
+};
 
-interface SessionRecord {
+/** What the manager keeps of a session (in its SessionStore). */
+export interface SessionRecord {
   session: StreamingSession;
   ladder: Ladder;
   monitor: MonitorState;
@@ -36,10 +33,16 @@ interface SessionRecord {
   holder: string;
 }
 
-/** Who asks for a session: a verified user (`userId`), or else the remote address (client-address.ts key). */
+/**
+ * Who asks for a session: its user (`userId`: a verified token's `sub`, or in anonymous mode the
+ * `user_id` the client gives) and its remote address (client-address.ts key). Quotas count a
+ * verified user's sessions per user, anyone else's per address: an unverified name is the client's say.
+ */
 export interface SessionRequester {
   address: string;
   userId: string | null;
+  /** A token proved `userId`. */
+  verified: boolean;
 }
 
 const NO_METRICS: PerformanceMetrics = {
@@ -55,11 +58,10 @@ const NO_METRICS: PerformanceMetrics = {
 /**
  * The spec's AdaptiveStreamingManager: sessions in memory, the initial profile choice, the quality
  * monitor and the stats. It knows nothing of HTTP; the serve layer maps its errors to statuses and
- * the WebSocket server listens to its events (`manager.on('recommendation', …)`).
+ * the WebSocket server and the analytics listen to its events (`manager.on('quality-changed', …)`).
  */
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
-  private readonly sessions = new Map<string, SessionRecord>();
   /** Session ids by holder (SessionRecord.holder), for the per-user and per-address quotas and their Retry-After. */
   private readonly byHolder = new Map<string, Set<string>>();
   private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
@@ -68,9 +70,10 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   constructor(
     private readonly tracks: TrackSource,
     options: Partial<StreamingOptions> = {},
+    private readonly sessions: SessionStore<SessionRecord> = new MemorySessionStore(),
   ) {
     super();
-    this.options = { ...streamingDefaults, now: Date.now, ...options };
+    this.options = { ...resolveOptions(streamingOptions, options, optionError), now: options.now ?? Date.now };
   }
 
   /** `start_quality_monitor`: metrics reports are judged from now on, and idle sessions expire. */
@@ -90,23 +93,25 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   }
 
   /**
-   * `create_session`: the session and its initial profile. Throws E_UNKNOWN_TRACK, E_UNKNOWN_QUALITY,
-   * E_QUOTA (the requester holds its share: `maxSessionsPerUser` for a verified user, else
-   * `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the server holds `maxSessions`), both with the
-   * seconds until a session of theirs (or any) expires as `retryAfterSec`.
+   * `create_session`: the session and its initial profile. The requester's `userId` is the session's
+   * user (its quality changes then also reach that user's connections). Throws E_UNKNOWN_TRACK,
+   * E_UNKNOWN_QUALITY, E_QUOTA (the requester holds its share: `maxSessionsPerUser` for a verified
+   * user, else `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the server holds `maxSessions`), both
+   * with the seconds until a session of theirs (or any) expires as `retryAfterSec`.
    */
   async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; requester?: SessionRequester }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
     const track = await this.tracks.getTrack(request.trackId);
     if (!track) throw new HlsaudioError('E_UNKNOWN_TRACK', `No track ${quote(request.trackId)} in the catalog`, { field: 'track_id' });
-    const requester = request.requester ?? { address: request.clientId, userId: null };
-    const holder = requester.userId !== null ? `user:${requester.userId}` : `address:${requester.address}`;
-    const quota = requester.userId !== null ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
+    const requester = request.requester ?? { address: request.clientId, userId: null, verified: false };
+    const perUser = requester.verified && requester.userId !== null;
+    const holder = perUser ? `user:${requester.userId}` : `address:${requester.address}`;
+    const quota = perUser ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
     if (quota > 0 && (this.byHolder.get(holder)?.size ?? 0) >= quota) {
       // Only the holder's own sessions are looked at: a client at its quota costs O(quota) per try.
       this.expireIdleSessions([...this.byHolder.get(holder)!]);
       const held = this.byHolder.get(holder);
       if (held && held.size >= quota) {
-        const who = requester.userId !== null ? `user ${requester.userId}` : 'this address';
+        const who = perUser ? `user ${requester.userId}` : 'this address';
         throw new HlsaudioError('E_QUOTA', `${who} holds its maximum of ${quota} streaming sessions; end one (DELETE /api/streaming/session/:id) or wait for an idle one to expire`, {
           retryAfterSec: this.secondsUntilExpiry(held),
         });
@@ -128,6 +133,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       session_id: sessionId,
       track_id: track.id,
       client_id: request.clientId,
+      user_id: requester.userId,
       current_quality: profile.quality_id,
       client_capabilities: request.capabilities,
       performance_metrics: { ...NO_METRICS },
@@ -179,7 +185,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     if (change.adaptiveEnabled !== undefined) record.session.client_capabilities.adaptive_enabled = change.adaptiveEnabled;
     if (profile.quality_id !== record.session.current_quality) {
       record.monitor = { ...record.monitor, downStreak: 0, upStreak: 0, lastSwitchAtMs: now };
-      this.switchTo(record, profile, now, change.reason ?? 'user');
+      this.emit('quality-changed', this.switchTo(record, profile, now, change.reason ?? 'user'), record.session);
     }
     return record.session;
   }
@@ -212,20 +218,9 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     const { state, decision } = assessReport(record.monitor, session.performance_metrics, current, family, now, this.options);
     record.monitor = state;
     if (decision) {
-      const recommendation: QualityRecommendation = {
-        session_id: session.session_id,
-        track_id: session.track_id,
-        from_quality: current.quality_id,
-        to_quality: decision.to.quality_id,
-        direction: decision.direction,
-        reason: decision.reason,
-        profile: decision.to,
-        master_url: session.master_url,
-        created_at: new Date(now).toISOString(),
-      };
-      session.recommendation = recommendation;
-      this.switchTo(record, decision.to, now, decision.reason);
-      this.emit('recommendation', recommendation);
+      const change = this.switchTo(record, decision.to, now, decision.reason, decision.direction);
+      session.recommendation = { ...change, reason: decision.reason, profile: decision.to, created_at: new Date(now).toISOString() };
+      this.emit('quality-changed', change, session);
     }
     return session;
   }
@@ -243,7 +238,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   expireIdleSessions(sessionIds: Iterable<string> = this.sessions.keys()): number {
     const deadline = this.options.now() - this.options.sessionIdleMs;
     let expired = 0;
-    for (const id of sessionIds) {
+    for (const id of [...sessionIds]) {
       const record = this.sessions.get(id);
       if (!record || record.lastSeenMs > deadline) continue;
       this.forget(id, record);
@@ -270,7 +265,7 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
 
   close(): void {
     this.stopQualityMonitor();
-    this.sessions.clear();
+    for (const record of [...this.sessions.values()]) this.sessions.delete(record.session.session_id);
     this.byHolder.clear();
   }
 
@@ -294,13 +289,25 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     return Math.max(1, Math.ceil(waitMs / 1000));
   }
 
-  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason): void {
+  /** Switches the session's profile; the caller emits the change once the session holds all of it. */
+  private switchTo(record: SessionRecord, profile: AdaptiveProfile, now: number, reason: QualityChangeReason, direction?: SwitchDirection): QualityChange {
     const session = record.session;
-    const previous = session.current_quality;
+    const previous = profileById(record.ladder, session.current_quality, 'current_quality');
     session.current_quality = profile.quality_id;
     session.performance_metrics.quality_switches++;
     session.last_updated = new Date(now).toISOString();
-    this.emit('quality-changed', session, previous, reason);
+    return {
+      session_id: session.session_id,
+      track_id: session.track_id,
+      user_id: session.user_id,
+      from_quality: previous.quality_id,
+      to_quality: profile.quality_id,
+      // A client's report goes up or down by bit rate; the monitor says which way it moved.
+      direction: direction ?? (profile.bitrate_kbps > previous.bitrate_kbps ? 'up' : 'down'),
+      reason,
+      master_url: session.master_url,
+      timestamp: now,
+    };
   }
 }
 

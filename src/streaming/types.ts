@@ -35,30 +35,46 @@ export interface PerformanceMetrics {
 }
 
 export type SwitchDirection = 'up' | 'down';
-/** Why the monitor switched: the first criterion that held, in the order the monitor checks them. */
-export type SwitchReason = 'rebuffer' | 'buffer_low' | 'packet_loss' | 'latency' | 'bandwidth' | 'bandwidth_headroom';
 
 /**
- * Why a client reports a quality (`PUT …/quality`): the listener chose it (`user`), or the player's
- * own ABR switched and reports what it plays (`player`).
+ * Why a session's `current_quality` changed: one of the monitor's criteria (the first that held, in
+ * the order it checks them), or the client's report (`PUT …/quality`): the listener chose (`user`) or
+ * the player's own ABR switched (`player`). The one vocabulary of streaming, realtime and analytics.
  */
-export const QUALITY_REPORT_REASONS = ['user', 'player'] as const;
+export const QUALITY_CHANGE_REASONS = ['rebuffer', 'buffer_low', 'packet_loss', 'latency', 'bandwidth', 'bandwidth_headroom', 'user', 'player'] as const;
+export type QualityChangeReason = (typeof QUALITY_CHANGE_REASONS)[number];
+/** The reasons a client gives for the quality it reports. */
+export const QUALITY_REPORT_REASONS = ['user', 'player'] as const satisfies readonly QualityChangeReason[];
 export type QualityReportReason = (typeof QUALITY_REPORT_REASONS)[number];
-/** Why a session's `current_quality` changed: the monitor's decision or the client's report. */
-export type QualityChangeReason = SwitchReason | QualityReportReason;
+/** The monitor's reasons. */
+export type SwitchReason = Exclude<QualityChangeReason, QualityReportReason>;
 
-/** What the quality monitor decided for a session; stored on it and emitted as `recommendation`. */
-export interface QualityRecommendation {
+/**
+ * A change of a session's `current_quality`, whoever made it: emitted by the manager
+ * (`quality-changed`), pushed by the event server as the `QualityChanged` event (the same fields),
+ * recorded by the analytics with its reason as is.
+ */
+export interface QualityChange {
   session_id: string;
   track_id: string;
+  /** The session's user (a verified token's `sub`, or the `user_id` given in anonymous mode), else null. */
+  user_id: string | null;
   from_quality: string;
   to_quality: string;
   direction: SwitchDirection;
+  reason: QualityChangeReason;
+  /** The master playlist holding `to_quality` (its codec family's). */
+  master_url: string;
+  /** Epoch ms. */
+  timestamp: number;
+}
+
+/** The monitor's last decision, as the session stores it: the change plus the full profile to play. */
+export interface QualityRecommendation extends QualityChange {
   reason: SwitchReason;
   /** The profile to play now, in full, so that a client needs no other lookup. */
   profile: AdaptiveProfile;
-  /** The master playlist holding `to_quality` (its codec family's). */
-  master_url: string;
+  /** ISO 8601 (the same instant as `timestamp`). */
   created_at: string;
 }
 
@@ -66,6 +82,8 @@ export interface StreamingSession {
   session_id: string;
   track_id: string;
   client_id: string;
+  /** Not in the spec: the session's user (see QualityChange.user_id), null when none was given or proved. */
+  user_id: string | null;
   current_quality: string;
   client_capabilities: ClientCapabilities;
   performance_metrics: PerformanceMetrics;
@@ -97,9 +115,8 @@ export interface StreamingStats {
 /** Events of AdaptiveStreamingManager, for the WebSocket server to push (as hls.js types its events in one map). */
 export interface StreamingEvents {
   'session-created': [session: StreamingSession];
-  /** `current_quality` changed: by the monitor (its SwitchReason; `recommendation` is set) or by the client (PUT quality: `user` or `player`). */
-  'quality-changed': [session: StreamingSession, previous_quality: string, reason: QualityChangeReason];
-  recommendation: [recommendation: QualityRecommendation];
+  /** `current_quality` changed: by the monitor (its reason; the session's `recommendation` is set first) or by the client (PUT quality: `user` or `player`). */
+  'quality-changed': [change: QualityChange, session: StreamingSession];
   /** A PerformanceMetrics report was stored; `previous` is what the session held before (analytics counts rebuffers from the difference). */
   'metrics-reported': [session: StreamingSession, previous: PerformanceMetrics];
   'session-ended': [session: StreamingSession, reason: 'ended' | 'expired'];

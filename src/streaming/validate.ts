@@ -24,20 +24,25 @@ export interface CreateSessionRequest {
   track_id: string;
   client_capabilities: ClientCapabilities;
   client_id: string | undefined;
+  /** Not in the spec: the listener, as the client names it (trusted only in anonymous mode). */
+  user_id: string | undefined;
 }
 
 /** u32 counters of the spec: JavaScript clients send floats (`downlink * 1000`), so they are rounded. */
 const U32_MAX = 0xffff_ffff;
 
-export function parseCreateSession(body: unknown): CreateSessionRequest {
+/** `user_id` of the body, else of the query (`?user_id=`). */
+export function parseCreateSession(body: unknown, query: URLSearchParams = new URLSearchParams()): CreateSessionRequest {
   const object = asObject(body, 'body');
   const trackId = own(object, 'track_id');
   if (typeof trackId !== 'string' || !TRACK_ID.test(trackId)) throw fieldError('track_id', 'a track id (lower-case letters, digits, - and _)', asSent(object, 'track_id'));
   const clientId = own(object, 'client_id');
+  const userId = own(object, 'user_id') ?? query.get('user_id') ?? undefined;
   return {
     track_id: trackId,
     client_capabilities: parseCapabilities(own(object, 'client_capabilities'), 'client_capabilities'),
     client_id: clientId === undefined ? undefined : checkId('client_id', clientId),
+    user_id: userId === undefined ? undefined : checkId('user_id', userId),
   };
 }
 

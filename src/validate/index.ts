@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { CATALOG_FILE, TRACK_FILE } from '../catalog/schema.js';
 import { TRACK_ID } from '../catalog/track-id.js';
+import { validateDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { locateMediaTools } from '../media/locate.js';
 import { checkCatalog } from './catalog.js';
@@ -21,9 +22,6 @@ export interface ValidationReport {
   catalog: { errors: Finding[]; warnings: Finding[] };
 }
 
-/** Tracks validated at once (each runs ffprobe per variant). */
-const TRACK_CONCURRENCY = 4;
-
 /** Checks a whole output folder written by `hlsaudio package` (see checkTrack and checkCatalog). */
 export async function validateOutput(dir: string): Promise<ValidationReport> {
   const outDir = resolve(dir);
@@ -40,7 +38,7 @@ export async function validateOutput(dir: string): Promise<ValidationReport> {
   if (trackIds.length === 0 && !entries.some((entry) => entry.name === CATALOG_FILE)) {
     throw new HlsaudioError('E_OPTION', `${displayPath(outDir)}: not an hlsaudio output folder (no catalog.json and no track folders)`, { file: outDir });
   }
-  const queue = new PQueue({ concurrency: TRACK_CONCURRENCY });
+  const queue = new PQueue({ concurrency: validateDefaults.trackConcurrency });
   const reports = await Promise.all(trackIds.sort().map((id) => queue.add(() => checkTrack(outDir, id, tools)))) as TrackReport[];
   const catalog = new FindingList();
   await checkCatalog(outDir, reports, catalog);

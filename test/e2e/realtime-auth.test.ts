@@ -37,7 +37,7 @@ describe('anonymous mode (no key configured)', () => {
   test('user_id is taken as given, tokens are ignored, and the startup log says so', async () => {
     const { wsUrl, logs } = await start();
     expect(logs).toEqual([
-      "hlsaudio realtime: /api/ws runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST /api/events is refused",
+      "realtime: /api/ws runs in anonymous mode: no JWT key configured, user_id is trusted as the client gives it and tokens are ignored, so any client can act as any user and receive every user's events; POST /api/events is refused",
     ]);
     const client = await connect(wsUrl, { user_id: 'client_001', token: 'jwt_token_here' });
     expect(await statusOf(client)).toMatchObject({ user_id: 'client_001', authenticated: false });
@@ -62,7 +62,7 @@ describe('anonymous mode (no key configured)', () => {
 describe('HS256', () => {
   test('a valid token makes its subject the user, with or without a matching user_id, by query or header', async () => {
     const { wsUrl, logs } = await start({ options: { jwtSecret: SECRET } });
-    expect(logs).toEqual(['hlsaudio realtime: /api/ws verifies JWTs (HS256 secret)']);
+    expect(logs).toEqual(['realtime: /api/ws verifies JWTs (HS256 secret)']);
     const token = await hs256({}, { expiresIn: '1h' });
     expect(await statusOf(await connect(wsUrl, { token }))).toMatchObject({ user_id: 'u1', authenticated: true });
     expect(await statusOf(await connect(wsUrl, { token, user_id: 'u1' }))).toMatchObject({ user_id: 'u1', authenticated: true });
@@ -119,7 +119,7 @@ describe('JWKS file', () => {
     const jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
     const { wsUrl, logs } = await start({ options: { jwksFile } });
-    expect(logs).toEqual(['hlsaudio realtime: /api/ws verifies JWTs (JWKS file)']);
+    expect(logs).toEqual(['realtime: /api/ws verifies JWTs (JWKS file)']);
     const sign = (key: CryptoKey) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('es-user').setExpirationTime('1h').sign(key);
     expect(await statusOf(await connect(wsUrl, { token: await sign(privateKey) }))).toMatchObject({ user_id: 'es-user', authenticated: true });
     expect(await refused(connect(wsUrl, { token: await sign(stranger.privateKey) }))).toEqual({ status: 401, body: { error: 'E_AUTH', message: 'the token signature is invalid' } });
@@ -204,8 +204,12 @@ describe('POST /api/events', () => {
     });
     expect(await post(httpUrl, '{"event":', { token })).toMatchObject({ status: 400, body: { error: 'E_MESSAGE', message: expect.stringMatching(/^the body is not JSON/) } });
     expect(await post(httpUrl, [message, message, message], { token })).toMatchObject({ status: 400, body: { message: 'Expected the body to be an event or an array of 1 to 2 events, got 3 events' } });
-    expect(await post(httpUrl, { ...message, message: 'x'.repeat(2000) }, { token })).toMatchObject({ status: 413, body: { message: 'the body is larger than the 1024-byte limit' } });
-    expect(await post(httpUrl, message, { token, contentType: 'text/plain' })).toMatchObject({ status: 415 });
+    expect(await post(httpUrl, { ...message, message: 'x'.repeat(2000) }, { token })).toMatchObject({
+      // The one answer of every HTTP layer to a body over its limit (the sessions API's too).
+      status: 413,
+      body: { error: 'E_BODY_TOO_LARGE', message: 'The request body is larger than 1024 bytes' },
+    });
+    expect(await post(httpUrl, message, { token, contentType: 'text/plain' })).toMatchObject({ status: 415, body: { error: 'E_UNSUPPORTED_MEDIA_TYPE' } });
     expect(await post(httpUrl, message, { token, query: '?user_id=a&connection_id=b' })).toMatchObject({ status: 400, body: { message: 'give user_id or connection_id, not both' } });
     const get = await post(httpUrl, undefined, { token, method: 'GET' });
     expect(get).toMatchObject({ status: 405 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, test } from 'vitest';
-import { type ClientState, type PlaybackStarted, type QualityRecommendation, RealtimeClient, RealtimeClientError } from '../../src/client/index.js';
+import { type ClientState, type PlaybackStarted, type QualityChange, type QualityChanged, RealtimeClient, RealtimeClientError } from '../../src/client/index.js';
 import { type RealtimeHarness, startRealtime, until } from '../helpers/realtime.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
@@ -124,16 +124,27 @@ describe('RealtimeClient', () => {
     expect(await player.send({ command: 'GetStatus' })).toMatchObject({ data: { connection: { user_id: 'ana', authenticated: true } } });
   });
 
-  test('quality recommendations for its session reach onRecommendation', async () => {
-    let emit: (recommendation: QualityRecommendation) => void = () => {};
-    const { wsUrl } = await start({ deps: { sessions: { qualityFor: () => undefined, onRecommendation: (listener) => ((emit = listener), () => {}) } } });
+  test('quality changes of its session reach on(\'QualityChanged\'), typed', async () => {
+    let emit: (change: QualityChange) => void = () => {};
+    const { wsUrl } = await start({ deps: { sessions: { qualityFor: () => undefined, onQualityChange: (listener) => ((emit = listener), () => {}) } } });
     const player = client({ url: wsUrl, userId: 'ana', sessionId: 'sess-9' });
-    const received: QualityRecommendation[] = [];
-    player.onRecommendation((recommendation) => received.push(recommendation));
+    const received: QualityChanged[] = [];
+    player.on('QualityChanged', (event) => received.push(event));
     await player.connect();
-    emit({ session_id: 'sess-9', user_id: 'ana', track_id: 'song-a', from: 'high', to: 'mobile', reason: 'rebuffering' });
-    await until(() => received.length === 1, 1000, 'the recommendation');
-    expect(received).toEqual([{ session_id: 'sess-9', track_id: 'song-a', from: 'high', to: 'mobile', reason: 'rebuffering' }]);
+    const change: QualityChange = {
+      session_id: 'sess-9',
+      track_id: 'song-a',
+      user_id: 'ana',
+      from_quality: 'high',
+      to_quality: 'mobile',
+      direction: 'down',
+      reason: 'rebuffer',
+      master_url: '/hls/song-a/master.m3u8?session=sess-9',
+      timestamp: 1_767_225_600_000,
+    };
+    emit(change);
+    await until(() => received.length === 1, 1000, 'the quality change');
+    expect(received).toEqual([{ event: 'QualityChanged', ...change }]);
   });
 
   test('connect() rejects when the upgrade is refused and reconnection is off; close() stops for good', async () => {

@@ -13,9 +13,9 @@ beforeAll(async () => {
     deps: {
       now: clock.now,
       sessions: {
-        qualityFor: (userId, trackId, sessionId) => sessionQuality.get(`${userId}/${trackId}/${sessionId}`),
-        onRecommendation: () => () => {},
-        bufferPercentageFor: (userId) => (userId === 'buffered' ? 87.5 : undefined),
+        qualityFor: (trackId, sessionId) => sessionQuality.get(`${trackId}/${sessionId}`),
+        onQualityChange: () => () => {},
+        bufferPercentageFor: (_trackId, sessionId) => (sessionId === 's-buffered' ? 87.5 : undefined),
       },
     },
   });
@@ -76,7 +76,7 @@ describe('Play, Pause, Seek, Stop', () => {
   });
 
   test('Seek emits PlaybackProgress with the session\'s buffer health, or 0 without one', async () => {
-    const client = await player('buffered');
+    const client = await player('buffered', { session_id: 's-buffered' });
     await client.command({ command: 'Play', track_id: 'song-b' });
     const progress = await eventsDuring(client, async () => {
       expect(await client.command({ command: 'Seek', track_id: 'song-b', position_ms: 60000.4 })).toMatchObject({ success: true, data: { position_ms: 60000, state: 'playing' } });
@@ -102,7 +102,7 @@ describe('Play, Pause, Seek, Stop', () => {
   });
 
   test('quality comes from the streaming session when there is one', async () => {
-    sessionQuality.set('u-session/song-a/s-42', 'mobile');
+    sessionQuality.set('song-a/s-42', 'mobile');
     const client = await player('u-session', { session_id: 's-42' });
     expect(await client.command({ command: 'Play', track_id: 'song-a' })).toMatchObject({ success: true, data: { track_duration_ms: 210000, quality: 'mobile' } });
     await client.close();

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readCatalog } from '../../src/catalog/store.js';
-import { InProcessBroker, parseQualityRecommendation, type QualityRecommendation, tracksFromCatalog } from '../../src/realtime/index.js';
-import type { LiveStats, ServerMessage } from '../../src/realtime/protocol.js';
+import { InProcessBroker, type QualityChanged, tracksFromCatalog } from '../../src/realtime/index.js';
+import type { LiveStats } from '../../src/realtime/protocol.js';
+import type { QualityChange } from '../../src/streaming/types.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';
 import { connect, delay, startRealtimePerTest } from '../helpers/realtime.js';
 import { tempDir } from '../helpers/temp.js';
@@ -137,14 +138,14 @@ describe('LiveStats', () => {
   });
 });
 
-describe('quality recommendations', () => {
-  test('reach the session\'s connection, and the user\'s connections that named no session', async () => {
-    let emit: (recommendation: QualityRecommendation) => void = () => {};
+describe('quality changes', () => {
+  test('reach the session\'s connection, and the user\'s connections that named no session, as QualityChanged', async () => {
+    let emit: (change: QualityChange) => void = () => {};
     const { wsUrl } = await start({
       deps: {
         sessions: {
           qualityFor: () => undefined,
-          onRecommendation: (listener) => {
+          onQualityChange: (listener) => {
             emit = listener;
             return () => (emit = () => {});
           },
@@ -155,14 +156,24 @@ describe('quality recommendations', () => {
     const otherSession = await connect(wsUrl, { user_id: 'ana', session_id: 's-2' });
     const noSession = await connect(wsUrl, { user_id: 'ana' });
     const stranger = await connect(wsUrl, { user_id: 'bob' });
-    const recommendation = { session_id: 's-1', user_id: 'ana', track_id: 'song-a', from: 'high', to: 'medium', reason: 'buffer health 12% < 30%' };
-    emit(recommendation);
-    const message = (await session.waitFor((event) => event.event === 'ServerMessage')) as ServerMessage;
-    expect(message.level).toBe('Info');
-    expect(parseQualityRecommendation(message)).toEqual({ session_id: 's-1', track_id: 'song-a', from: 'high', to: 'medium', reason: 'buffer health 12% < 30%' });
-    await noSession.waitFor((event) => event.event === 'ServerMessage');
+    const change: QualityChange = {
+      session_id: 's-1',
+      track_id: 'song-a',
+      user_id: 'ana',
+      from_quality: 'high',
+      to_quality: 'medium',
+      direction: 'down',
+      reason: 'buffer_low',
+      master_url: '/hls/song-a/master.m3u8?session=s-1',
+      timestamp: 1_767_225_600_000,
+    };
+    emit(change);
+    const event = (await session.waitFor((event) => event.event === 'QualityChanged')) as QualityChanged;
+    expect(event).toEqual({ event: 'QualityChanged', ...change });
+    expect(await noSession.waitFor((event) => event.event === 'QualityChanged')).toEqual(event);
     await Promise.all([otherSession.command({ command: 'Ping' }), stranger.command({ command: 'Ping' })]);
-    expect(otherSession.named('ServerMessage')).toEqual([]);
-    expect(stranger.named('ServerMessage')).toEqual([]);
+    expect(otherSession.named('QualityChanged')).toEqual([]);
+    expect(stranger.named('QualityChanged')).toEqual([]);
+    expect(session.named('ServerMessage')).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { SqlitePlaylistStore, STATS_FILE } from '../../src/realtime/index.js';
 import { CLOSE_CODES, type CommandResponse, type RateLimitWarning } from '../../src/realtime/protocol.js';
 import { connect, delay, startRealtime, startRealtimePerTest, type TestClient, until } from '../helpers/realtime.js';
 import { tempDir } from '../helpers/temp.js';
+import { logTo } from '../../src/log.js';
 
 const start = startRealtimePerTest();
 
@@ -185,7 +186,7 @@ describe('shutdown and restart', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(stats).toMatchObject({ total_connections: 2, current_connections: 0, refused_upgrades: 1 });
     expect(JSON.parse(readFileSync(join(harness.dataDir, STATS_FILE), 'utf8'))).toMatchObject({ total_connections: 2, messages_received: 1, closed_at: expect.any(String) });
-    const stored = SqlitePlaylistStore.open(harness.dataDir, { maxTracks: 10, maxCount: 10, maxPerUser: 0, maxPerAddress: 0 }, () => {});
+    const stored = SqlitePlaylistStore.open(harness.dataDir, { maxTracks: 10, maxCount: 10, maxPerUser: 0, maxPerAddress: 0 }, logTo(() => {}));
     expect(stored.get('late')).toMatchObject({ owner: 'stays', tracks: ['song-a'] });
     stored.close();
     tcp(stalled).resume();

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { EVENT_NAMES, type EventName } from '../../src/realtime/protocol.js';
+import { SPEC_EVENT_NAMES, type SpecEventName } from '../../src/realtime/protocol.js';
 import { connect, startRealtimePerTest } from '../helpers/realtime.js';
 
 /**
@@ -12,7 +12,8 @@ const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const jwt = (sub: string, scope?: string) =>
   new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(new TextEncoder().encode(SECRET));
 const start = startRealtimePerTest();
-const USER_EVENTS: EventName[] = EVENT_NAMES.filter((name) => !['RateLimitWarning', 'CommandResponse', 'LiveStats'].includes(name));
+// The spec's events (QualityChanged is never broadcast, so it is not subscribed to).
+const USER_EVENTS: SpecEventName[] = SPEC_EVENT_NAMES.filter((name) => !['RateLimitWarning', 'CommandResponse', 'LiveStats'].includes(name));
 
 describe('JWT mode', () => {
   test("Bob's events never reach Alice, with a user_id filter naming Bob or without a filter; dashboards with events:read-all get them all", async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackInfo } from '../../src/catalog/schema.js';
+import { rebuildCatalog } from '../../src/catalog/store.js';
 import { id3TagLength } from '../../src/hls/id3.js';
 import { readMediaPlaylist } from '../../src/hls/parse.js';
 import { decode, durationOf } from '../helpers/media.js';
@@ -42,6 +43,8 @@ beforeAll(async () => {
   const escaped = JSON.parse(readFileSync(join(outside, 'escaped', 'track.json'), 'utf8'));
   writeFileSync(join(outside, 'escaped', 'track.json'), JSON.stringify({ ...escaped, id: 'escaped' }));
   symlinkSync(join(outside, 'escaped'), join(out, 'escaped'));
+  // The catalog lists `linked` (a real folder), so that only its symlinked file is refused.
+  await rebuildCatalog(out);
   server = await startServe(out);
 });
 

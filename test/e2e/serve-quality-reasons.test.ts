@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GOOD_REPORT, listen, send, startApp, trackDetails } from '../helpers/serve-app.js';
 
 describe('serve: quality switches in the analytics', () => {
-  it('records the reason the session gives: the monitor\'s, the listener (User) or the player\'s ABR (Auto)', async () => {
+  it('records the reason the session gives: the monitor\'s, the listener (user) or the player\'s ABR (player), as is', async () => {
     // One clock tick for everything: a reason guessed from timestamps would call the listener's switch the monitor's.
     const started = await startApp({ streaming: { now: () => Date.parse('2026-01-01T00:00:00Z') } });
     const { base } = started;
@@ -18,10 +18,10 @@ describe('serve: quality switches in the analytics', () => {
     const details = await trackDetails(started);
     expect(details.quality_switches).toEqual(
       expect.arrayContaining([
-        { from: 'high', to: 'medium', reason: 'Rebuffer', count: 1 },
-        { from: 'medium', to: 'high', reason: 'User', count: 1 },
-        { from: 'high', to: 'mobile', reason: 'Auto', count: 1 },
-        { from: 'mobile', to: 'low', reason: 'User', count: 1 },
+        { from: 'high', to: 'medium', reason: 'rebuffer', count: 1 },
+        { from: 'medium', to: 'high', reason: 'user', count: 1 },
+        { from: 'high', to: 'mobile', reason: 'player', count: 1 },
+        { from: 'mobile', to: 'low', reason: 'user', count: 1 },
       ]),
     );
     expect(details.quality_switches).toHaveLength(4);

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { attachRealtime, type RealtimeDeps, type RealtimeOptions, type RealtimeServer, type TrackDirectory, type TrackSummary } from '../../src/realtime/index.js';
 import type { ClientCommand, CommandResponse, ServerEvent } from '../../src/realtime/protocol.js';
 import { tempDir } from './temp.js';
+import { logTo } from '../../src/log.js';
 
 /** An in-memory catalog for tests that do not need packaged audio. */
 export function memoryTracks(tracks: Record<string, TrackSummary>): TrackDirectory {
@@ -46,7 +47,7 @@ export async function startRealtime(setup: { deps?: Partial<RealtimeDeps>; optio
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  realtime = await attachRealtime(server, { tracks: TRACKS, dataDir, log: (line) => logs.push(line), ...setup.deps }, setup.options);
+  realtime = await attachRealtime(server, { tracks: TRACKS, dataDir, logger: logTo((_level, line) => void logs.push(line)), ...setup.deps }, setup.options);
   const { port } = server.address() as AddressInfo;
   let stopped = false;
   return {

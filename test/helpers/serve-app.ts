@@ -4,6 +4,7 @@ import { startServeApp, type ServeApp, type ServeAppOptions } from '../../src/se
 import { connect, type TestClient } from './realtime.js';
 import { packageFixtures } from './serve.js';
 import { tempDir } from './temp.js';
+import { logTo } from '../../src/log.js';
 
 /**
  * `startServeApp` in the test's process on a packaged folder: the sessions API, the event server and
@@ -39,7 +40,7 @@ export interface StartedApp {
 /** The app on a free loopback port, with its own data folder and database. */
 export async function startApp(options: Partial<ServeAppOptions> = {}): Promise<StartedApp> {
   const logs: string[] = [];
-  const app = await startServeApp({ root: out, dataDir: tempDir(), dbFile: join(tempDir(), 'analytics.db'), log: (line) => logs.push(line), ...options });
+  const app = await startServeApp({ root: out, dataDir: tempDir(), dbFile: join(tempDir(), 'analytics.db'), logger: logTo((_level, line) => void logs.push(line)), ...options });
   apps.push(app);
   const { port } = await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/api/ws`, logs };

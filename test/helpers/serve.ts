@@ -32,10 +32,10 @@ export async function stopServers(): Promise<void> {
  * Starts `hlsaudio serve <dir> --port 0 --host 127.0.0.1` (other engineers' tests share this machine:
  * always a free port, always loopback) and reads the port from the startup line.
  */
-export function startServe(dir: string, extraArgs: string[] = []): Promise<RunningServer> {
+export function startServe(dir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
     cwd: ROOT,
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -97,7 +97,7 @@ describe('restart', () => {
     const open = store.startPlaySession(play({ trackId: 'beta' }));
     clock.advance(10_000);
     store.updatePlayProgress(open, 10_000, 80);
-    store.recordQualitySwitch(open, 'high', 'medium', 'User');
+    store.recordQualitySwitch(open, 'high', 'medium', 'user');
     clock.advance(10_000);
     store.updatePlayProgress(open, 20_000, 70);
     store.close();

@@ -30,7 +30,7 @@ function scriptedStore() {
   report(b, 2000, 70_000, 20);
   report(b, 10_000, 80_000, 40);
   clock.advance(1000);
-  store.recordQualitySwitch(b, 'medium', 'low', 'Bandwidth');
+  store.recordQualitySwitch(b, 'medium', 'low', 'bandwidth');
   store.recordRebuffer(b, 2000);
   report(b, 9000, 90_000, 60);
   store.endPlaySession(b);
@@ -144,7 +144,7 @@ describe('AnalyticsEngine.summary', () => {
       { platform: 'Ios', plays: 1, listened_ms: 30_000 },
       { platform: 'Web', plays: 1, listened_ms: 100_000 },
     ]);
-    expect(details.quality_switches).toEqual([{ from: 'medium', to: 'low', reason: 'Bandwidth', count: 1 }]);
+    expect(details.quality_switches).toEqual([{ from: 'medium', to: 'low', reason: 'bandwidth', count: 1 }]);
     expect(details.quality_distribution).toEqual([
       { quality: 'high', listened_ms: 100_000, share: 0.7692 },
       { quality: 'medium', listened_ms: 20_000, share: 0.1538 },

@@ -11,17 +11,17 @@ test('defaults apply where no option is given', () => {
 });
 
 test('bad limits throw E_OPTION in the one wording', () => {
-  expect(() => resolveRealtimeOptions({ wsCommandBurst: 0 })).toThrow('Expected `wsCommandBurst` to be a number > 0, got number 0');
+  expect(() => resolveRealtimeOptions({ wsCommandBurst: 0 })).toThrow('Expected `wsCommandBurst` to be a number >= 1, got number 0');
   expect(() => resolveRealtimeOptions({ wsHeartbeatIntervalMs: -1 })).toThrow('Expected `wsHeartbeatIntervalMs` to be a number >= 0 (0 disables it), got number -1');
   expect(() => resolveRealtimeOptions({ wsMaxMessageBytes: 2048, wsMaxPayloadBytes: 1024 })).toThrow('Expected `wsMaxMessageBytes` to be at most wsMaxPayloadBytes (1024), got number 2048');
   expect(() => resolveRealtimeOptions({ wsPath: 'ws' })).toThrow('Expected `wsPath` to be a path starting with /, got "ws"');
 });
 
 test('a short HS256 secret is refused without being shown; a bad JWKS file is named', async () => {
-  const error = await Authenticator.create({ jwtSecret: 'hunter2' }).catch((caught: unknown) => caught);
+  const error = await Authenticator.create(resolveRealtimeOptions({ jwtSecret: 'hunter2' })).catch((caught: unknown) => caught);
   expect(error).toMatchObject({ code: 'E_OPTION', field: 'jwtSecret', message: 'Expected `jwtSecret` to be at least 32 bytes (RFC 7518 section 3.2), got 7 bytes' });
   expect((error as Error).message).not.toContain('hunter2');
-  await expect(Authenticator.create({ jwksFile: '/nonexistent/jwks.json' })).rejects.toMatchObject({ code: 'E_OPTION', field: 'jwksFile' });
+  await expect(Authenticator.create(resolveRealtimeOptions({ jwksFile: '/nonexistent/jwks.json' }))).rejects.toMatchObject({ code: 'E_OPTION', field: 'jwksFile' });
 });
 
 test('the serve CLI maps HLSAUDIO_JWT_* and HLSAUDIO_JWKS_FILE to auth options; empty values count as unset', () => {

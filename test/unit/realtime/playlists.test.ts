@@ -4,9 +4,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { expect, test } from 'vitest';
 import { LEGACY_PLAYLISTS_FILE, PLAYLISTS_DB_FILE, type PlaylistActor, SqlitePlaylistStore } from '../../../src/realtime/playlists.js';
 import { tempDir } from '../../helpers/temp.js';
+import { logTo } from '../../../src/log.js';
 
 const limits = { maxTracks: 3, maxCount: 2, maxPerUser: 0, maxPerAddress: 0 };
-const open = (dir = tempDir(), overrides: Partial<typeof limits> = {}, log: string[] = []) => SqlitePlaylistStore.open(dir, { ...limits, ...overrides }, (line) => log.push(line));
+const open = (dir = tempDir(), overrides: Partial<typeof limits> = {}, log: string[] = []) => SqlitePlaylistStore.open(dir, { ...limits, ...overrides }, logTo((_level, line) => void log.push(line)));
 const as = (userId: string, address: string | null = null): PlaylistActor => ({ userId, address });
 
 function refused(attempt: () => unknown, code: string, field: string, message: string): void {
@@ -104,7 +105,7 @@ test('the playlists.json of an earlier hlsaudio is moved in once, empty playlist
   expect(store.get('empty')).toBeUndefined();
   expect(existsSync(legacy)).toBe(false);
   expect(JSON.parse(readFileSync(`${legacy}.migrated`, 'utf8')).playlists.road.tracks).toEqual(['a', 'b']);
-  expect(log).toEqual([`hlsaudio realtime: moved 1 playlists from ${LEGACY_PLAYLISTS_FILE} into ${PLAYLISTS_DB_FILE} (the old file is kept as ${LEGACY_PLAYLISTS_FILE}.migrated)`]);
+  expect(log).toEqual([`realtime: moved 1 playlists from ${LEGACY_PLAYLISTS_FILE} into ${PLAYLISTS_DB_FILE} (the old file is kept as ${LEGACY_PLAYLISTS_FILE}.migrated)`]);
   store.close();
 });
 

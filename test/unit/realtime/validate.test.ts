@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { COMMAND_NAMES, EVENT_NAMES } from '../../../src/realtime/protocol.js';
+import { COMMAND_NAMES, EVENT_NAMES, SPEC_EVENT_NAMES } from '../../../src/realtime/protocol.js';
 import { parseCommand, sniffCommandId, toEvent } from '../../../src/realtime/validate.js';
 
 const parse = (value: unknown) => parseCommand(typeof value === 'string' ? value : JSON.stringify(value));
@@ -80,8 +80,10 @@ describe('parseCommand', () => {
     expect(failure({ command: 'Subscribe', command_id: 'c', events: [] })).toMatchObject({ field: 'events', message: 'Expected `events` to be a non-empty array of event names, got an array' });
     expect(failure({ command: 'Subscribe', command_id: 'c', events: ['PlaybackStarted', 'SongLiked'] })).toMatchObject({
       field: 'events[1]',
-      message: `Expected \`events[1]\` to be one of ${EVENT_NAMES.join(', ')}, got "SongLiked"`,
+      message: `Expected \`events[1]\` to be one of ${SPEC_EVENT_NAMES.join(', ')}, got "SongLiked"`,
     });
+    // QualityChanged is sent to a session's connections, never broadcast: subscribing to it would wait for nothing.
+    expect(failure({ command: 'Subscribe', command_id: 'c', events: ['QualityChanged'] })).toMatchObject({ field: 'events[0]' });
     expect(failure({ command: 'Unsubscribe', command_id: 'c', events: 'PlaybackStarted' })).toMatchObject({ field: 'events' });
     expect(failure({ command: 'Subscribe', command_id: 'c', events: ['TrackLiked'], filters: { user_id: 7 } })).toMatchObject({
       field: 'filters.user_id',
@@ -137,9 +139,11 @@ describe('toEvent', () => {
     { event: 'LiveStats', concurrent_listeners: 1247, top_tracks: [{ track_id: 'trending_001', title: 'Summer Vibes', artist: 'DJ Sunshine', current_listeners: 89 }], server_load: 0.32 },
   ];
 
-  test('reads every event of the spec', () => {
-    expect(examples.map((example) => example.event)).toEqual(EVENT_NAMES);
+  test('reads every event of the spec, and refuses the server-only QualityChanged', () => {
+    expect(examples.map((example) => example.event)).toEqual(SPEC_EVENT_NAMES);
+    expect(EVENT_NAMES).toEqual([...SPEC_EVENT_NAMES, 'QualityChanged']);
     for (const example of examples) expect(toEvent(example)).toEqual(example);
+    expect(() => toEvent({ event: 'QualityChanged', session_id: 's' })).toThrow(expect.objectContaining({ field: 'event' }));
   });
 
   test('absent Options become null, unknown fields are dropped', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { STATS_FILE } from '../../../src/realtime/attach.js';
 import { startServeApp } from '../../../src/serve/app.js';
 import { tempDir } from '../../helpers/temp.js';
+import { logTo } from '../../../src/log.js';
 
 // The last step of the startup fails: everything started before it must be stopped again.
 vi.mock('../../../src/serve/web-routes.js', () => ({
@@ -15,7 +16,7 @@ vi.mock('../../../src/serve/web-routes.js', () => ({
 describe('startServeApp failing after the event server started', () => {
   it('closes the event server too (its shutdown writes the stats file), then rejects with the error', async () => {
     const dataDir = tempDir();
-    await expect(startServeApp({ root: tempDir(), dataDir, log: () => {} })).rejects.toThrow('the player page cannot be mounted');
+    await expect(startServeApp({ root: tempDir(), dataDir, logger: logTo(() => {}) })).rejects.toThrow('the player page cannot be mounted');
     expect(existsSync(join(dataDir, STATS_FILE))).toBe(true);
   });
 });

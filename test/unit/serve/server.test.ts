@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHlsServer } from '../../../src/serve/server.js';
-import { sendJson } from '../../../src/serve/respond.js';
+import { sendJson } from '../../../src/http/reply.js';
 import { tempDir } from '../../helpers/temp.js';
+import { logTo } from '../../../src/log.js';
 
 describe('createHlsServer: what the WebSocket and analytics servers build on', async () => {
   const errors: string[] = [];
-  const hls = await createHlsServer({ root: tempDir(), log: (message) => errors.push(message) });
+  const hls = await createHlsServer({ root: tempDir(), logger: logTo((_level, message) => void errors.push(message)) });
   const { port } = await hls.listen(0, '127.0.0.1');
   afterAll(() => hls.close());
   const base = `http://127.0.0.1:${port}`;

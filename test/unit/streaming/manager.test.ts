@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveStreamingManager } from '../../../src/streaming/manager.js';
-import type { PerformanceMetrics, QualityRecommendation, StreamingSession } from '../../../src/streaming/types.js';
+import type { PerformanceMetrics, QualityChange, StreamingSession } from '../../../src/streaming/types.js';
 import { fakeTrack } from '../../helpers/ladder.js';
 
 /** A manager over one fake track, on a clock the test moves. */
 function setup(options: ConstructorParameters<typeof AdaptiveStreamingManager>[1] = {}) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const manager = new AdaptiveStreamingManager({ getTrack: async (id) => (id === 'song' ? fakeTrack('song') : undefined) }, { now: () => clock.now, ...options });
-  const recommendations: QualityRecommendation[] = [];
-  manager.on('recommendation', (recommendation) => recommendations.push(recommendation));
+  /** The monitor's decisions: the changes whose reason is not the client's. */
+  const recommendations: QualityChange[] = [];
+  manager.on('quality-changed', (change) => {
+    if (change.reason !== 'user' && change.reason !== 'player') recommendations.push(change);
+  });
   return { manager, clock, recommendations };
 }
 
@@ -93,7 +96,7 @@ describe('AdaptiveStreamingManager sessions', () => {
     const { manager, clock } = setup();
     const events: string[] = [];
     manager.on('session-created', (s: StreamingSession) => events.push(`created ${s.current_quality}`));
-    manager.on('quality-changed', (s: StreamingSession, previous: string) => events.push(`changed ${previous}->${s.current_quality}`));
+    manager.on('quality-changed', (change, s: StreamingSession) => events.push(`changed ${change.from_quality}->${s.current_quality}`));
     manager.on('session-ended', (_session: StreamingSession, reason) => events.push(`ended ${reason}`));
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'client-1' });
     expect(session).toMatchObject({ track_id: 'song', client_id: 'client-1', current_quality: 'high', created_at: '2026-01-01T00:00:00.000Z', recommendation: null });
@@ -124,7 +127,7 @@ describe('AdaptiveStreamingManager sessions', () => {
     const { manager, clock } = setup();
     manager.startQualityMonitor();
     const changes: string[] = [];
-    manager.on('quality-changed', (s, previous, reason) => changes.push(`${previous}->${s.current_quality} ${reason}`));
+    manager.on('quality-changed', (change) => changes.push(`${change.from_quality}->${change.to_quality} ${change.reason}`));
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
     // All on one clock tick: the reason is told, not guessed from timestamps.
     manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 });

@@ -3,12 +3,11 @@ import { HlsaudioError } from '../errors.js';
 import { parseJson } from '../json.js';
 
 /**
- * A request body parsed as JSON, at most `maxBytes`: a Content-Length over it is refused before a
- * byte is read, a chunked body as soon as it passes it (E_BODY_TOO_LARGE, 413; the server then closes
- * that connection rather than read the rest). Any content type is read as JSON: `sendBeacon` sends
- * text/plain.
+ * A request body, at most `maxBytes`: a Content-Length over it is refused before a byte is read, a
+ * chunked body as soon as it passes it (E_BODY_TOO_LARGE, 413; the answer then closes the
+ * connection rather than read the rest). The one body reader of every HTTP layer.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = () => new HlsaudioError('E_BODY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
@@ -19,7 +18,12 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     if (received > maxBytes) throw tooLarge();
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The body parsed as JSON (E_BAD_JSON when it is empty or not JSON). Any content type is read: `sendBeacon` sends text/plain. */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const text = (await readBody(req, maxBytes)).toString('utf8');
   if (text.trim() === '') throw new HlsaudioError('E_BAD_JSON', 'The request body is empty; expected a JSON object');
   try {
     return parseJson(text);

@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+/**
+ * Cross-node event delivery through Redis against one node, same clients, same run.
+ *
+ * Each round runs either one event server (the in-process broker) with every connection, or two
+ * event servers sharing events through a redis-server this script starts (RedisBroker), with the
+ * connections split between them. In both cases the first server broadcasts, in two phases:
+ *   rate     `--burst` broadcasts back to back; rate = broadcasts / (first send to last delivery on
+ *            any connection of either node)
+ *   latency  `--paced` broadcasts `--interval` ms apart; latency = delivery time - send time, over
+ *            every delivery to every connection (p50, p99); in the two-node case half of them crossed
+ *            Redis.
+ * Rounds alternate the two setups; medians are printed, with two-node / one-node ratios.
+ *
+ *   npm run bench:redis-events [-- --connections 2000 --rounds 3 --burst 50 --paced 30 --interval 100]
+ *
+ * Needs redis-server on PATH. Everything listens on 127.0.0.1, free ports.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'main' },
+    redis: { type: 'string' },
+    connections: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
+    burst: { type: 'string', default: '50' },
+    paced: { type: 'string', default: '30' },
+    interval: { type: 'string', default: '100' },
+  },
+});
+
+/** A child process of this script, with the hard open-files limit, talking over IPC. */
+function child(args) {
+  const script = fileURLToPath(import.meta.url);
+  const command = `ulimit -n "$(ulimit -Hn)" && exec "${process.execPath}" "${script}" ${args.join(' ')}`;
+  const proc = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox = [];
+  const waiting = [];
+  proc.on('message', (message) => {
+    const index = waiting.findIndex((waiter) => waiter.type === message.type);
+    if (index === -1) inbox.push(message);
+    else waiting.splice(index, 1)[0].resolve(message);
+  });
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  return {
+    send: (message) => proc.send(message),
+    next(type) {
+      const index = inbox.findIndex((message) => message.type === type);
+      if (index !== -1) return Promise.resolve(inbox.splice(index, 1)[0]);
+      return new Promise((resolve, reject) => {
+        waiting.push({ type, resolve });
+        exited.then((code) => reject(new Error(`child ${args.join(' ')} exited (${code}) before sending ${type}`)));
+      });
+    },
+    exited,
+  };
+}
+
+// A server process: the event server, with the in-process broker or RedisBroker (`--redis <url>`).
+
+async function serverRole(redisUrl) {
+  const { attachRealtime, RedisBroker } = await import('../dist/realtime/index.js');
+  const http = createServer();
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', 2048, resolve));
+  const dataDir = join(here, 'output', `redis-events-data-${process.pid}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const broker = redisUrl ? await RedisBroker.connect({ url: redisUrl, log: (line) => process.stderr.write(`${line}\n`) }) : undefined;
+  const realtime = await attachRealtime(http, { tracks: { get: () => undefined }, dataDir, log: () => {}, broker }, { wsMaxConnections: 0, liveStatsIntervalMs: 0 });
+  process.send({ type: 'listening', url: `ws://127.0.0.1:${http.address().port}/api/ws` });
+  process.on('message', async (message) => {
+    if (message.type === 'count') process.send({ type: 'count', connections: realtime.manager.size });
+    if (message.type === 'broadcast') {
+      const { phase, total, intervalMs } = message;
+      const firstAt = now();
+      for (let seq = 0; seq < total; seq++) {
+        realtime.manager.broadcastEvent({ event: 'ServerMessage', message: `${phase} ${seq} ${now()}`, level: 'Info' });
+        await new Promise((resolve) => (intervalMs > 0 ? setTimeout(resolve, intervalMs) : setImmediate(resolve)));
+      }
+      process.send({ type: 'sent', firstAt });
+    }
+    if (message.type === 'close') {
+      await realtime.close();
+      await broker?.close();
+      http.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      process.send({ type: 'closed' });
+      process.disconnect();
+    }
+  });
+}
+
+// A client process: `count` connections to one server; per phase, every delivery's latency.
+
+async function clientRole() {
+  const sockets = [];
+  let phase;
+  process.on('message', async (message) => {
+    if (message.type === 'connect') {
+      for (let i = 0; i < message.count; i += 100) {
+        const batch = [];
+        for (let j = i; j < Math.min(message.count, i + 100); j++) batch.push(open(message.url));
+        sockets.push(...(await Promise.all(batch)));
+      }
+      process.send({ type: 'connected', count: sockets.length });
+    }
+    if (message.type === 'expect') phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0 };
+    if (message.type === 'close') {
+      await Promise.all(sockets.map((socket) => (socket.readyState === WebSocket.CLOSED ? null : new Promise((resolve) => socket.once('close', resolve)))));
+      process.send({ type: 'closed' });
+      process.disconnect();
+    }
+  });
+
+  function open(url) {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false });
+      socket.once('error', reject);
+      socket.once('open', () => socket.send(JSON.stringify({ command: 'Subscribe', command_id: 's', events: ['ServerMessage'] })));
+      socket.on('message', (data) => {
+        const at = now();
+        const event = JSON.parse(data);
+        if (event.event === 'CommandResponse') return event.success ? resolve(socket) : reject(new Error(event.error));
+        if (event.event !== 'ServerMessage' || !phase) return;
+        const [name, , sentAt] = event.message.split(' ');
+        if (name !== phase.name) return;
+        phase.latencies.push(at - Number(sentAt));
+        phase.lastAt = at;
+        if (--phase.remaining === 0) process.send({ type: 'phase', lastAt: phase.lastAt, latencies: phase.latencies });
+      });
+    });
+  }
+}
+
+// The orchestrator.
+
+async function startRedisServer() {
+  const probe = createNetServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'hlsaudio-bench-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let output = '';
+    proc.stdout.setEncoding('utf8').on('data', (text) => {
+      output += text;
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      const gone = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await gone;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+
+async function round(setup, options) {
+  const redis = setup === 'two' ? await startRedisServer() : undefined;
+  const servers = (setup === 'two' ? [0, 1] : [0]).map(() => child(['--role', 'server', ...(redis ? ['--redis', redis.url] : [])]));
+  const urls = (await Promise.all(servers.map((server) => server.next('listening')))).map((message) => message.url);
+  // Two client processes in both setups; in the two-node one, each talks to its own node.
+  const half = Math.ceil(options.connections / 2);
+  const clients = [0, 1].map(() => child(['--role', 'clients']));
+  clients.forEach((client, index) => client.send({ type: 'connect', url: urls[index % urls.length], count: index === 0 ? half : options.connections - half }));
+  await Promise.all(clients.map((client) => client.next('connected')));
+  for (const server of servers) server.send({ type: 'count' });
+  const open = (await Promise.all(servers.map((server) => server.next('count')))).reduce((sum, message) => sum + message.connections, 0);
+  if (open !== options.connections) throw new Error(`${setup}: ${open} connections open, expected ${options.connections}`);
+
+  const phase = async (name, total, intervalMs) => {
+    for (const client of clients) client.send({ type: 'expect', phase: name, total });
+    servers[0].send({ type: 'broadcast', phase: name, total, intervalMs });
+    const [{ firstAt }, ...results] = await Promise.all([servers[0].next('sent'), ...clients.map((client) => client.next('phase'))]);
+    return { firstAt, lastAt: Math.max(...results.map((result) => result.lastAt)), latencies: results.flatMap((result) => result.latencies) };
+  };
+  const burst = await phase('rate', options.burst, 0);
+  const paced = await phase('latency', options.paced, options.interval);
+  const latencies = paced.latencies.sort((a, b) => a - b);
+  for (const server of servers) server.send({ type: 'close' });
+  for (const client of clients) client.send({ type: 'close' });
+  await Promise.all([...servers, ...clients].map((proc) => proc.next('closed')));
+  await Promise.all([...servers, ...clients].map((proc) => proc.exited));
+  await redis?.stop();
+  return { broadcastsPerSec: options.burst / ((burst.lastAt - burst.firstAt) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function main() {
+  const options = {
+    connections: Number(values.connections),
+    rounds: Number(values.rounds),
+    burst: Number(values.burst),
+    paced: Number(values.paced),
+    interval: Number(values.interval),
+  };
+  console.log(`bench:redis-events: ${options.connections} connections, ${options.rounds} rounds, ${options.burst} broadcasts back to back, ${options.paced} broadcasts ${options.interval} ms apart`);
+  const results = { one: [], two: [] };
+  for (let index = 0; index < options.rounds; index++) {
+    const order = index % 2 === 0 ? ['one', 'two'] : ['two', 'one'];
+    for (const setup of order) {
+      const result = await round(setup, options);
+      results[setup].push(result);
+      console.log(`  round ${index + 1} ${setup === 'one' ? 'one node ' : 'two nodes'} ${result.broadcastsPerSec.toFixed(1).padStart(7)} broadcasts/s  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms`);
+    }
+  }
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([setup, list]) => [
+      setup,
+      { rate: median(list.map((result) => result.broadcastsPerSec)), p50: median(list.map((result) => result.p50)), p99: median(list.map((result) => result.p99)) },
+    ]),
+  );
+  console.log('\nmedians');
+  for (const [setup, figures] of Object.entries(summary)) {
+    console.log(`  ${setup === 'one' ? 'one node ' : 'two nodes'} ${figures.rate.toFixed(1)} broadcasts/s (${Math.round(figures.rate * options.connections)} deliveries/s)  p50 ${figures.p50.toFixed(1)} ms  p99 ${figures.p99.toFixed(1)} ms`);
+  }
+  console.log(`  two / one: rate ${(summary.two.rate / summary.one.rate).toFixed(2)}, p50 ${(summary.two.p50 / summary.one.p50).toFixed(2)}, p99 ${(summary.two.p99 / summary.one.p99).toFixed(2)}`);
+}
+
+if (values.role === 'server') await serverRole(values.redis);
+else if (values.role === 'clients') await clientRole();
+else await main();

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { redisOptions } from '../defaults.js';
+import { optionError } from '../errors.js';
+import { type Logger, stderrLogger } from '../log.js';
+import { type OptionValues, resolveOptions } from '../option-table.js';
+import type { Delivery, RealtimeBroker } from './broker.js';
+import { type EventsGap, gapMessage } from './events-gap.js';
+import { openRedisConnection } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
+import { StreamPublisher } from './redis-publisher.js';
+import { StreamReader } from './redis-reader.js';
+import { streamKeys } from './redis-stream.js';
+import { maskRedisUrl } from './redis-url.js';
+
+type Limits = OptionValues<typeof redisOptions>;
+
+export interface RedisBrokerOptions extends Partial<Limits> {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** This node's name in the stream and in CLIENT LIST; unique by default. */
+  nodeId?: string;
+  /** One warning per outage, recovery and gap; stderr by default. */
+  logger?: Logger;
+}
+
+/**
+ * The RealtimeBroker of several `serve` nodes, on one Redis Stream. A publication is delivered to
+ * this node's connections at once (as the in-process broker does, so local delivery never waits
+ * for Redis and keeps working while Redis is down), and added to the stream for the other nodes;
+ * each node reads the stream from its last entry and delivers the others' publications in stream
+ * order. README "Events across several nodes (Redis)" states the guarantees; docs/design-notes.md
+ * says why Streams and not pub/sub.
+ */
+export class RedisBroker implements RealtimeBroker {
+  private readonly listeners = new Set<(delivery: Delivery) => void>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly publisherConnection: Redis,
+    private readonly publisher: StreamPublisher,
+    private readonly reader: StreamReader,
+    private readonly outage: RedisOutage,
+    private readonly options: Limits & { log: (line: string) => void },
+  ) {}
+
+  /** Connects both connections; rejects with E_REDIS (the URL masked) when Redis cannot be reached. */
+  static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
+    const resolved = resolveBrokerOptions(options);
+    const nodeId = options.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+    // It names the connections (CLIENT SETNAME takes no spaces) and a key.
+    if (!NAME.test(nodeId)) throw optionError('nodeId', NAME_TEXT, nodeId);
+    const where = maskRedisUrl(options.url);
+    const open = (role: string, socketTimeoutMs: number) => openRedisConnection({ ...resolved, socketTimeoutMs, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
+    const publisherConnection = await open('publisher', resolved.socketTimeoutMs);
+    let readerConnection: Redis | undefined;
+    try {
+      // Its XREAD BLOCK is answered within readBlockMs, even with nothing to read.
+      readerConnection = await open('reader', resolved.readBlockMs + resolved.socketTimeoutMs);
+      const keys = streamKeys(resolved.keyPrefix);
+      const publisher = new StreamPublisher(publisherConnection, keys, nodeId, resolved, resolved.log);
+      let broker: RedisBroker | undefined;
+      const reader = new StreamReader(readerConnection, keys, nodeId, resolved, {
+        delivery: (delivery) => broker?.deliver(delivery),
+        gap: (gap) => broker?.signalGap(gap),
+        log: resolved.log,
+      });
+      const outage = new RedisOutage(where, resolved.log, {
+        lost: () => `events still reach this node's connections; its publications wait for the other nodes (up to ${resolved.publishBufferEntries})`,
+        back: () => `${publisher.backlog ? `${publisher.backlog} publications waiting are being sent` : 'no publication was waiting'}${publisher.dropped ? `; ${publisher.dropped} dropped since the start (the other nodes signal the gap)` : ''}`,
+      });
+      outage.watch(publisherConnection, 'publisher');
+      outage.watch(readerConnection, 'reader');
+      broker = new RedisBroker(publisherConnection, publisher, reader, outage, resolved);
+      await reader.start();
+      return broker;
+    } catch (error) {
+      publisherConnection.disconnect();
+      readerConnection?.disconnect();
+      throw error;
+    }
+  }
+
+  publish(delivery: Delivery): void {
+    this.deliver(delivery);
+    this.publisher.push(JSON.stringify(delivery));
+  }
+
+  subscribe(listener: (delivery: Delivery) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Why this node is degraded (Redis unreachable), or undefined. `/healthz` shows it. */
+  degradedReason(): string | undefined {
+    return this.outage.reason;
+  }
+
+  /** Sends what is still waiting (at most shutdownFlushMs), then closes both connections. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.outage.stop();
+      const left = await this.publisher.drain(this.options.shutdownFlushMs);
+      if (left > 0) this.options.log(`realtime: ${left} publications never reached Redis (unreachable at shutdown); the other nodes did not get them`);
+      await this.reader.close();
+      await this.publisherConnection.quit().catch(() => this.publisherConnection.disconnect());
+      this.listeners.clear();
+    })());
+  }
+
+  private deliver(delivery: Delivery): void {
+    for (const listener of this.listeners) listener(delivery);
+  }
+
+  private signalGap(gap: EventsGap): void {
+    const what = {
+      trimmed: `${gap.missed} events were trimmed from the shared stream before this node read them`,
+      reset: 'Redis lost the shared stream (restarted without its data): events the other nodes published before may be lost',
+      dropped: `another node dropped ${gap.missed} events it could not send to Redis`,
+    }[gap.reason];
+    this.options.log(`realtime: ${what}; this node's connections were told (events_gap)`);
+    this.deliver({ to: 'all', event: gapMessage(gap) });
+  }
+}
+
+const NAME = /^[\w.:-]{1,100}$/;
+const NAME_TEXT = '1 to 100 letters, digits, `.`, `:`, `_` or `-`';
+
+/** `redisOptions` (defaults.ts) resolved; the key prefix also names keys, so it takes the name rule. */
+function resolveBrokerOptions(options: RedisBrokerOptions): Limits & { log: (line: string) => void } {
+  const resolved = resolveOptions(redisOptions, options, optionError);
+  if (!NAME.test(resolved.keyPrefix)) throw optionError('keyPrefix', NAME_TEXT, resolved.keyPrefix);
+  const logger = options.logger ?? stderrLogger;
+  return { ...resolved, log: (line) => logger.warn(line) };
+}

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { HlsaudioError } from '../errors.js';
+import { maskRedisUrl } from './redis-url.js';
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Shown by CLIENT LIST (CLIENT SETNAME), so an operator can see, or kill, one node's connection. */
+  name: string;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  connectTimeoutMs: number;
+  disconnectWaitMs: number;
+  /** No answer to a command for this long: the socket is destroyed and reopened (ioredis `socketTimeout`). */
+  socketTimeoutMs: number;
+}
+
+/**
+ * One ioredis connection as the bus uses it: no offline queue and no command retried by ioredis
+ * (a command sent while the connection is down fails at once, and one in flight when it drops is
+ * rejected), because the publisher and the reader each know what to send again and from where.
+ * Reconnection is ioredis's, with our backoff, once the first connection succeeded; `open` rejects
+ * with E_REDIS, naming the masked URL, when that first connection fails.
+ */
+export async function openRedisConnection(options: RedisConnectionOptions): Promise<Redis> {
+  let started = false;
+  const redis = new Redis(options.url, {
+    connectionName: options.name,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    disableClientInfo: true,
+    connectTimeout: options.connectTimeoutMs,
+    disconnectTimeout: options.disconnectWaitMs,
+    socketTimeout: options.socketTimeoutMs,
+    retryStrategy: (attempt) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null),
+  });
+  let lastError: Error | undefined;
+  // Kept for the connection's life: ioredis prints an 'error' nobody listens to on the console, once
+  // per failed reconnection attempt; RedisOutage reports outages instead.
+  redis.on('error', (error: Error) => (lastError = error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    if (redis.status !== 'end') redis.disconnect();
+    const why = (lastError ?? (error as Error)).message;
+    throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskRedisUrl(options.url)}: ${why}`, { field: '--redis', cause: error });
+  }
+  started = true;
+  return redis;
+}
+
+/** Exponential backoff with ±20 % jitter, so that nodes cut off together do not retry together. */
+export function backoffMs(attempt: number, minMs: number, maxMs: number): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** Resolves when the connection is ready, or when `stop` aborts (then `false`). */
+export function whenReady(redis: Redis, stop: AbortSignal): Promise<boolean> {
+  if (stop.aborted) return Promise.resolve(false);
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const ready = () => {
+      stop.removeEventListener('abort', aborted);
+      resolve(true);
+    };
+    const aborted = () => {
+      redis.off('ready', ready);
+      resolve(false);
+    };
+    redis.once('ready', ready);
+    stop.addEventListener('abort', aborted, { once: true });
+  });
+}
