@@ -28,8 +28,8 @@ export const packageOptions = {
   extraTracksInFlight: { default: 1, min: 0, integer: true },
   /** ffprobe processes run at once while a catalog is scanned. */
   probeConcurrency: { default: 4, min: 1, integer: true },
-  /** Folder of the default ladder, relative to the package root. */
-  profilesDir: { default: 'profiles' },
+  /** Folder of the default ladder, relative to the package root (profiles/ also holds example ladders: lossless.json, aac-44k.json). */
+  profilesDir: { default: 'profiles/default' },
   /** ffmpeg stderr kept for an error message, in bytes (the tail is kept). */
   ffmpegStderrKeepBytes: { default: 16 * 1024, min: 0, integer: true },
   /** A lock on catalog.json whose holder cannot be told dead (another host) is taken over after this long. */
@@ -43,6 +43,35 @@ export const packageOptions = {
   catalogLockWaitMs: { default: 120_000, min: 0 },
   /** A temporary build folder older than this is stale even when its pid is alive (pids are reused). */
   staleBuildAgeMs: { default: 24 * 60 * 60 * 1000, min: 0 },
+  /**
+   * Frames per pixel of `peaks.json` (audiowaveform's `samples_per_pixel`): 512 is the finest zoom
+   * level peaks.js offers by default (zoomLevels 512 to 4096; it can only resample to coarser
+   * levels), about 86 pixels a second at 44.1 kHz: a 4-minute stereo track is ~20,700 pixels.
+   */
+  peaksSamplesPerPixel: { default: 512, min: 1, integer: true },
+  /** Bytes of decoded PCM the loudness and peaks analysis reads at a time (the file is streamed). */
+  analysisChunkBytes: { default: 1024 * 1024, min: 1, integer: true },
+  /**
+   * True-peak ceiling of loudness normalisation (`--true-peak-ceiling`), dBTP: EBU R 128's maximum
+   * permitted true-peak level. Its bounds are the ones `--true-peak-ceiling` accepts.
+   */
+  truePeakCeilingDbtp: { default: -1, min: -20, max: 0 },
+  /** `--loudness-target` bounds, LUFS. */
+  loudnessTargetMinLufs: { default: -40, max: 0 },
+  loudnessTargetMaxLufs: { default: -5, max: 0 },
+  /**
+   * The limiter aims this far below the ceiling (and a retry this far below the overshoot): ffmpeg's
+   * `ebur128`, which checks the result, reads limited peaks up to a few tenths of a dB above the
+   * limiter's own BS.1770-sized interpolator.
+   */
+  limiterMarginDb: { default: 0.3, min: 0 },
+  /** Limiter release: how fast the gain recovers after a peak (its attack is one 64-frame block). */
+  limiterReleaseMs: { default: 100, min: 0 },
+  /**
+   * A normalised variant whose decoded true peak exceeds the ceiling (lossy coding overshoots the
+   * peaks it is given) is limited again this many times at most, each time lower by the overshoot.
+   */
+  limiterRetries: { default: 3, min: 0, integer: true },
   /**
    * A rebuild keeps the previous build's media and playlists this long (`--previous-build-grace`),
    * listed in track.json as `retired` and served, so that a player holding a previous playlist gets

@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'E_INPUT_DUPLICATE_ID' // two sources would get the same track id
   | 'E_FFMPEG_NOT_FOUND' // no working ffmpeg or ffprobe binary
   | 'E_FFMPEG' // ffmpeg or ffprobe exited with an error
-  | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS or MPEG audio stream
+  | 'E_BITSTREAM' // an encoder wrote something that is not a clean ADTS, MPEG audio or MP4 stream
+  | 'E_LOUDNESS' // a variant cannot be normalised to --loudness-target within --true-peak-ceiling
   | 'E_OUTPUT' // the output folder cannot be written (full disk, quota, read-only, permissions)
   | 'E_CATALOG' // catalog.json or a track.json is unreadable
   | 'E_INTERRUPTED' // the run was stopped by a signal
@@ -41,7 +42,7 @@ export type ErrorCode =
   | 'E_NOT_OUTPUT_FOLDER' // the folder given to `serve` holds no readable catalog.json (track folders alone: run `hlsaudio catalog`)
   | 'E_LISTEN' // the server cannot listen (port taken, address not here, permission)
   | 'E_REDIS' // `serve --redis`: Redis cannot be reached at start (the URL is shown with its password masked)
-  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (serve/http-error.ts maps each to a status)
+  // `hlsaudio serve`: HTTP answers, sent as JSON `{error: code, message}` (http/status.ts maps each to a status)
   | 'E_BAD_REQUEST' // 400: a malformed HTTP request (Node's parser refused it), or an HTTP/1.1 request without Host
   | 'E_REQUEST_TIMEOUT' // 408: a request's headers (or the whole request) did not arrive within serveDefaults.headersTimeoutMs (requestTimeoutMs)
   | 'E_HEADERS_TOO_LARGE' // 431: request headers over Node's 16 KiB

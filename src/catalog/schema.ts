@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { HOST_TAG } from '../fs.js';
-import type { AdaptiveProfile, Codec } from '../profiles/profile.js';
+import type { LoudnessFigures } from '../analysis/loudness-meter.js';
+import type { AdaptiveProfile, Codec, Container } from '../profiles/profile.js';
 
 /**
  * The files `package` writes and `serve` and `validate` read. Field names are snake_case like the
  * spec's wire format. Bump SCHEMA_VERSION on any change a reader must know about.
+ *
+ * Schema 2 added fMP4 (`container`, `init`), loudness and waveform peaks, beside the optional
+ * `retired` and `damage` (which hlsaudio writing schema 1 also wrote). Readers still take schema 1
+ * (READABLE_SCHEMAS): packed audio only, no loudness, no peaks; the next `package` run rebuilds such
+ * tracks (the schema is part of the cache key).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+export const READABLE_SCHEMAS: readonly number[] = [1, 2];
 export const TRACK_FILE = 'track.json';
 export const CATALOG_FILE = 'catalog.json';
 export const MAIN_MASTER_FILE = 'master.m3u8';
@@ -16,6 +23,14 @@ export const VARIANT_PLAYLIST_FILE = 'playlist.m3u8';
 export const MEDIA_FILE_STEM = 'audio';
 /** A variant playlist as written: `playlist.<content hash>.m3u8` (`serve` also answers `playlist.m3u8` with it). */
 export const VARIANT_PLAYLIST_STEM = 'playlist';
+/**
+ * A track's waveform peaks (audiowaveform JSON) as written: `peaks.<content hash>.json`, like media,
+ * so that a rebuild lands it beside the previous one and retires that one. `serve` also answers the
+ * fixed route `/hls/:track_id/peaks.json` (PEAKS_ROUTE_FILE) with the current one.
+ */
+export const PEAKS_FILE_STEM = 'peaks';
+/** The fixed name of a track's current peaks at `/hls/:track_id/peaks.json` (issue 12's route). */
+export const PEAKS_ROUTE_FILE = 'peaks.json';
 
 /** Hex digits of the SHA-256 of a file's bytes in its name: 48 bits, no collision among a variant's builds. */
 const CONTENT_HASH_HEX_DIGITS = 12;
@@ -48,12 +63,56 @@ export function temporaryTrackFolder(id: string): string {
   return `.${id}.tmp-${HOST_TAG}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** A master playlist and the profiles (one codec family) a player may switch among in it. */
+/** A master playlist and the profiles (one codec family, one container) a player may switch among in it. */
 export interface MasterInfo {
   file: string;
   codec_family: Codec;
+  /** Absent in schema 1: packed. */
+  container?: Container;
   /** quality_ids in the order the master lists them. */
   profiles: string[];
+}
+
+/** The waveform peaks file of a track (audiowaveform JSON, version 2). */
+export interface PeaksInfo {
+  /** Path relative to the track folder. */
+  file: string;
+  samples_per_pixel: number;
+  bits: number;
+  /** Pixels (min/max pairs per channel). */
+  length: number;
+}
+
+/** Loudness normalisation asked for with `--loudness-target`. */
+export interface NormalizationInfo {
+  target_lufs: number;
+  true_peak_ceiling_dbtp: number;
+  /** `normalize` raises or lowers to the target; `attenuate` only lowers. */
+  mode: 'normalize' | 'attenuate';
+}
+
+/**
+ * How a variant sounds: measured on the decoded variant when the track was normalised, otherwise
+ * the source's figures for the variant's channels (a mono source played as dual mono is 3.01 LU
+ * louder; a stereo source folded to mono is measured folded).
+ */
+export interface VariantLoudness {
+  integrated_lufs: number | null;
+  true_peak_dbtp: number | null;
+  /** Gain applied at encoding, dB (0 without normalisation). */
+  gain_db: number;
+  /** Whether a true-peak limiter shaped the variant. */
+  limited: boolean;
+  measured: 'decoded-variant' | 'source';
+}
+
+/** What a player needs to set its volume (ReplayGain style) or know that the track was normalised. */
+export interface PlaybackLoudness {
+  integrated_lufs: number | null;
+  true_peak_dbtp: number | null;
+  range_lu: number | null;
+  /** The target the variants were normalised to; null when the audio is as the source. */
+  normalized_to_lufs: number | null;
 }
 
 export interface VariantInfo {
@@ -73,6 +132,14 @@ export interface VariantInfo {
   channels: number;
   /** Largest distance of a segment boundary from its nominal time (k x segment duration). */
   max_boundary_drift_ms: number;
+  /** Absent in schema 1: packed. */
+  container?: Container;
+  /** fMP4: the init segment's byte range (EXT-X-MAP). */
+  init?: { offset: number; length: number };
+  /** FLAC: bits per sample (16 or 24). */
+  bits_per_sample?: number;
+  /** Absent in schema 1. */
+  loudness?: VariantLoudness;
 }
 
 /**
@@ -114,6 +181,8 @@ export interface TrackInfo {
     codec: string;
     sample_rate: number;
     channels: number;
+    /** Integer PCM sources; null for lossy and float ones; absent in schema 1. */
+    bits_per_sample?: number | null;
   };
   segment_duration_s: number;
   target_duration_s: number;
@@ -123,6 +192,12 @@ export interface TrackInfo {
   variants: VariantInfo[];
   /** Largest boundary misalignment between any two variants (frames of different lengths cannot all align). */
   max_cross_variant_drift_ms: number;
+  /** The source as decoded, EBU R128; absent in schema 1. */
+  loudness?: LoudnessFigures;
+  /** null: the audio is as the source; absent in schema 1. */
+  normalization?: NormalizationInfo | null;
+  /** Absent in schema 1. */
+  peaks?: PeaksInfo;
   /** Present only when the source was damaged and `--accept-damaged` built it anyway. */
   damage?: SourceDamage;
   /** Files of earlier builds still served (absent in folders written by hlsaudio 0.1). */
@@ -146,6 +221,8 @@ export interface CatalogEntry {
   master: string;
   masters: MasterInfo[];
   profiles: string[];
+  /** Of the main master's first variant; null for a track of schema 1. */
+  loudness: PlaybackLoudness | null;
 }
 
 export interface CatalogInfo {
@@ -154,9 +231,16 @@ export interface CatalogInfo {
   tracks: CatalogEntry[];
 }
 
-/** The files of the track's current build a client may fetch, relative to its folder: masters, variant playlists, media. */
+/**
+ * The files of the track's current build a client may fetch, relative to its folder: masters, variant
+ * playlists, media (an fMP4 variant's init segment is a byte range of its media file), peaks.
+ */
 export function currentFiles(track: TrackInfo): string[] {
-  return [...track.masters.map((master) => master.file), ...track.variants.flatMap((variant) => [variant.playlist, variant.file])];
+  return [
+    ...track.masters.map((master) => master.file),
+    ...track.variants.flatMap((variant) => [variant.playlist, variant.file]),
+    ...(track.peaks ? [track.peaks.file] : []),
+  ];
 }
 
 /** Every file track.json lists for clients: the current build's and the retired ones. */
@@ -174,5 +258,18 @@ export function catalogEntry(track: TrackInfo): CatalogEntry {
     master: `${track.id}/${track.masters[0]?.file ?? MAIN_MASTER_FILE}`,
     masters: track.masters,
     profiles: track.profiles.map((profile) => profile.quality_id),
+    loudness: playbackLoudness(track, track.masters[0]?.profiles[0]),
+  };
+}
+
+/** The loudness of one variant as a player needs it; null when the track predates loudness (schema 1). */
+export function playbackLoudness(track: TrackInfo, qualityId: string | undefined): PlaybackLoudness | null {
+  const variant = track.variants.find((candidate) => candidate.quality_id === qualityId);
+  if (!track.loudness || !variant?.loudness) return null;
+  return {
+    integrated_lufs: variant.loudness.integrated_lufs,
+    true_peak_dbtp: variant.loudness.true_peak_dbtp,
+    range_lu: track.loudness.range_lu,
+    normalized_to_lufs: track.normalization?.target_lufs ?? null,
   };
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { packageDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError, outputError } from '../errors.js';
 import { HOST_TAG, processIsAlive, writeFileAtomic } from '../fs.js';
-import { CATALOG_FILE, catalogEntry, type CatalogEntry, type CatalogInfo, SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from './schema.js';
+import { CATALOG_FILE, catalogEntry, type CatalogEntry, type CatalogInfo, READABLE_SCHEMAS, SCHEMA_VERSION, TRACK_FILE, type TrackInfo } from './schema.js';
 import { TRACK_ID } from './track-id.js';
 
 const LOCK_FILE = '.catalog.lock';
@@ -22,10 +22,10 @@ export async function readTrack(outDir: string, trackId: string): Promise<TrackI
   }
   try {
     const track = JSON.parse(text) as TrackInfo;
-    if (track.schema !== SCHEMA_VERSION || track.id !== trackId) throw new Error(`schema ${track.schema}, id ${track.id}`);
+    if (!READABLE_SCHEMAS.includes(track.schema) || track.id !== trackId) throw new Error(`schema ${track.schema}, id ${track.id}`);
     return track;
   } catch (cause) {
-    throw new HlsaudioError('E_CATALOG', `${displayPath(file)}: not a track.json hlsaudio ${SCHEMA_VERSION} can read (${(cause as Error).message})`, {
+    throw new HlsaudioError('E_CATALOG', `${displayPath(file)}: not a track.json of a schema this hlsaudio reads (${READABLE_SCHEMAS.join(', ')}): ${(cause as Error).message}; rebuild it with \`hlsaudio package --force\``, {
       file,
       cause,
     });
@@ -47,7 +47,7 @@ export async function readCatalog(outDir: string): Promise<CatalogInfo | undefin
   const file = join(outDir, CATALOG_FILE);
   try {
     const catalog = JSON.parse(await readFile(file, 'utf8')) as CatalogInfo;
-    return catalog.schema === SCHEMA_VERSION && Array.isArray(catalog.tracks) ? catalog : undefined;
+    return READABLE_SCHEMAS.includes(catalog.schema) && Array.isArray(catalog.tracks) ? catalog : undefined;
   } catch {
     return undefined;
   }

@@ -1,11 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { ATOMIC_TEMPORARY_FILE } from '../fs.js';
-import { isContentAddressed } from './schema.js';
+import { isContentAddressed, PEAKS_ROUTE_FILE } from './schema.js';
 
 /**
- * The files of a track folder and of its quality folders that hlsaudio writes (playlists, media, its
- * own temporary files), relative to it: what `package` may remove when track.json no longer lists
+ * The files of a track folder and of its quality folders that hlsaudio writes (playlists, media, peaks,
+ * its own temporary files), relative to it: what `package` may remove when track.json no longer lists
  * them, and what `validate` reports as left over. Anything else someone put there is not ours.
  */
 export async function ownTrackFiles(trackDir: string): Promise<string[]> {
@@ -23,5 +23,8 @@ export async function ownTrackFiles(trackDir: string): Promise<string[]> {
 }
 
 function isOwnFileName(name: string): boolean {
-  return isContentAddressed(name) || ATOMIC_TEMPORARY_FILE.test(name) || /^[a-z0-9_-]+\.(m3u8|aac|mp3)$/.test(name);
+  // Content-addressed: media (fMP4 init segments included), playlists, peaks. Fixed names: masters and
+  // the files of folders written before content addressing (packed audio; fMP4 and peaks.json of
+  // issue 12's first builds).
+  return isContentAddressed(name) || ATOMIC_TEMPORARY_FILE.test(name) || /^[a-z0-9_-]+\.(m3u8|aac|mp3|mp4)$/.test(name) || name === PEAKS_ROUTE_FILE;
 }

@@ -90,7 +90,7 @@ export function lintMediaPlaylist(text: string): LintFinding[] {
   const endList = countOnce(lines, 'EXT-X-ENDLIST', false);
   if (type?.value === 'VOD' && !endList) findings.push({ severity: 'error', rule: 'EXT-X-ENDLIST', line: type.line, message: 'a VOD playlist without #EXT-X-ENDLIST: players would take it for a live one' });
 
-  let uses = { byteRanges: false, floatDurations: false };
+  let uses = { byteRanges: false, floatDurations: false, map: false };
   let pendingDuration: { line: number; value: number } | undefined;
   let pendingRange: { line: number; hasOffset: boolean } | undefined;
   let previousUri: string | undefined;
@@ -125,6 +125,12 @@ export function lintMediaPlaylist(text: string): LintFinding[] {
       const match = /^(\d+)(@(\d+))?$/.exec(tag.value ?? '');
       if (!match) findings.push({ severity: 'error', rule: 'EXT-X-BYTERANGE', line: tag.line, message: `EXT-X-BYTERANGE "${tag.value ?? ''}" is not "<length>[@<offset>]"` });
       pendingRange = { line: tag.line, hasOffset: match?.[3] !== undefined };
+    } else if (tag.name === 'EXT-X-MAP') {
+      uses = { ...uses, map: true };
+      const attributes = parseAttributes(tag.value ?? '');
+      if (!attributes?.get('URI')?.startsWith('"')) findings.push({ severity: 'error', rule: 'EXT-X-MAP', line: tag.line, message: 'EXT-X-MAP has no quoted URI (RFC 8216 section 4.3.2.5)' });
+      const range = attributes?.get('BYTERANGE');
+      if (range !== undefined && !/^"\d+@\d+"$/.test(range)) findings.push({ severity: 'error', rule: 'EXT-X-MAP', line: tag.line, message: `EXT-X-MAP BYTERANGE ${range} is not "<length>@<offset>"` });
     } else if (tag.name === 'EXT-X-MEDIA-SEQUENCE' && segments > 0) {
       findings.push({ severity: 'error', rule: 'EXT-X-MEDIA-SEQUENCE', line: tag.line, message: 'EXT-X-MEDIA-SEQUENCE must come before the first segment' });
     }
@@ -137,7 +143,7 @@ export function lintMediaPlaylist(text: string): LintFinding[] {
   const declared = version && DECIMAL_INTEGER.test(version.value ?? '') ? Number(version.value) : version ? Number.NaN : 1;
   if (Number.isNaN(declared)) findings.push({ severity: 'error', rule: 'EXT-X-VERSION', line: version!.line, message: `EXT-X-VERSION "${version!.value ?? ''}" is not a decimal integer` });
   else if (declared < needed) {
-    const why = uses.byteRanges ? 'EXT-X-BYTERANGE' : 'floating-point EXTINF durations';
+    const why = uses.map ? 'EXT-X-MAP without EXT-X-I-FRAMES-ONLY' : uses.byteRanges ? 'EXT-X-BYTERANGE' : 'floating-point EXTINF durations';
     findings.push({ severity: 'error', rule: 'EXT-X-VERSION', line: version?.line ?? 1, message: `${version ? `EXT-X-VERSION ${declared}` : 'no EXT-X-VERSION'}, but ${why} need version ${needed} (RFC 8216 section 7)` });
   }
   if (segments === 0) findings.push({ severity: 'error', rule: 'segments', line: 1, message: 'the playlist has no segments' });

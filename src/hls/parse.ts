@@ -7,6 +7,8 @@ export interface ReadMediaPlaylist {
   playlistType: string | undefined;
   endList: boolean;
   segments: { uri: string; offset: number | undefined; length: number | undefined; durationSec: number }[];
+  /** The EXT-X-MAP of the first segment (fMP4's init segment), if any. */
+  map: { uri: string; offset: number | undefined; length: number | undefined } | undefined;
   /** What m3u8-parser warned of (unknown or malformed tags). */
   warnings: string[];
 }
@@ -39,6 +41,7 @@ export function readMediaPlaylist(text: string): ReadMediaPlaylist {
       length: segment.byterange?.length,
       durationSec: segment.duration,
     })),
+    map: manifest.segments[0]?.map && { uri: manifest.segments[0].map.uri, offset: manifest.segments[0].map.byterange?.offset, length: manifest.segments[0].map.byterange?.length },
     warnings,
   };
 }

@@ -16,6 +16,13 @@ export interface VariantEntry {
   codecs: string;
 }
 
+/** A Media Initialization Section (EXT-X-MAP): a byte range of a file. */
+export interface MapEntry {
+  uri: string;
+  offset: number;
+  length: number;
+}
+
 /** Decimal places of EXTINF: a microsecond, finer than any audio frame. */
 const DURATION_DECIMALS = 6;
 
@@ -24,9 +31,10 @@ const DURATION_DECIMALS = 6;
  * totals, so each is within a microsecond of its segment and their sum is the total duration to the
  * microsecond. EXT-X-BYTERANGE leaves out `@offset` when the range follows the one before it in the
  * same file (as Shaka Packager's media_playlist.cc does). `targetDurationSec` raises the target
- * duration so that every variant of a track declares the same one.
+ * duration so that every variant of a track declares the same one. `map` (fMP4) adds the
+ * EXT-X-MAP of the init segment, which applies to every segment (RFC 8216 section 4.3.2.5).
  */
-export function formatMediaPlaylist(segments: readonly SegmentEntry[], options: { targetDurationSec?: number } = {}): string {
+export function formatMediaPlaylist(segments: readonly SegmentEntry[], options: { targetDurationSec?: number; map?: MapEntry } = {}): string {
   const scale = 10 ** DURATION_DECIMALS;
   let elapsed = 0;
   let elapsedRounded = 0;
@@ -39,12 +47,13 @@ export function formatMediaPlaylist(segments: readonly SegmentEntry[], options: 
   });
   const lines = [
     '#EXTM3U',
-    `#EXT-X-VERSION:${requiredVersion({ byteRanges: true, floatDurations: true })}`,
+    `#EXT-X-VERSION:${requiredVersion({ byteRanges: true, floatDurations: true, map: options.map !== undefined })}`,
     `#EXT-X-TARGETDURATION:${Math.max(targetDurationFor(durations), options.targetDurationSec ?? 0)}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-PLAYLIST-TYPE:VOD',
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
+  if (options.map) lines.push(`#EXT-X-MAP:URI="${options.map.uri}",BYTERANGE="${options.map.length}@${options.map.offset}"`);
   let previous: SegmentEntry | undefined;
   segments.forEach((segment, index) => {
     const follows = previous !== undefined && previous.uri === segment.uri && previous.offset + previous.length === segment.offset;

@@ -4,9 +4,11 @@
 
 /**
  * The lowest EXT-X-VERSION a media playlist needs for what it uses (RFC 8216 section 7): 3 for
- * floating-point EXTINF durations, 4 for EXT-X-BYTERANGE.
+ * floating-point EXTINF durations, 4 for EXT-X-BYTERANGE, 6 for EXT-X-MAP in a playlist without
+ * EXT-X-I-FRAMES-ONLY (5 with it; hlsaudio writes no I-frame playlists).
  */
-export function requiredVersion(uses: { byteRanges: boolean; floatDurations: boolean }): number {
+export function requiredVersion(uses: { byteRanges: boolean; floatDurations: boolean; map?: boolean }): number {
+  if (uses.map) return 6;
   if (uses.byteRanges) return 4;
   if (uses.floatDurations) return 3;
   return 1;

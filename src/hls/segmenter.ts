@@ -27,6 +27,11 @@ export interface SegmentPlan {
 
 export interface SegmenterOptions {
   segmentDurationSec: number;
+  /**
+   * Samples before the presentation starts (an fMP4 edit list's priming): boundary k is then
+   * nearest to this + k x target, so segments line up with the presented audio. 0 for packed audio.
+   */
+  presentationOffsetSamples?: number;
   /** A last segment shorter than this joins the one before it when the result still rounds to the target. */
   tailMergeMaxSec: number;
 }
@@ -39,13 +44,14 @@ export interface SegmenterOptions {
  */
 export function planSegments(frames: readonly FrameSpan[], sampleRate: number, options: SegmenterOptions): SegmentPlan {
   const target = options.segmentDurationSec * sampleRate;
+  const presentationStart = options.presentationOffsetSamples ?? 0;
   const segments: PlannedSegment[] = [];
   let start = 0; // sample at which the current frame starts
   let nextBoundary = 1;
   let maxDrift = 0;
   let current: PlannedSegment | undefined;
   frames.forEach((frame, index) => {
-    const nominal = nextBoundary * target;
+    const nominal = presentationStart + nextBoundary * target;
     const cutHere = current !== undefined && start >= nominal - frame.samples / 2;
     if (cutHere) {
       maxDrift = Math.max(maxDrift, Math.abs(start - nominal));

@@ -22,6 +22,8 @@ export interface ProbedSource {
     codec: string;
     sampleRate: number;
     channels: number;
+    /** Bits per sample of an integer PCM source (WAV, FLAC, ALAC…); undefined for lossy and float sources. */
+    bitsPerSample: number | undefined;
   };
   tags: SourceTags;
 }
@@ -31,6 +33,9 @@ interface FfprobeStream {
   codec_name?: string;
   sample_rate?: string;
   channels?: number;
+  sample_fmt?: string;
+  bits_per_sample?: number;
+  bits_per_raw_sample?: string;
   duration?: string;
   tags?: Record<string, string>;
   disposition?: { attached_pic?: number };
@@ -84,9 +89,16 @@ export async function probeSource(tools: MediaTools, file: string, signal?: Abor
     formatName: output.format?.format_name ?? 'unknown',
     durationSec: Number.isFinite(duration) ? duration : undefined,
     durationEstimated: warnings.includes(ESTIMATED_DURATION_WARNING),
-    audio: { codec: audio.codec_name ?? 'unknown', sampleRate, channels },
+    audio: { codec: audio.codec_name ?? 'unknown', sampleRate, channels, bitsPerSample: integerBits(audio) },
     tags: readTags(output.format?.tags, audio.tags),
   };
+}
+
+/** ffprobe gives the depth as bits_per_raw_sample (FLAC, ALAC) or bits_per_sample (PCM); float and lossy formats have neither. */
+function integerBits(stream: FfprobeStream): number | undefined {
+  if (stream.sample_fmt?.startsWith('flt') || stream.sample_fmt?.startsWith('dbl')) return undefined;
+  const bits = Number(stream.bits_per_raw_sample) || stream.bits_per_sample || 0;
+  return bits > 0 ? bits : undefined;
 }
 
 /** Title, artist and album from container or stream tags (Ogg and Opus keep them on the stream), any case. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { type NormalizationInfo, SCHEMA_VERSION } from '../catalog/schema.js';
+import { packageDefaults } from '../defaults.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { VERSION } from '../version.js';
 
@@ -15,14 +17,16 @@ export interface CacheInputs {
   segmentDurationSec: number;
   tailMergeMaxSec: number;
   compensateDelay: boolean;
+  normalization: NormalizationInfo | null;
 }
 
 /**
- * Everything a track's output depends on: source content, ladder, segment options, and the hlsaudio
- * version. A track whose track.json holds the same key is not rebuilt (unless `--force`).
+ * Everything a track's output depends on: source content, ladder (containers included), segment
+ * and loudness options, the peaks resolution, the track.json schema and the hlsaudio version. A
+ * track whose track.json holds the same key is not rebuilt (unless `--force`).
  */
 export function cacheKey(inputs: CacheInputs): string {
   return createHash('sha256')
-    .update(JSON.stringify({ version: VERSION, ...inputs }))
+    .update(JSON.stringify({ version: VERSION, schema: SCHEMA_VERSION, peaksSamplesPerPixel: packageDefaults.peaksSamplesPerPixel, ...inputs }))
     .digest('hex');
 }

@@ -40,8 +40,10 @@ export async function landTrack(outDir: string, workDir: string, built: TrackInf
     let placed = 0;
     const newMasters = [];
     for (const master of track.masters) if (!(await exists(join(trackDir, master.file)))) newMasters.push(master.file);
-    // Media before the playlists that name them; masters only where none is yet (a new codec family).
-    for (const file of [...track.variants.map((v) => v.file), ...track.variants.map((v) => v.playlist), ...newMasters]) {
+    // Media (an fMP4 init segment is the start of its media file) and peaks before the playlists that
+    // name them; masters only where none is yet (a new codec family).
+    const media = [...track.variants.map((v) => v.file), ...(track.peaks ? [track.peaks.file] : [])];
+    for (const file of [...media, ...track.variants.map((v) => v.playlist), ...newMasters]) {
       await placeFile(join(workDir, file), join(trackDir, file));
       if (++placed === 1) await pauseAt('placing');
     }

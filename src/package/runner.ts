@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
-import type { SourceDamage } from '../catalog/schema.js';
+import type { NormalizationInfo, SourceDamage } from '../catalog/schema.js';
 import { listTrackIds, readTrack, rebuildCatalog, rebuildCatalogLocked, withCatalogLock } from '../catalog/store.js';
 import { trackIdFromFile } from '../catalog/track-id.js';
 import { packageDefaults } from '../defaults.js';
@@ -24,6 +24,8 @@ export interface PackageOptions {
   segmentDurationSec: number;
   tailMergeMaxSec?: number;
   compensateDelay: boolean;
+  /** `--loudness-target`, `--true-peak-ceiling`, `--loudness-mode`; null or absent: audio left as the source. */
+  normalization?: NormalizationInfo | null;
   /** Build damaged sources (recording the damage in track.json) instead of failing them. */
   acceptDamaged?: boolean;
   /** How long a rebuild keeps the previous build's files served; default packageDefaults.previousBuildGraceSec. */
@@ -200,6 +202,7 @@ async function prepareSources(
             segmentDurationSec: options.segmentDurationSec,
             tailMergeMaxSec,
             compensateDelay: options.compensateDelay,
+            normalization: options.normalization ?? null,
           });
           const existing = options.force ? undefined : await readTrack(outDir, id).catch(() => undefined);
           if (existing?.build.cache_key === key) {
@@ -237,6 +240,7 @@ async function buildTrack(
     segmentDurationSec: options.segmentDurationSec,
     tailMergeMaxSec: options.tailMergeMaxSec,
     compensateDelay: options.compensateDelay,
+    normalization: options.normalization ?? null,
     acceptDamaged: options.acceptDamaged ?? false,
     previousBuildGraceSec: options.previousBuildGraceSec ?? packageDefaults.previousBuildGraceSec,
     tools,

@@ -1,23 +1,31 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { contentAddressedName, MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, SCHEMA_VERSION, type SourceDamage, temporaryTrackFolder, type TrackInfo, VARIANT_PLAYLIST_STEM, type VariantInfo } from '../catalog/schema.js';
+import type { PcmAnalysis } from '../analysis/analyse-pcm.js';
+import { writeLimitedPcm } from '../analysis/limiter.js';
+import { masterPlaylistText } from '../catalog/master-text.js';
+import { contentAddressedName, MAIN_MASTER_FILE, MEDIA_FILE_STEM, type MasterInfo, type NormalizationInfo, SCHEMA_VERSION, type SourceDamage, temporaryTrackFolder, type TrackInfo, VARIANT_PLAYLIST_STEM, type VariantInfo, type VariantLoudness } from '../catalog/schema.js';
+import { packageDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError } from '../errors.js';
 import { averageBitrate, peakSegmentBitrate } from '../hls/bitrate.js';
 import { type AudioFrame, scanFile } from '../hls/elementary-stream.js';
-import { type PackedSegment, packSegments } from '../hls/packer.js';
+import { packSegments } from '../hls/packer.js';
 import { formatMediaPlaylist } from '../hls/playlist.js';
 import { targetDurationFor } from '../hls/rules.js';
 import { planSegments } from '../hls/segmenter.js';
 import { decodeArgs, encodeArgs, PCM_BYTES_PER_SAMPLE, type PcmFormat } from '../media/args.js';
+import { measureWithEbur128 } from '../media/ebur128.js';
 import type { MediaTools } from '../media/locate.js';
 import type { ProbedSource } from '../media/probe.js';
 import { runMediaTool } from '../media/run.js';
-import { type AdaptiveProfile, type Codec, codecFamily, codecsString } from '../profiles/profile.js';
+import { type AdaptiveProfile, type Codec, codecFamily, codecsString, type Container, containerOf } from '../profiles/profile.js';
 import { VERSION } from '../version.js';
+import { sha256File } from './cache.js';
+import { fragmentVariant } from './fragmented-variant.js';
 import { landTrack } from './land.js';
-import { masterPlaylistText } from '../catalog/master-text.js';
+import { encodeNormalised, firstPlan, sourceLoudnessFor, unnormalisedLoudness } from './normalisation.js';
 import { damagedSourceError, DecoderMessages, sourceDamage } from './source-damage.js';
+import { startTrackAnalysis, writePeaksFile } from './track-analysis.js';
 
 export interface TrackBuildOptions {
   outDir: string;
@@ -25,6 +33,8 @@ export interface TrackBuildOptions {
   segmentDurationSec: number;
   tailMergeMaxSec: number;
   compensateDelay: boolean;
+  /** `--loudness-target` and its ceiling and mode; null: the audio is left as the source. */
+  normalization: NormalizationInfo | null;
   /** Build a source that decodes with errors or short (recording the damage) instead of failing it. */
   acceptDamaged: boolean;
   /** How long a rebuild keeps the previous build's files served (packageDefaults.previousBuildGraceSec). */
@@ -39,14 +49,35 @@ export interface TrackSource {
   cacheKey: string;
 }
 
-interface EncodedVariant {
-  profile: AdaptiveProfile;
-  /** Its media file's content-addressed name. */
-  media: string;
-  segments: PackedSegment[];
+/** A segment as the playlist and the drift measures need it, whatever the container. */
+interface VariantSegment {
+  offset: number;
+  length: number;
+  /** First sample presented (0: the source's first sample). */
+  startSample: number;
+  durationSec: number;
+}
+
+/** The media side of a variant: the segments of its one file, and what they hold. */
+interface PackagedMedia {
+  segments: VariantSegment[];
+  /** fMP4's init segment (EXT-X-MAP). */
+  init: { offset: number; length: number } | undefined;
   codecs: string;
   bytes: number;
   boundaryDriftMs: number;
+  sampleRate: number;
+  bitsPerSample: number | undefined;
+  /** SHA-256 of the written file, which names it. */
+  sha256: string;
+}
+
+interface EncodedVariant extends Omit<PackagedMedia, 'sha256'> {
+  profile: AdaptiveProfile;
+  /** Its media file's content-addressed name. */
+  media: string;
+  container: Container;
+  loudness: VariantLoudness;
 }
 
 /** Progress of one step of a build, 0 to 1. */
@@ -65,6 +96,10 @@ export class TrackBuild {
   private decodedSamples = 0;
   private damage: SourceDamage | undefined;
   private readonly encoded = new Map<string, EncodedVariant>();
+  /** The loudness and peaks pass over the PCM, started when the decode ends. */
+  private analysis: Promise<PcmAnalysis> | undefined;
+  /** Limited copies of the PCM for normalised variants, by gain and aim. */
+  private readonly limitedPcm = new Map<string, Promise<string>>();
 
   constructor(
     readonly id: string,
@@ -107,6 +142,9 @@ export class TrackBuild {
     }
     this.damage = sourceDamage(this.durationSec, this.source.probe, messages);
     if (this.damage && !this.options.acceptDamaged) throw damagedSourceError(this.displayFile, this.source.probe.file, this.damage);
+    this.analysis = startTrackAnalysis(this.pcmPath, this.pcm, this.options.profiles, this.options.signal);
+    // A loudness target needs the source's loudness before any encoder starts.
+    if (this.options.normalization) await this.analysis;
   }
 
   /** Damage that acceptDamaged let through (known after `decode`). */
@@ -114,39 +152,122 @@ export class TrackBuild {
     return this.damage;
   }
 
-  /** Encodes, segments and packs one profile's variant into its content-addressed media file. */
+  /**
+   * Encodes, segments and packs one profile's variant (normalised when a loudness target is set)
+   * into its content-addressed media file.
+   */
   async encode(profile: AdaptiveProfile, onProgress: StepProgress): Promise<void> {
     const dir = join(this.workDir, profile.quality_id);
     await mkdir(dir, { recursive: true });
-    const esPath = join(dir, `.encoded.${profile.file_extension}`);
-    await runMediaTool(
-      this.options.tools.ffmpeg.path,
-      encodeArgs(this.pcmPath, this.pcm, profile, esPath, { compensateDelay: this.options.compensateDelay }),
-      {
+    const container = containerOf(profile);
+    const encodedPath = join(dir, `.encoded.${container === 'fmp4' ? 'mp4' : profile.file_extension}`);
+    const format = this.variantFormat(profile);
+    const encodeFrom = (input: string, gainDb: number) =>
+      runMediaTool(this.options.tools.ffmpeg.path, encodeArgs(input, this.pcm, profile, encodedPath, { compensateDelay: this.options.compensateDelay, ...format, gainDb }), {
         file: this.displayFile,
         what: `encoding ${profile.quality_id}`,
         signal: this.options.signal,
         onProgress: ({ outTimeSec }) => onProgress(Math.min(1, outTimeSec / this.durationSec)),
-      },
-    );
+      });
+    const loudness = await this.encodeWithLoudness(profile, encodedPath, encodeFrom);
+    const writtenPath = join(dir, `.media.${profile.file_extension}`);
+    const written = container === 'fmp4' ? await this.fragment(profile, encodedPath, writtenPath, format.sampleRate, loudness) : await this.pack(profile, encodedPath, writtenPath);
+    const media = contentAddressedName(MEDIA_FILE_STEM, written.sha256, profile.file_extension);
+    await rename(writtenPath, join(dir, media));
+    await rm(encodedPath);
+    this.encoded.set(profile.quality_id, { ...written, profile, media, container, loudness });
+  }
+
+  /** Rate and depth of a variant: the profile's, but FLAC keeps a lower source rate and the source's depth, to decode bit for bit. */
+  private variantFormat(profile: AdaptiveProfile): { sampleRate: number; bitsPerSample: 16 | 24 | undefined } {
+    if (profile.codec !== 'flac') return { sampleRate: profile.sample_rate, bitsPerSample: undefined };
+    const sourceBits = this.source.probe.audio.bitsPerSample;
+    // A gain makes values 16 bits would round: normalised FLAC is 24-bit.
+    const bitsPerSample = sourceBits !== undefined && sourceBits <= 16 && !this.options.normalization ? 16 : 24;
+    return { sampleRate: Math.min(this.pcm.sampleRate, profile.sample_rate), bitsPerSample };
+  }
+
+  /** Runs the encoder once (no target), or until the decoded variant meets the target and ceiling. */
+  private async encodeWithLoudness(profile: AdaptiveProfile, encodedPath: string, encodeFrom: (input: string, gainDb: number) => Promise<unknown>): Promise<VariantLoudness> {
+    const normalization = this.options.normalization;
+    if (!normalization) {
+      await encodeFrom(this.pcmPath, 0);
+      return unnormalisedLoudness(await this.analysed(), this.pcm.channels, profile.channels);
+    }
+    const plan = firstPlan(sourceLoudnessFor(await this.analysed(), this.pcm.channels, profile.channels), normalization);
+    return encodeNormalised(plan, normalization, {
+      pcmFile: this.pcmPath,
+      what: `${this.displayFile}: ${profile.quality_id}`,
+      encode: async (input, gainDb) => void (await encodeFrom(input, gainDb)),
+      limited: (gainDb, aimDbtp) => this.limited(gainDb, aimDbtp),
+      measure: () => measureWithEbur128(this.options.tools, encodedPath, { signal: this.options.signal, what: `measuring ${profile.quality_id}` }),
+    });
+  }
+
+  private analysed(): Promise<PcmAnalysis> {
+    if (!this.analysis) throw new Error(`${this.id}: analysis asked for before decoding`);
+    return this.analysis;
+  }
+
+  /** A limited copy of the PCM, shared by the variants that need the same one. */
+  private limited(gainDb: number, aimDbtp: number): Promise<string> {
+    const key = `${gainDb.toFixed(2)}_${aimDbtp.toFixed(2)}`;
+    let file = this.limitedPcm.get(key);
+    if (!file) {
+      const path = join(this.workDir, `.limited_${key}.f32`);
+      file = writeLimitedPcm(this.pcmPath, path, {
+        ...this.pcm,
+        gainDb,
+        ceilingDbtp: aimDbtp,
+        releaseMs: packageDefaults.limiterReleaseMs,
+        chunkBytes: packageDefaults.analysisChunkBytes,
+        signal: this.options.signal,
+      }).then(() => path);
+      this.limitedPcm.set(key, file);
+    }
+    return file;
+  }
+
+  /** Packed audio: the encoder's elementary stream cut at frame starts, an ID3 timestamp before each segment. */
+  private async pack(profile: AdaptiveProfile, esPath: string, mediaPath: string): Promise<PackagedMedia> {
     const frames = await this.readFrames(esPath, profile);
     const plan = planSegments(frames, profile.sample_rate, {
       segmentDurationSec: this.options.segmentDurationSec,
       tailMergeMaxSec: this.options.tailMergeMaxSec,
     });
-    const packedPath = join(dir, `.packed.${profile.file_extension}`);
-    const { segments, sha256 } = await packSegments(esPath, packedPath, plan, profile.sample_rate);
-    const media = contentAddressedName(MEDIA_FILE_STEM, sha256, profile.file_extension);
-    await rename(packedPath, join(dir, media));
-    await rm(esPath);
-    this.encoded.set(profile.quality_id, {
-      profile,
-      media,
+    const { segments, sha256 } = await packSegments(esPath, mediaPath, plan, profile.sample_rate);
+    return {
+      sha256,
       segments,
+      init: undefined,
       codecs: codecsString(profile.codec, frames[0]?.objectType),
       bytes: segments.reduce((sum, segment) => sum + segment.length, 0),
       boundaryDriftMs: (plan.maxBoundaryDriftSamples / profile.sample_rate) * 1000,
+      sampleRate: profile.sample_rate,
+      bitsPerSample: undefined,
+    };
+  }
+
+  /** fMP4: the encoder's MP4 refragmented, the priming in the edit list, the loudness in the init segment. */
+  private async fragment(profile: AdaptiveProfile, encodedPath: string, mediaPath: string, sampleRate: number, loudness: VariantLoudness): Promise<PackagedMedia> {
+    const source = (await this.analysed()).loudness;
+    const variant = await fragmentVariant(profile, encodedPath, mediaPath, sampleRate, {
+      segmentDurationSec: this.options.segmentDurationSec,
+      tailMergeMaxSec: this.options.tailMergeMaxSec,
+      presentationSamples: Math.round((this.decodedSamples * sampleRate) / this.pcm.sampleRate),
+      loudness: { integratedLufs: loudness.integrated_lufs, rangeLu: source.range_lu, truePeakDbtp: loudness.true_peak_dbtp, samplePeakDbfs: loudness.gain_db === 0 ? source.sample_peak_dbfs : null },
+      displayFile: this.displayFile,
     });
+    return {
+      sha256: await sha256File(mediaPath),
+      segments: variant.segments,
+      init: variant.init,
+      codecs: variant.codecs,
+      bytes: variant.init.length + variant.segments.reduce((sum, segment) => sum + segment.length, 0),
+      boundaryDriftMs: (variant.boundaryDriftSamples / sampleRate) * 1000,
+      sampleRate,
+      bitsPerSample: variant.bitsPerSample,
+    };
   }
 
   /** The encoder's frames, checked against the profile (rate, channels, one codec configuration throughout). */
@@ -187,6 +308,8 @@ export class TrackBuild {
       const { profile, segments, media } = variant;
       const text = formatMediaPlaylist(segments.map((s) => ({ uri: media, offset: s.offset, length: s.length, durationSec: s.durationSec })), {
         targetDurationSec,
+        // fMP4's init segment is the start of the same content-addressed media file.
+        map: variant.init && { uri: media, ...variant.init },
       });
       const playlist = contentAddressedName(VARIANT_PLAYLIST_STEM, createHash('sha256').update(text).digest('hex'), 'm3u8');
       await writeFile(join(this.workDir, profile.quality_id, playlist), text);
@@ -201,13 +324,18 @@ export class TrackBuild {
         peak_bitrate_bps: peakSegmentBitrate(segments, targetDurationSec),
         average_bitrate_bps: averageBitrate(segments),
         codecs: variant.codecs,
-        sample_rate: profile.sample_rate,
+        sample_rate: variant.sampleRate,
         channels: profile.channels,
         max_boundary_drift_ms: round3(variant.boundaryDriftMs),
+        container: variant.container,
+        ...(variant.init ? { init: variant.init } : {}),
+        ...(variant.bitsPerSample !== undefined ? { bits_per_sample: variant.bitsPerSample } : {}),
+        loudness: variant.loudness,
       });
     }
     for (const master of masters) await writeFile(join(this.workDir, master.file), masterPlaylistText({ variants: variantInfo }, master));
     const { probe } = this.source;
+    const analysis = await this.analysed();
     const track: TrackInfo = {
       schema: SCHEMA_VERSION,
       id: this.id,
@@ -223,6 +351,7 @@ export class TrackBuild {
         codec: probe.audio.codec,
         sample_rate: probe.audio.sampleRate,
         channels: probe.audio.channels,
+        bits_per_sample: probe.audio.bitsPerSample ?? null,
       },
       segment_duration_s: this.options.segmentDurationSec,
       target_duration_s: targetDurationSec,
@@ -231,6 +360,9 @@ export class TrackBuild {
       masters,
       variants: variantInfo,
       max_cross_variant_drift_ms: round3(crossVariantDriftSec(variants) * 1000),
+      loudness: analysis.loudness,
+      normalization: this.options.normalization,
+      peaks: await writePeaksFile(this.workDir, analysis),
       ...(this.damage ? { damage: this.damage } : {}),
       build: {
         hlsaudio_version: VERSION,
@@ -240,6 +372,7 @@ export class TrackBuild {
       },
     };
     await rm(this.pcmPath, { force: true });
+    for (const limited of this.limitedPcm.values()) await rm(await limited, { force: true });
     return landTrack(this.options.outDir, this.workDir, track, { previousBuildGraceSec: this.options.previousBuildGraceSec });
   }
 
@@ -250,23 +383,33 @@ export class TrackBuild {
 }
 
 /**
- * One master per codec family, because players cannot switch between families (DESIGN.md). The
- * family with the most profiles (ties: the one holding the highest bit rate) gets `master.m3u8`;
- * each other family gets `master-<codec>.m3u8`. Within a master, variants keep ladder order, highest
- * bit rate first, so clients start at the top and step down as their bandwidth estimate requires.
+ * One master per codec family and container, because players cannot switch between families
+ * (DESIGN.md) and a player's buffer takes one container at a time. The group with the most profiles
+ * (ties: the one holding the highest bit rate) gets `master.m3u8`; each other gets
+ * `master-<codec>.m3u8`, or `master-<codec>-<container>.m3u8` when two groups share a codec.
+ * Within a master, variants keep ladder order, highest bit rate first, so clients start at the top
+ * and step down as their bandwidth estimate requires.
  */
 export function groupMasters(ladder: readonly AdaptiveProfile[]): MasterInfo[] {
-  const families = new Map<Codec, string[]>();
+  const groups = new Map<string, { family: Codec; container: Container; profiles: string[] }>();
   for (const profile of ladder) {
     const family = codecFamily(profile);
-    families.set(family, [...(families.get(family) ?? []), profile.quality_id]);
+    const container = containerOf(profile);
+    const key = `${family}/${container}`;
+    const group = groups.get(key) ?? { family, container, profiles: [] };
+    group.profiles.push(profile.quality_id);
+    groups.set(key, group);
   }
-  const order = [...families.entries()].sort((a, b) => b[1].length - a[1].length); // stable: ladder order breaks ties
-  return order.map(([family, profiles], index) => ({
-    file: index === 0 ? MAIN_MASTER_FILE : `master-${family}.m3u8`,
-    codec_family: family,
-    profiles,
-  }));
+  const order = [...groups.values()].sort((a, b) => b.profiles.length - a.profiles.length); // stable: ladder order breaks ties
+  return order.map(({ family, container, profiles }, index) => {
+    const shared = order.filter((group) => group.family === family).length > 1;
+    return {
+      file: index === 0 ? MAIN_MASTER_FILE : `master-${family}${shared ? `-${container}` : ''}.m3u8`,
+      codec_family: family,
+      container,
+      profiles,
+    };
+  });
 }
 
 /** Largest spread, over boundary k, of the k-th segment start across variants. */
@@ -274,7 +417,7 @@ function crossVariantDriftSec(variants: readonly EncodedVariant[]): number {
   const count = Math.min(...variants.map((v) => v.segments.length));
   let spread = 0;
   for (let k = 1; k < count; k++) {
-    const starts = variants.map((v) => v.segments[k]!.startSample / v.profile.sample_rate);
+    const starts = variants.map((v) => v.segments[k]!.startSample / v.sampleRate);
     spread = Math.max(spread, Math.max(...starts) - Math.min(...starts));
   }
   return spread;

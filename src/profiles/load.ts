@@ -5,10 +5,14 @@ import { packageDefaults } from '../defaults.js';
 import { describe, displayPath, errnoText, HlsaudioError } from '../errors.js';
 import {
   AAC_SAMPLE_RATES,
-  CODEC_FILE_EXTENSION,
+  CODEC_CONTAINERS,
   CODECS,
   type AdaptiveProfile,
   type Codec,
+  type Container,
+  CONTAINERS,
+  fileExtensionFor,
+  FLAC_SAMPLE_RATES,
   MP3_SAMPLE_RATES,
   mp3BitratesFor,
 } from './profile.js';
@@ -25,6 +29,10 @@ const FIELDS = [
   'file_extension',
   'bandwidth_estimate_kbps',
 ] as const;
+/** Fields a profile may leave out: `container` (packed audio, or fMP4 for FLAC, when absent). */
+const OPTIONAL_FIELDS = ['container'] as const;
+/** FLAC's bit rate follows the music: `bitrate_kbps` is an estimate, up to 24-bit 192 kHz stereo. */
+const FLAC_MAX_KBPS = 9216;
 
 /** quality_id becomes a folder name and a URL segment, so it stays a short URL-safe slug. */
 export const QUALITY_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -123,8 +131,9 @@ export function validateProfile(value: unknown, file: string, index?: number): A
   for (const field of FIELDS) {
     if (!(field in record)) fail(field, 'present', undefined);
   }
-  const extra = Object.keys(record).filter((key) => !(FIELDS as readonly string[]).includes(key));
-  if (extra.length > 0) fail(extra[0]!, `absent (a profile has only ${FIELDS.join(', ')})`, record[extra[0]!]);
+  const known: readonly string[] = [...FIELDS, ...OPTIONAL_FIELDS];
+  const extra = Object.keys(record).filter((key) => !known.includes(key));
+  if (extra.length > 0) fail(extra[0]!, `absent (a profile has only ${known.join(', ')})`, record[extra[0]!]);
 
   const quality = record.quality_id;
   if (typeof quality !== 'string' || !QUALITY_ID.test(quality)) {
@@ -135,7 +144,8 @@ export function validateProfile(value: unknown, file: string, index?: number): A
     fail('codec', `one of ${CODECS.map((c) => `"${c}"`).join(', ')}`, codec);
   }
   const typedCodec = codec as Codec;
-  const sampleRates = typedCodec === 'aac' ? AAC_SAMPLE_RATES.filter((rate) => rate >= 8000) : Object.values(MP3_SAMPLE_RATES).flat();
+  const container = containerField(record.container, typedCodec, fail);
+  const sampleRates = typedCodec === 'aac' ? AAC_SAMPLE_RATES.filter((rate) => rate >= 8000) : typedCodec === 'flac' ? FLAC_SAMPLE_RATES : Object.values(MP3_SAMPLE_RATES).flat();
   if (!isInteger(record.sample_rate) || !sampleRates.includes(record.sample_rate)) {
     fail('sample_rate', `a ${typedCodec} sample rate in Hz (${[...sampleRates].sort((a, b) => a - b).join(', ')})`, record.sample_rate);
   }
@@ -145,13 +155,16 @@ export function validateProfile(value: unknown, file: string, index?: number): A
     if (!isInteger(record.bitrate_kbps) || !allowed.includes(record.bitrate_kbps)) {
       fail('bitrate_kbps', `an MP3 bit rate allowed at ${sampleRate} Hz (${allowed.join(', ')})`, record.bitrate_kbps);
     }
-  } else if (!isInteger(record.bitrate_kbps) || record.bitrate_kbps < 8 || record.bitrate_kbps > 512) {
-    fail('bitrate_kbps', 'an integer from 8 to 512', record.bitrate_kbps);
+  } else {
+    const max = typedCodec === 'flac' ? FLAC_MAX_KBPS : 512;
+    if (!isInteger(record.bitrate_kbps) || record.bitrate_kbps < 8 || record.bitrate_kbps > max) {
+      fail('bitrate_kbps', `an integer from 8 to ${max}`, record.bitrate_kbps);
+    }
   }
   if (record.channels !== 1 && record.channels !== 2) fail('channels', '1 or 2', record.channels);
-  const extension = CODEC_FILE_EXTENSION[typedCodec];
+  const extension = fileExtensionFor(typedCodec, container);
   if (record.file_extension !== extension) {
-    fail('file_extension', `"${extension}" for ${typedCodec} packed audio`, record.file_extension);
+    fail('file_extension', `"${extension}" for ${typedCodec} ${container === 'fmp4' ? 'in fMP4' : 'packed audio'}`, record.file_extension);
   }
   const bitrate = record.bitrate_kbps as number;
   if (!isInteger(record.bandwidth_estimate_kbps) || record.bandwidth_estimate_kbps < bitrate) {
@@ -165,7 +178,22 @@ export function validateProfile(value: unknown, file: string, index?: number): A
     codec: typedCodec,
     file_extension: extension,
     bandwidth_estimate_kbps: record.bandwidth_estimate_kbps as number,
+    ...(container === 'fmp4' ? { container } : {}),
   };
+}
+
+/** `container`, defaulting to the codec's first (packed, or fMP4 for FLAC); a codec's impossible container is refused with the reason. */
+function containerField(value: unknown, codec: Codec, fail: (field: string, expected: string, got: unknown) => never): Container {
+  const allowed = CODEC_CONTAINERS[codec];
+  if (value === undefined) return allowed[0]!;
+  if (typeof value !== 'string' || !(CONTAINERS as readonly string[]).includes(value)) {
+    return fail('container', CONTAINERS.map((c) => `"${c}"`).join(' or '), value);
+  }
+  if (!allowed.includes(value as Container)) {
+    const why = codec === 'mp3' ? 'browsers\' MSE refuses MP3 in fMP4 (audio/mp4; codecs="mp4a.40.34")' : 'HLS carries FLAC only in fMP4';
+    return fail('container', `"${allowed[0]}" for ${codec} (${why})`, value);
+  }
+  return value as Container;
 }
 
 function isInteger(value: unknown): value is number {

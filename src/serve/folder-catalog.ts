@@ -10,7 +10,7 @@ interface LoadedTrack {
   track: TrackInfo;
   /** Its summary, for the synchronous readers (`Play`, LiveStats): the same build the sessions and routes use. */
   summary: TrackSummary;
-  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media, retired ones. */
+  /** Every file of the track a client may fetch, relative to the track folder: masters, playlists, media, peaks, retired ones. */
   files: Set<string>;
 }
 

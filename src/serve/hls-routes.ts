@@ -1,5 +1,5 @@
 import { HlsaudioError } from '../errors.js';
-import { isContentAddressed, type TrackInfo, VARIANT_PLAYLIST_FILE } from '../catalog/schema.js';
+import { isContentAddressed, PEAKS_FILE_STEM, PEAKS_ROUTE_FILE, type TrackInfo, VARIANT_PLAYLIST_FILE } from '../catalog/schema.js';
 import { contentTypeOf, isPlaylist } from './content-type.js';
 import type { ServeContext } from './context.js';
 import { answerFromFreshFiles, cachedFileBody, type Entity, sendEntity } from './entity.js';
@@ -15,7 +15,9 @@ import type { RequestContext, Router } from './router.js';
  *   /hls/:track_id/master.m3u8 (and master-<codec>.m3u8)   ?session=ID: that session's master
  *   /hls/:track_id/:quality/playlist.m3u8                  the variant's current playlist
  *   /hls/:track_id/:quality/playlist.<hash>.m3u8           a variant playlist, as masters name it
- *   /hls/:track_id/:quality/audio.<hash>.<ext>             the media file, byte ranges
+ *   /hls/:track_id/:quality/audio.<hash>.<ext>             the media file, byte ranges (fMP4: its init segment too)
+ *   /hls/:track_id/peaks.json                              the track's current waveform peaks, revalidated
+ *   /hls/:track_id/peaks.<hash>.json                       the waveform peaks, immutable like media
  * Only files that the track's track.json lists are served: its current build's, and those of
  * earlier builds it keeps (`retired`) for players that still hold their playlists.
  */
@@ -26,6 +28,7 @@ export function addHlsRoutes(router: Router, context: ServeContext): void {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
     if (session !== null && isPlaylist(file)) return fresh(request, trackId, () => sendSessionMaster(request, context, trackId, file, session));
+    if (file === PEAKS_ROUTE_FILE || isPeaksFile(file)) return fresh(request, trackId, () => sendPeaks(request, context, trackId, file));
     return fresh(request, trackId, () => sendTrackFile(request, context, trackId, file));
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
@@ -71,8 +74,41 @@ function mediaEntity(context: ServeContext, file: FileInfo, contentType: string,
   };
 }
 
+/** `peaks.<hash>.json`, as package writes it. */
+function isPeaksFile(file: string): boolean {
+  return file.startsWith(`${PEAKS_FILE_STEM}.`) && file.endsWith('.json') && isContentAddressed(file);
+}
+
 function immutableCache(context: ServeContext): string {
   return `public, max-age=${context.options.mediaMaxAgeSec}, immutable`;
+}
+
+/**
+ * The waveform peaks, gzipped for clients that accept them and cached as media are: immutable
+ * under their content-addressed name (what session answers give as `peaks_url`), revalidated under
+ * the fixed route `peaks.json`, which a rebuild points at other bytes. A track of schema 1 has none.
+ */
+async function sendPeaks(request: RequestContext, context: ServeContext, trackId: string, requested: string): Promise<void> {
+  const track = await context.tracks.getTrack(trackId);
+  if (!track) throw unknownTrack(trackId);
+  const fixedName = requested === PEAKS_ROUTE_FILE;
+  if (fixedName && !track.peaks) throw notFound(`Track ${JSON.stringify(trackId)} has no peaks.json; it was packaged before waveform peaks: run \`hlsaudio package\` again`);
+  const relative = fixedName ? track.peaks!.file : requested;
+  const file = (await context.tracks.trackFile(trackId, relative))?.file;
+  if (!file) throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
+  const entity = await textEntity(
+    request.req,
+    {
+      bytes: await context.texts.read(file),
+      gzipped: () => context.texts.gzipped(file),
+      etag: file.etag,
+      lastModified: file.lastModified,
+      contentType: contentTypeOf(relative),
+      cacheControl: !fixedName && isContentAddressed(relative) ? immutableCache(context) : 'public, no-cache',
+    },
+    context.options.gzipMinBytes,
+  );
+  return sendEntity(request.req, request.res, entity);
 }
 
 function playlistEntity(request: RequestContext, context: ServeContext, file: FileInfo, immutable: boolean): Promise<Entity> {

@@ -12,7 +12,10 @@ interface Piece {
   length: number;
 }
 
-/** A variant's media file without the ID3 tag at the start of each segment: plain ADTS or MPEG audio. */
+/**
+ * A variant's media file as one plain file: packed audio without the ID3 tag at the start of each
+ * segment (plain ADTS or MPEG audio); fMP4 as its init segment and fragments, a fragmented MP4.
+ */
 export interface FrameView {
   /** Validator of the media file and the playlist together. */
   etag: string;
@@ -29,11 +32,12 @@ export interface FrameView {
  * per segment to size its tag; the result is cached by the caller.
  */
 export async function buildFrameView(playlistText: string, media: FileInfo, playlist: FileInfo, mediaUri: string): Promise<FrameView> {
-  const segments = readMediaPlaylist(playlistText).segments;
-  const foreign = segments.find((segment) => uriFile(segment.uri) !== mediaUri);
+  const model = readMediaPlaylist(playlistText);
+  const segments = model.segments;
+  const foreign = [...segments, ...(model.map ? [model.map] : [])].find((segment) => uriFile(segment.uri) !== mediaUri);
   if (foreign) throw new HlsaudioError('E_INTERNAL', `${playlist.path}: segment URI ${JSON.stringify(foreign.uri)} is not the variant's media file ${JSON.stringify(mediaUri)}`);
   const handle = await openDescribed(media);
-  const pieces: Piece[] = [];
+  const pieces: Piece[] = model.map ? [{ offset: model.map.offset ?? 0, length: model.map.length ?? 0 }] : [];
   try {
     const header = Buffer.alloc(ID3_HEADER_BYTES);
     let next = 0;

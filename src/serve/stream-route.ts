@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { posix } from 'node:path';
 import { HlsaudioError } from '../errors.js';
 import type { TrackInfo } from '../catalog/schema.js';
-import type { AdaptiveProfile } from '../profiles/profile.js';
+import { type AdaptiveProfile, containerOf } from '../profiles/profile.js';
 import { chooseInitialProfile, type Ladder, profileById } from '../streaming/choose-profile.js';
 import { parseCapabilities } from '../streaming/validate.js';
 import type { ServeContext } from './context.js';
@@ -19,12 +19,13 @@ const HINT_HEADERS = 'Downlink, ECT, Sec-CH-UA-Mobile';
 
 /**
  * `/stream/:filename`: a whole variant as one plain audio file for players without HLS, the
- * `<track_id>` or `<track_id>.<ext>` (`.mp3` limits the choice to MP3 profiles). The profile is, in
+ * `<track_id>` or `<track_id>.<ext>` (`.mp3` limits the choice to MP3 profiles, `.mp4` to fMP4 ones). The profile is, in
  * order: `?quality=`, the current one of `?session=`, or the session rules applied to the request
  * (`?estimated_bandwidth_kbps=`, `?connection_type=`, `?device_type=`, else the Client Hints `Downlink`, `ECT`
  * and `Sec-CH-UA-Mobile`). No session is created: an audio element makes a request per seek, and
- * each would leave a session behind. The body leaves out the ID3 tags between segments (see
- * progressive.ts), with ranges over that view and its exact length.
+ * each would leave a session behind. The body leaves out the ID3 tags between packed-audio segments
+ * (see progressive.ts); an fMP4 variant is its init segment and fragments, a fragmented MP4 file.
+ * Ranges run over that view, with its exact length.
  */
 export function addStreamRoute(router: Router, context: ServeContext): void {
   router.add('GET', '/stream/:filename', async (request) => {
@@ -49,7 +50,7 @@ async function sendStream(request: RequestContext, context: ServeContext, trackI
     size: view.size,
     etag: view.etag,
     lastModified: media.lastModified,
-    contentType: CODEC_CONTENT_TYPE[profile.codec] ?? 'application/octet-stream',
+    contentType: containerOf(profile) === 'fmp4' ? 'audio/mp4' : (CODEC_CONTENT_TYPE[profile.codec] ?? 'application/octet-stream'),
     cacheControl: chosenByRequest ? 'private, no-cache' : `public, max-age=${context.options.mediaMaxAgeSec}, immutable`,
     headers: {
       'X-Hlsaudio-Quality': profile.quality_id,

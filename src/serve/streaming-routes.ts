@@ -1,3 +1,4 @@
+import { playbackLoudness } from '../catalog/schema.js';
 import { addressKey } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
 import { readJsonBody } from '../http/body.js';
@@ -7,7 +8,7 @@ import type { Router } from './router.js';
 
 /**
  * The sessions API of the spec ("Intégration", the React hook) around AdaptiveStreamingManager:
- *   POST   /api/streaming/session                {track_id, client_capabilities, user_id?} → 201 {session_id, initial_profile, master_url}
+ *   POST   /api/streaming/session                {track_id, client_capabilities, user_id?} → 201 {session_id, initial_profile, master_url, loudness, peaks_url}
  *          The session's user (`context.identify`): a verified bearer token's subject (a bad token is 401;
  *          its sessions count in its user's quota), else in anonymous mode the user_id given (counted per address).
  *   GET    /api/streaming/session/:id            the StreamingSession
@@ -30,7 +31,22 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
       // Quotas count a verified user's sessions per user, anyone else's per address: client_id and an unverified user_id are the client's say.
       requester: { userId: user.userId, verified: user.verified, address: addressKey(req.socket.remoteAddress) },
     });
-    sendJson(res, 201, { session_id: session.session_id, initial_profile: profile, master_url: session.master_url }, { Location: `/api/streaming/session/${session.session_id}` });
+    // What the player needs besides the stream: the variant's loudness (to set its own gain) and the waveform.
+    const track = await context.tracks.getTrack(session.track_id);
+    const peaks = track?.peaks && (await context.tracks.trackFile(track.id, track.peaks.file))?.file;
+    sendJson(
+      res,
+      201,
+      {
+        session_id: session.session_id,
+        initial_profile: profile,
+        master_url: session.master_url,
+        loudness: track ? playbackLoudness(track, profile.quality_id) : null,
+        // Its content-addressed name: cached immutable, like media.
+        peaks_url: peaks && track?.peaks ? `/hls/${encodeURIComponent(session.track_id)}/${track.peaks.file}` : null,
+      },
+      { Location: `/api/streaming/session/${session.session_id}` },
+    );
   });
   router.add('GET', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.getSession(params.id!)));
   router.add('PUT', '/api/streaming/session/:id/quality', async ({ req, res, params }) => {

@@ -8,6 +8,8 @@ declare module 'm3u8-parser' {
     duration: number;
     uri: string;
     byterange?: ByteRange;
+    /** EXT-X-MAP in force for the segment. */
+    map?: { uri: string; byterange?: ByteRange };
   }
   export interface ParsedVariant {
     uri: string;

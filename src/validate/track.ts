@@ -35,7 +35,8 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
   let track: TrackInfo | undefined;
   try {
     track = JSON.parse(await readFile(join(outDir, trackFile), 'utf8')) as TrackInfo;
-    if (track.schema !== SCHEMA_VERSION) findings.error('track-json', trackFile, `schema ${String(track.schema)}, expected ${SCHEMA_VERSION}`);
+    if (track.schema === 1) findings.warning('track-json', trackFile, `schema 1: no loudness, waveform peaks or fMP4; \`hlsaudio package\` rebuilds it as schema ${SCHEMA_VERSION}`);
+    else if (track.schema !== SCHEMA_VERSION) findings.error('track-json', trackFile, `schema ${String(track.schema)}, expected ${SCHEMA_VERSION}`);
     if (track.id !== id) findings.error('track-json', trackFile, `id "${track.id}" differs from the folder name "${id}"`);
     if (!Array.isArray(track.variants) || !Array.isArray(track.masters) || !Array.isArray(track.profiles)) throw new Error('variants, masters or profiles missing');
   } catch (error) {
@@ -51,7 +52,7 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
     measured.set(playlist, result);
     const profile = track.profiles.find((p) => p.quality_id === variant.quality_id);
     if (!profile) findings.error('track-json', trackFile, `variant ${variant.quality_id} has no profile`);
-    else await checkConformance(outDir, result, profile, tools, findings);
+    else await checkConformance(outDir, result, profile, variant.sample_rate, tools, findings);
     compareRecorded(trackFile, variant, result, findings);
   }
   const targets = new Set([...measured.values()].map((v) => v.targetDurationSec));
@@ -64,6 +65,10 @@ export async function checkTrack(outDir: string, id: string, tools: MediaTools):
     else if ((await readFile(join(outDir, file), 'utf8')) !== masterPlaylistText(track, master)) {
       findings.warning('master-stale', file, 'differs from what track.json describes (a rebuild stopped before rewriting it, or an edit by hand); the next `hlsaudio package` run rewrites it');
     }
+  }
+  // The player fetches the peaks by the name track.json gives (serve's peaks.json follows it).
+  if (track.peaks && !(await stat(join(outDir, id, track.peaks.file)).then((info) => info.isFile(), () => false))) {
+    findings.error('missing-file', posix.join(id, track.peaks.file), 'the waveform peaks listed in track.json are missing');
   }
   // Masters may name the variants of track.json, or retired ones (a master of an earlier build).
   const playlists = new Set(listedFiles(track).filter((file) => file.endsWith('.m3u8')).map((file) => posix.join(id, file)));
@@ -123,6 +128,8 @@ async function checkMaster(
     else findings.warning(lint.rule, master, lint.message, lint.line);
   }
   const families = new Set<string>();
+  const containers = new Set<string>();
+  const sampleRates = new Set<number>();
   for (const variant of readMasterPlaylist(text).variants) {
     const playlist = posix.join(posix.dirname(master), variant.uri);
     if (!variants.has(playlist)) {
@@ -132,28 +139,44 @@ async function checkMaster(
     // A variant that failed its own checks has been reported already.
     const real = await measure(playlist);
     if (!real) continue;
-    // Players cannot switch between codec families.
+    // Players cannot switch between codec families, nor (in one buffer) containers.
     if (variant.codecs) families.add(codecOfCodecs(variant.codecs) ?? variant.codecs);
+    containers.add(real.mediaFile?.endsWith('.mp4') ? 'fmp4' : 'packed');
+    if (real.sampleRate) sampleRates.add(real.sampleRate);
     if (variant.bandwidth !== undefined && variant.bandwidth < real.peakBitrate) {
       findings.error('BANDWIDTH', master, `${variant.uri}: BANDWIDTH ${variant.bandwidth} is below the measured peak segment bit rate ${real.peakBitrate} (RFC 8216 section 4.3.4.2)`);
     }
     if (variant.averageBandwidth !== undefined && Math.abs(variant.averageBandwidth - real.averageBitrate) > AVERAGE_BANDWIDTH_TOLERANCE * real.averageBitrate) {
       findings.error('AVERAGE-BANDWIDTH', master, `${variant.uri}: AVERAGE-BANDWIDTH ${variant.averageBandwidth} is more than 10% from the measured ${real.averageBitrate}`);
     }
-    if (variant.codecs !== undefined && real.codecs !== undefined && variant.codecs.toLowerCase() !== real.codecs) {
+    if (variant.codecs !== undefined && real.codecs !== undefined && variant.codecs.toLowerCase() !== real.codecs.toLowerCase()) {
       findings.error('CODECS', master, `${variant.uri}: CODECS "${variant.codecs}", but the media is ${real.codecs}`);
     }
   }
   if (families.size > 1) {
     findings.error('mixed-codec-family', master, `the master mixes codec families (${[...families].join(', ')}); players cannot switch between them, so each family needs its own master`);
   }
+  if (containers.size > 1) {
+    findings.error('mixed-container', master, 'the master mixes packed audio and fMP4; a player\'s buffer takes one container, so each needs its own master');
+  }
+  if (sampleRates.size > 1) {
+    findings.warning(
+      'mixed-sample-rates',
+      master,
+      `the master mixes sample rates (${[...sampleRates].sort((a, b) => a - b).join(', ')} Hz): players that restart their decoder on such a switch lose audio around it (VLC 3.0: 45 to 530 ms); a ladder of one rate (profiles/aac-44k.json) avoids it`,
+    );
+  }
 }
 
-/** The media file as ffprobe sees it must match the profile: codec, sample rate, channels. */
+/**
+ * The media file as ffprobe sees it must match the profile: codec, sample rate (track.json's, which
+ * for FLAC may be the source's lower rate), channels.
+ */
 async function checkConformance(
   outDir: string,
   measured: MeasuredVariant,
   profile: TrackInfo['profiles'][number],
+  recordedRate: number,
   tools: MediaTools,
   findings: FindingList,
 ): Promise<void> {
@@ -168,7 +191,8 @@ async function checkConformance(
   }
   const differences: string[] = [];
   if (stream?.codec_name !== profile.codec) differences.push(`codec ${stream?.codec_name ?? 'none'} (profile: ${profile.codec})`);
-  if (Number(stream?.sample_rate) !== profile.sample_rate) differences.push(`sample rate ${stream?.sample_rate ?? 'none'} Hz (profile: ${profile.sample_rate})`);
+  const rateAllowed = profile.codec === 'flac' ? recordedRate <= profile.sample_rate : recordedRate === profile.sample_rate;
+  if (Number(stream?.sample_rate) !== recordedRate || !rateAllowed) differences.push(`sample rate ${stream?.sample_rate ?? 'none'} Hz (profile: ${profile.sample_rate}${profile.codec === 'flac' ? ' at most' : ''})`);
   if (stream?.channels !== profile.channels) differences.push(`${stream?.channels ?? 0} channels (profile: ${profile.channels})`);
   if (differences.length > 0) findings.error('profile', file, `does not match profile ${profile.quality_id}: ${differences.join(', ')}`);
 }

@@ -8,6 +8,7 @@ import { lintMediaPlaylist } from '../hls/lint.js';
 import { readMediaPlaylist } from '../hls/parse.js';
 import { type Codec, codecsString } from '../profiles/profile.js';
 import type { FindingList } from './findings.js';
+import { checkFragmentedVariant } from './fmp4-variant.js';
 
 /** What a variant's media really holds, measured from its file through its playlist. */
 export interface MeasuredVariant {
@@ -36,7 +37,7 @@ export function codecOfFile(file: string): Codec | undefined {
 }
 
 /**
- * Checks a variant playlist against its one media file: RFC 8216 syntax, byte ranges inside the file,
+ * Checks a variant playlist against its one media file (fMP4: see checkFragmentedVariant): RFC 8216 syntax, byte ranges inside the file,
  * contiguous and covering it, each range starting with an ID3 timestamp tag that matches the time
  * before it, each range made of whole frames, EXTINF equal to its frames' duration. `outDir`-relative
  * paths name the files in findings.
@@ -60,14 +61,32 @@ export async function checkVariant(outDir: string, playlist: string, findings: F
   }
   const mediaFile = posix.join(dirname(playlist), uris[0]!);
   const codec = codecOfFile(mediaFile);
-  if (!codec) {
-    findings.error('media-type', playlist, `media file ${uris[0]} is neither .aac nor .mp3 packed audio`);
+  if (!codec && !mediaFile.endsWith('.mp4')) {
+    findings.error('media-type', playlist, `media file ${uris[0]} is neither .aac nor .mp3 packed audio nor .mp4`);
     return undefined;
   }
   const size = await stat(join(outDir, mediaFile)).then((info) => info.size, () => undefined);
   if (size === undefined) {
     findings.error('media-missing', playlist, `media file ${mediaFile} is missing`);
     return undefined;
+  }
+  if (!codec) {
+    const fragments = await checkFragmentedVariant(outDir, playlist, mediaFile, model, segmentLines, findings);
+    if (!fragments?.codec) return undefined;
+    const target = model.targetDurationSec ?? 0;
+    return {
+      playlist,
+      mediaFile,
+      codec: fragments.codec,
+      codecs: fragments.codecs,
+      sampleRate: fragments.sampleRate,
+      channels: fragments.channels,
+      bytes: fragments.bytes,
+      segmentCount: model.segments.length,
+      targetDurationSec: model.targetDurationSec,
+      peakBitrate: target > 0 ? peakSegmentBitrate(fragments.segments, target) : averageBitrate(fragments.segments),
+      averageBitrate: averageBitrate(fragments.segments),
+    };
   }
   const units: StreamUnit[] = [];
   try {

@@ -73,9 +73,10 @@ describe('a catalog build as CI runs it', () => {
     cpSync(join(FIXTURES, 'short-22k-stereo.wav'), join(music, 'short-22k-stereo.wav'));
   });
 
-  it('validates the output it wrote', async () => {
+  it('validates the output it wrote; the default ladder\'s AAC master mixes 44.1 and 22.05 kHz, a warning per track', async () => {
     const result = await runCli(['validate', out]);
-    expect(result.stdout).toMatch(/valid: 4 tracks, 0 errors, 0 warnings/);
+    expect(result.stdout).toMatch(/valid: 4 tracks, 0 errors, 4 warnings/);
+    expect(result.stdout.match(/\[mixed-sample-rates\]/g)).toHaveLength(4);
     expect(result.code).toBe(0);
   });
 });
@@ -177,7 +178,7 @@ describe('hlsaudio validate on hand-damaged output', () => {
     const result = await runCli(['validate', dir, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ ok: true, errors: 0, warnings: 2 });
+    expect(report).toMatchObject({ ok: true, errors: 0, warnings: 2 + 4 }); // and the 4 tracks' mixed sample rates
     expect(report.catalog.warnings.map((w: { rule: string }) => w.rule).sort()).toEqual(['catalog', 'leftover']);
   });
 });

@@ -40,13 +40,14 @@ describe('hlsaudio package on every fixture format', () => {
     });
   });
 
-  it('writes exactly the spec layout: masters, one playlist and one media file per variant, named by their content, nothing else', () => {
+  it('writes exactly the spec layout: masters, one playlist and one media file per variant, peaks, named by their content, nothing else', () => {
     expect(readdirSync(out).sort()).toEqual(['catalog.json', ...sources.map(idOf)].sort());
     for (const name of sources) {
       const dir = join(out, idOf(name));
-      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', 'track.json']);
+      expect(readdirSync(dir).sort()).toEqual(['high', 'low', 'master-mp3.m3u8', 'master.m3u8', 'medium', 'mobile', expect.stringMatching(/^peaks\.[0-9a-f]{12}\.json$/), 'track.json']);
       const info = track(idOf(name));
       expect(info.retired).toEqual([]);
+      expect(readdirSync(dir)).toContain(info.peaks!.file);
       for (const [quality, extension] of [['high', 'aac'], ['medium', 'aac'], ['low', 'mp3'], ['mobile', 'aac']]) {
         const files = readdirSync(join(dir, quality!)).sort();
         expect(files).toEqual([expect.stringMatching(new RegExp(`^audio\\.[0-9a-f]{12}\\.${extension}$`)), expect.stringMatching(/^playlist\.[0-9a-f]{12}\.m3u8$/)]);
@@ -70,8 +71,8 @@ describe('hlsaudio package on every fixture format', () => {
       target_duration_s: 6,
       encoder_delay_compensated: true,
       masters: [
-        { file: 'master.m3u8', codec_family: 'aac', profiles: ['high', 'medium', 'mobile'] },
-        { file: 'master-mp3.m3u8', codec_family: 'mp3', profiles: ['low'] },
+        { file: 'master.m3u8', codec_family: 'aac', container: 'packed', profiles: ['high', 'medium', 'mobile'] },
+        { file: 'master-mp3.m3u8', codec_family: 'mp3', container: 'packed', profiles: ['low'] },
       ],
     });
     expect(info.source.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -88,7 +89,7 @@ describe('hlsaudio package on every fixture format', () => {
     it('has RFC 8216 playlists whose byte ranges, ID3 timestamps and EXTINF match the media file', async () => {
       const info = track(id);
       for (const variant of info.variants) {
-        const codec = info.profiles.find((p) => p.quality_id === variant.quality_id)!.codec;
+        const codec = info.profiles.find((p) => p.quality_id === variant.quality_id)!.codec as 'aac' | 'mp3';
         const checked = checkVariantPlaylist(join(out, id, variant.playlist), codec);
         expect(checked.manifest.targetDuration).toBe(info.target_duration_s);
         expect(checked.sampleRate).toBe(variant.sample_rate);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +171,44 @@ describe('retired files past their grace', () => {
     expect(trackJson(dir, TRACK).retired).toEqual([]);
     expect(trackJson(dir, TRACK).build.built_at).toBe(second.build.built_at);
     expect(JSON.parse((await runCli(['validate', dir, '--json'])).stdout)).toMatchObject({ ok: true, errors: 0, warnings: 0 });
+  });
+});
+
+describe('waveform peaks across a rebuild', () => {
+  it('lands the new peaks beside the previous ones, retires those, and serves both names and the fixed route', async () => {
+    const dir = join(root, 'peaks');
+    const id = 'swapped';
+    const build = async (source: string) => {
+      const result = await runCli(['package', join(FIXTURES, source), '-o', dir, '--id', id, '--quiet', ...LADDER]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return trackJson(dir, id);
+    };
+    const first = await build('wav-44k-stereo.wav');
+    const second = await build('flac-48k-stereo.flac');
+    expect(first.peaks!.file).toMatch(/^peaks\.[0-9a-f]{12}\.json$/);
+    expect(second.peaks!.file).toMatch(/^peaks\.[0-9a-f]{12}\.json$/);
+    expect(second.peaks!.file).not.toBe(first.peaks!.file);
+    expect(second.retired!.map((retired) => retired.file)).toContain(first.peaks!.file);
+    const firstBytes = readFileSync(join(dir, id, first.peaks!.file));
+    const secondBytes = readFileSync(join(dir, id, second.peaks!.file));
+    expect(JSON.parse(firstBytes.toString('utf8')).sample_rate).toBe(44100);
+    expect(JSON.parse(secondBytes.toString('utf8')).sample_rate).toBe(48000);
+    expect(JSON.parse((await runCli(['validate', dir, '--json'])).stdout)).toMatchObject({ ok: true, errors: 0, warnings: 0 });
+    const peaksServer = await startServe(dir);
+    for (const [path, bytes, cacheControl] of [
+      [`/hls/${id}/${first.peaks!.file}`, firstBytes, 'public, max-age=31536000, immutable'],
+      [`/hls/${id}/${second.peaks!.file}`, secondBytes, 'public, max-age=31536000, immutable'],
+      [`/hls/${id}/peaks.json`, secondBytes, 'public, no-cache'],
+    ] as const) {
+      const answer = await request(peaksServer.port, 'GET', path);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['cache-control']).toBe(cacheControl);
+      expect(answer.body.equals(bytes)).toBe(true);
+    }
+    rmSync(join(dir, id, second.peaks!.file));
+    const broken = await runCli(['validate', dir]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`${id}/${second.peaks!.file}  the waveform peaks listed in track.json are missing [missing-file]`);
   });
 });

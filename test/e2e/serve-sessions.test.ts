@@ -32,7 +32,17 @@ describe('POST /api/streaming/session', () => {
       session_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       initial_profile: { quality_id: 'high', bitrate_kbps: 320, sample_rate: 44100, channels: 2, codec: 'aac', file_extension: 'aac', bandwidth_estimate_kbps: 400 },
       master_url: `/hls/${ID}/master.m3u8?session=${body.session_id}`,
+      // Beyond the spec: the initial variant's loudness for the player's own gain, and the waveform.
+      loudness: { integrated_lufs: expect.any(Number), true_peak_dbtp: expect.any(Number), range_lu: expect.any(Number), normalized_to_lufs: null },
+      peaks_url: expect.stringMatching(new RegExp(`^/hls/${ID}/peaks\\.[0-9a-f]{12}\\.json$`)),
     });
+    const peaks = await request(server.port, 'GET', body.peaks_url);
+    expect(peaks.status).toBe(200);
+    expect(peaks.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(peaks.json()).toMatchObject({ version: 2, channels: 2, samples_per_pixel: 512, bits: 8 });
+    const fixed = await request(server.port, 'GET', `/hls/${ID}/peaks.json`);
+    expect(fixed.headers['cache-control']).toBe('public, no-cache');
+    expect(fixed.body.equals(peaks.body)).toBe(true);
     expect(answer.headers.location).toBe(`/api/streaming/session/${body.session_id}`);
     expect(answer.headers['cache-control']).toBe('no-store');
   });

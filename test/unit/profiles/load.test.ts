@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HlsaudioError } from '../../../src/errors.js';
+import { withContainer } from '../../../src/profiles/container.js';
 import { loadProfiles, selectProfiles } from '../../../src/profiles/load.js';
+import { ROOT } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const dir = tempDir();
@@ -45,7 +47,11 @@ describe('loadProfiles', () => {
 
   it.each([
     [{ ...good, bitrate_kbps: '256' }, 'bitrate_kbps', 'Expected `bitrate_kbps` to be an integer from 8 to 512, got "256"'],
-    [{ ...good, codec: 'opus' }, 'codec', 'Expected `codec` to be one of "aac", "mp3", got "opus"'],
+    [{ ...good, codec: 'opus' }, 'codec', 'Expected `codec` to be one of "aac", "mp3", "flac", got "opus"'],
+    [{ ...good, codec: 'mp3', file_extension: 'mp4', sample_rate: 44100, bitrate_kbps: 192, container: 'fmp4' }, 'container', 'Expected `container` to be "packed" for mp3 (browsers\' MSE refuses MP3 in fMP4 (audio/mp4; codecs="mp4a.40.34")), got "fmp4"'],
+    [{ ...good, codec: 'flac', file_extension: 'mp4', container: 'packed', bitrate_kbps: 1000 }, 'container', 'Expected `container` to be "fmp4" for flac (HLS carries FLAC only in fMP4), got "packed"'],
+    [{ ...good, container: 'fmp4' }, 'file_extension', 'Expected `file_extension` to be "mp4" for aac in fMP4, got "aac"'],
+    [{ ...good, container: 'cmaf' }, 'container', 'Expected `container` to be "packed" or "fmp4", got "cmaf"'],
     [{ ...good, channels: 6 }, 'channels', 'Expected `channels` to be 1 or 2, got number 6'],
     [{ ...good, file_extension: 'm4a' }, 'file_extension', 'Expected `file_extension` to be "aac" for aac packed audio, got "m4a"'],
     [{ ...good, quality_id: 'Hi Fi' }, 'quality_id', 'Expected `quality_id` to be a URL-safe name of 1 to 32 lower-case letters, digits, - or _, got "Hi Fi"'],
@@ -60,6 +66,24 @@ describe('loadProfiles', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
     expect(error.message).toMatch(/^.*case-\w+\.json: /);
+  });
+
+  it('loads the example ladders: lossless (FLAC and AAC in fMP4) and one sample rate', async () => {
+    const lossless = await loadProfiles(join(ROOT, 'profiles', 'lossless.json'));
+    expect(lossless.map((p) => [p.quality_id, p.codec, p.container])).toEqual([['lossless', 'flac', 'fmp4'], ['high', 'aac', 'fmp4'], ['medium', 'aac', 'fmp4']]);
+    const oneRate = await loadProfiles(join(ROOT, 'profiles', 'aac-44k.json'));
+    expect(new Set(oneRate.map((p) => p.sample_rate))).toEqual(new Set([44100]));
+  });
+
+  it('--container fmp4 moves AAC profiles to fMP4 and leaves MP3 packed', async () => {
+    const ladder = withContainer(await loadProfiles(), 'fmp4');
+    expect(ladder.map((p) => [p.quality_id, p.container ?? 'packed', p.file_extension])).toEqual([
+      ['high', 'fmp4', 'mp4'],
+      ['medium', 'fmp4', 'mp4'],
+      ['low', 'packed', 'mp3'],
+      ['mobile', 'fmp4', 'mp4'],
+    ]);
+    expect(withContainer(ladder, 'packed').map((p) => p.file_extension)).toEqual(['aac', 'aac', 'mp3', 'aac']);
   });
 
   it('names the entry of an array and reports JSON and duplicate errors', async () => {
