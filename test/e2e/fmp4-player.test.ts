@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeMusic } from '../../fixtures/make-fixtures.js';
@@ -9,7 +10,7 @@ import { type RunningServer, startServe, stopServers } from '../helpers/serve.js
 import { tempDir } from '../helpers/temp.js';
 
 /**
- * hls.js (the version `serve` ships at /vendor/hls.min.mjs) in Debian's Chromium on the AAC ladder
+ * hls.js (the version the package depends on, which the page bundles) in Debian's Chromium on the AAC ladder
  * in fMP4: it plays, switches among the three variants (each switch fetching that variant's byte
  * ranges and playing past what was buffered before it), and Chromium's MSE honours the edit list:
  * the buffered audio ends at the source's length, not a frame later.
@@ -30,6 +31,9 @@ beforeAll(async () => {
   server = await startServe(out);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
   page = await browser.newPage();
+  // The page bundles hls.js; this test drives hls.js alone, handed to the browser from the package's dependency.
+  const hlsModule = join(dirname(createRequire(import.meta.url).resolve('hls.js/package.json')), 'dist', 'hls.min.mjs');
+  await page.route('**/test-vendor/hls.min.mjs', (route) => route.fulfill({ path: hlsModule, contentType: 'text/javascript' }));
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
     if (path.endsWith('.mp4')) mediaRequests.push({ path, at: Date.now() });
@@ -45,7 +49,7 @@ afterAll(async () => {
 async function load(maxBufferLength: number): Promise<void> {
   await page.goto(`http://127.0.0.1:${server.port}/healthz`);
   // A module script, since vitest rewrites an import() written inside page.evaluate.
-  await page.addScriptTag({ type: 'module', content: "import Hls from '/vendor/hls.min.mjs'; window.Hls = Hls;" });
+  await page.addScriptTag({ type: 'module', content: "import Hls from '/test-vendor/hls.min.mjs'; window.Hls = Hls;" });
   await page.waitForFunction(() => 'Hls' in window);
   await page.evaluate(
     async ({ master, maxBufferLength }) => {

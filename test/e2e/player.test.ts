@@ -419,6 +419,8 @@ describe('the player page', () => {
 
   it('draws the waveform as the seek bar where the track has peaks.json, the plain bar where it has none', async () => {
     await page.route(`**/hls/${TRACK}/peaks.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(syntheticPeaks(480)) }));
+    // Every track packaged today has peaks: the other one is made to have none.
+    await page.route(`**/hls/${OTHER}/peaks.json`, (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"E_NOT_FOUND","message":"no peaks"}' }));
     await startPlaying();
     const waveform = page.locator('#waveform');
     await expect.poll(() => waveform.isVisible()).toBe(true);
@@ -441,6 +443,8 @@ describe('the player page', () => {
     await page.route('**/catalog.json', async (route) => {
       const catalog = await (await route.fetch()).json();
       for (const track of catalog.tracks) if (track.id === TRACK) track.loudness = { integrated_lufs: -10, true_peak_dbtp: -0.5 };
+      // Every track packaged today has figures: the other one is made to have none.
+      for (const track of catalog.tracks) if (track.id === OTHER) delete track.loudness;
       await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(catalog) });
     });
     await startPlaying();

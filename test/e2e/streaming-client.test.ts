@@ -52,8 +52,9 @@ describe('StreamingClient', () => {
     expect(field).toMatchObject({ code: 'E_FIELD', status: 400, message: expect.stringContaining('client_capabilities.buffer_duration_ms') });
   });
 
-  it('says a track has no waveform (404) with undefined, and an unreachable server with E_NETWORK', async () => {
-    expect(await client.peaks(ID)).toBeUndefined();
+  it('reads a track\'s waveform, says one that has none (404) with undefined, and an unreachable server with E_NETWORK', async () => {
+    expect(await client.peaks(ID)).toMatchObject({ version: 2, channels: expect.any(Number), samples_per_pixel: expect.any(Number) });
+    expect(await client.peaks('no-such-track')).toBeUndefined();
     const closed = new StreamingClient({ baseUrl: 'http://127.0.0.1:9' });
     await expect(closed.health()).rejects.toMatchObject({ code: 'E_NETWORK', status: 0 });
   });
