@@ -3,6 +3,7 @@ import type { SegmentPlan } from '../hls/segmenter.js';
 import type { AudioTrack } from './audio-track.js';
 import { fragmentHeader, initSegment } from './init-segment.js';
 import type { TrackLoudnessFields } from './loudness-box.js';
+import { HlsaudioError } from '../errors.js';
 
 /** A fragment as written into the variant's one media file. */
 export interface FragmentSegment {
@@ -73,7 +74,7 @@ export async function writeFragmentedFile(track: AudioTrack, trackFile: string, 
       });
       const data = Buffer.allocUnsafe(segment.esLength);
       const { bytesRead } = await source.read(data, 0, segment.esLength, segment.esOffset);
-      if (bytesRead !== segment.esLength) throw new Error(`${trackFile}: ended at byte ${segment.esOffset + bytesRead}`);
+      if (bytesRead !== segment.esLength) throw new HlsaudioError('E_BITSTREAM', `${trackFile}: ended at byte ${segment.esOffset + bytesRead}`);
       await target.writev([header, data]);
       const firstPresented = Math.min(Math.max(segment.startSample, track.priming), presentationEnd);
       const lastPresented = Math.min(Math.max(segment.startSample + segment.samples, track.priming), presentationEnd);

@@ -1,5 +1,6 @@
 import { PayloadReader } from './box.js';
 import { box, fullBox, u16, u24, u8 } from './write.js';
+import { HlsaudioError } from '../errors.js';
 
 /**
  * Loudness in an MP4 track: ISO/IEC 14496-12 section 12.2.7, a `ludt` box in the track's `udta`
@@ -46,7 +47,7 @@ export function loudnessBox(fields: TrackLoudnessFields): Buffer {
 export function readTrackLoudness(tlouPayload: Uint8Array): TrackLoudnessFields {
   const reader = new PayloadReader(tlouPayload);
   const { version } = reader.versionAndFlags();
-  if (version !== 0) throw new Error(`tlou version ${version}; hlsaudio reads version 0`);
+  if (version !== 0) throw new HlsaudioError('E_BITSTREAM', `tlou version ${version}; hlsaudio reads version 0`);
   reader.u16();
   const peaks = reader.u24();
   reader.u8();

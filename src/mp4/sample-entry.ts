@@ -1,4 +1,5 @@
 import { type Box, boxHeader, childBoxes, PayloadReader, payloadOf } from './box.js';
+import { HlsaudioError } from '../errors.js';
 
 /** What an audio sample entry says of its stream: the RFC 6381 CODECS value, rate, channels. */
 export interface AudioStreamDescription {
@@ -24,12 +25,12 @@ export function describeSampleEntry(entry: Uint8Array): AudioStreamDescription {
   const children = childBoxes(entry, self, AUDIO_SAMPLE_ENTRY_FIELDS);
   const child = (type: string): Box => {
     const found = children.find((box) => box.type === type);
-    if (!found) throw new Error(`the ${self.type} sample entry has no ${type} box`);
+    if (!found) throw new HlsaudioError('E_BITSTREAM', `the ${self.type} sample entry has no ${type} box`);
     return found;
   };
   if (self.type === 'mp4a') return { codingName: 'mp4a', ...readEsds(payloadOf(entry, child('esds'))), bitsPerSample: undefined };
   if (self.type === 'fLaC') return { codingName: 'fLaC', codecs: 'fLaC', ...readDfla(payloadOf(entry, child('dfLa'))) };
-  throw new Error(`sample entry "${self.type}" is neither mp4a nor fLaC`);
+  throw new HlsaudioError('E_BITSTREAM', `sample entry "${self.type}" is neither mp4a nor fLaC`);
 }
 
 const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
@@ -49,18 +50,18 @@ function readEsds(payload: Uint8Array): { codecs: string; sampleRate: number; ch
     return { tag, end: reader.at + length };
   };
   const es = descriptor();
-  if (es.tag !== 3) throw new Error(`esds starts with descriptor tag ${es.tag}, not an ES_Descriptor`);
+  if (es.tag !== 3) throw new HlsaudioError('E_BITSTREAM', `esds starts with descriptor tag ${es.tag}, not an ES_Descriptor`);
   reader.u16();
   const flags = reader.u8();
   if (flags & 0x80) reader.u16(); // dependsOn_ES_ID
   if (flags & 0x40) reader.skip(reader.u8()); // URL
   if (flags & 0x20) reader.u16(); // OCR_ES_Id
   const config = descriptor();
-  if (config.tag !== 4) throw new Error(`esds has descriptor tag ${config.tag} where a DecoderConfigDescriptor belongs`);
+  if (config.tag !== 4) throw new HlsaudioError('E_BITSTREAM', `esds has descriptor tag ${config.tag} where a DecoderConfigDescriptor belongs`);
   const objectTypeIndication = reader.u8();
   reader.skip(12);
   const specific = descriptor();
-  if (specific.tag !== 5 || objectTypeIndication !== 0x40) throw new Error(`esds describes object type 0x${objectTypeIndication.toString(16)} without an AudioSpecificConfig`);
+  if (specific.tag !== 5 || objectTypeIndication !== 0x40) throw new HlsaudioError('E_BITSTREAM', `esds describes object type 0x${objectTypeIndication.toString(16)} without an AudioSpecificConfig`);
   const asc = (reader.u8() << 8) | reader.u8();
   const audioObjectType = asc >>> 11;
   const rateIndex = (asc >>> 7) & 0x0f;
@@ -74,7 +75,7 @@ function readDfla(payload: Uint8Array): { sampleRate: number; channels: number; 
   reader.versionAndFlags();
   const type = reader.u8() & 0x7f;
   const length = reader.u24();
-  if (type !== 0 || length !== 34) throw new Error('dfLa does not start with a STREAMINFO block');
+  if (type !== 0 || length !== 34) throw new HlsaudioError('E_BITSTREAM', 'dfLa does not start with a STREAMINFO block');
   reader.skip(10); // block sizes and frame sizes
   const packed = reader.u32(); // sample rate (20), channels - 1 (3), bits per sample - 1 (5), 4 bits of the sample count
   return { sampleRate: packed >>> 12, channels: ((packed >>> 9) & 0x07) + 1, bitsPerSample: ((packed >>> 4) & 0x1f) + 1 };

@@ -3,6 +3,8 @@
  * Every box is built whole in memory (an init segment is under a kilobyte, a `moof` a few).
  */
 
+import { HlsaudioError } from '../errors.js';
+
 export function u8(value: number): Buffer {
   return Buffer.from([value & 0xff]);
 }
@@ -42,7 +44,7 @@ export function u64(value: number): Buffer {
 }
 
 export function fourcc(code: string): Buffer {
-  if (code.length !== 4) throw new Error(`a box type has four characters, got "${code}"`);
+  if (code.length !== 4) throw new HlsaudioError('E_BITSTREAM', `a box type has four characters, got "${code}"`);
   return Buffer.from(code, 'latin1');
 }
 
