@@ -30,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { makeMusic } from '../fixtures/make-fixtures.js';
 import { percentile } from './lib/stats.js';
+import { child as spawnChild } from './lib/child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -46,35 +47,8 @@ const { values } = parseArgs({
   },
 });
 
-/** A child process of this script with the hard open-files limit, talking over IPC. */
 function child(args) {
-  const command = `ulimit -n "$(ulimit -Hn)" && exec "${process.execPath}" "${fileURLToPath(import.meta.url)}" ${args.join(' ')}`;
-  const proc = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox = [];
-  const waiting = [];
-  proc.on('message', (message) => {
-    const index = waiting.findIndex((waiter) => waiter.type === message.type);
-    if (index === -1) inbox.push(message);
-    else waiting.splice(index, 1)[0].resolve(message);
-  });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  return {
-    pid: proc.pid,
-    send: (message) => proc.send(message),
-    next(type) {
-      const index = inbox.findIndex((message) => message.type === type);
-      if (index !== -1) return Promise.resolve(inbox.splice(index, 1)[0]);
-      return new Promise((resolve, reject) => {
-        waiting.push({ type, resolve });
-        exited.then((code) => reject(new Error(`child ${args.join(' ')} exited (${code}) before sending ${type}`)));
-      });
-    },
-    stop: () => {
-      proc.kill('SIGKILL');
-      return exited;
-    },
-    exited,
-  };
+  return spawnChild(fileURLToPath(import.meta.url), args);
 }
 
 // The server: startServeApp with short timeouts.

@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
+import { child as spawnChild } from './lib/child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -41,31 +42,8 @@ const { values } = parseArgs({
   },
 });
 
-/** A child process of this script, with the hard open-files limit, talking over IPC. */
 function child(args) {
-  const script = fileURLToPath(import.meta.url);
-  const command = `ulimit -n "$(ulimit -Hn)" && exec "${process.execPath}" "${script}" ${args.join(' ')}`;
-  const proc = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox = [];
-  const waiting = [];
-  proc.on('message', (message) => {
-    const index = waiting.findIndex((waiter) => waiter.type === message.type);
-    if (index === -1) inbox.push(message);
-    else waiting.splice(index, 1)[0].resolve(message);
-  });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  return {
-    send: (message) => proc.send(message),
-    next(type) {
-      const index = inbox.findIndex((message) => message.type === type);
-      if (index !== -1) return Promise.resolve(inbox.splice(index, 1)[0]);
-      return new Promise((resolve, reject) => {
-        waiting.push({ type, resolve });
-        exited.then((code) => reject(new Error(`child ${args.join(' ')} exited (${code}) before sending ${type}`)));
-      });
-    },
-    exited,
-  };
+  return spawnChild(fileURLToPath(import.meta.url), args);
 }
 
 // A server process: the event server, with the in-process broker or RedisBroker (`--redis <url>`).
