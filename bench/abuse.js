@@ -53,6 +53,9 @@ function child(args) {
 
 // The server: startServeApp with short timeouts.
 
+/** The servers' own log lines would mix with the figures; the bench reports what it measures. */
+const quiet = { error() {}, warn() {}, info() {} };
+
 async function serverRole() {
   const { startServeApp } = await import('../dist/serve/app.js');
   const data = join(here, 'output', `abuse-data-${process.pid}`);
@@ -65,7 +68,7 @@ async function serverRole() {
     requestTimeoutMs: 2 * Number(values['headers-timeout']),
     connectionsCheckIntervalMs: Number(values['check-interval']),
     realtime: { wsCloseTimeoutMs: 1000 },
-    log: () => {},
+    logger: quiet,
   });
   const { port } = await app.listen(0, '127.0.0.1');
   process.send({ type: 'listening', port });

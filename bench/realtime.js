@@ -48,6 +48,9 @@ function child(args) {
 
 // The server process: hlsaudio or bare ws, same HTTP server, same message.
 
+/** The servers' own log lines would mix with the figures; the bench reports what it measures. */
+const quiet = { error() {}, warn() {}, info() {} };
+
 async function serverRole(kind) {
   const http = createServer();
   await new Promise((resolve) => http.listen(0, '127.0.0.1', 2048, resolve));
@@ -62,7 +65,7 @@ async function serverRole(kind) {
     mkdirSync(dataDir, { recursive: true });
     const realtime = await attachRealtime(
       http,
-      { tracks: { get: () => undefined }, dataDir, log: () => {} },
+      { tracks: { get: () => undefined }, dataDir, logger: quiet },
       { wsMaxConnections: 0, liveStatsIntervalMs: 0 },
     );
     broadcast = (message) => realtime.manager.broadcastEvent({ event: 'ServerMessage', message, level: 'Info' });

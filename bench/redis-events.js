@@ -48,6 +48,9 @@ function child(args) {
 
 // A server process: the event server, with the in-process broker or RedisBroker (`--redis <url>`).
 
+/** The servers' own log lines would mix with the figures; the bench reports what it measures. */
+const quiet = { error() {}, warn() {}, info() {} };
+
 async function serverRole(redisUrl) {
   const { attachRealtime, RedisBroker } = await import('../dist/realtime/index.js');
   const http = createServer();
@@ -55,8 +58,8 @@ async function serverRole(redisUrl) {
   const dataDir = join(here, 'output', `redis-events-data-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const broker = redisUrl ? await RedisBroker.connect({ url: redisUrl, log: (line) => process.stderr.write(`${line}\n`) }) : undefined;
-  const realtime = await attachRealtime(http, { tracks: { get: () => undefined }, dataDir, log: () => {}, broker }, { wsMaxConnections: 0, liveStatsIntervalMs: 0 });
+  const broker = redisUrl ? await RedisBroker.connect({ url: redisUrl }) : undefined;
+  const realtime = await attachRealtime(http, { tracks: { get: () => undefined }, dataDir, logger: quiet, broker }, { wsMaxConnections: 0, liveStatsIntervalMs: 0 });
   process.send({ type: 'listening', url: `ws://127.0.0.1:${http.address().port}/api/ws` });
   process.on('message', async (message) => {
     if (message.type === 'count') process.send({ type: 'count', connections: realtime.manager.size });
