@@ -65,6 +65,13 @@ function migrate(db: DatabaseSync, file: string, { migrations, code, what }: Sql
     if (migration.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // Read again under the write lock: another process on the same file (`serve --workers`) may
+      // have applied it since the read above.
+      const { user_version: now } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+      if (now >= migration.version) {
+        db.exec('COMMIT');
+        continue;
+      }
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
       db.exec('COMMIT');
