@@ -12,7 +12,7 @@ import { authOptionsFromEnv } from '../realtime/auth.js';
 import { checkRedisUrl } from '../realtime/redis-url.js';
 import { startServeApp } from '../serve/app.js';
 import { interrupt } from './context.js';
-import { exitCodeFor } from './exit-codes.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import { numberOption } from './options.js';
 import { followPrimary, reportListening, reportStartFailure, superviseWorkers } from './serve-workers.js';
 
@@ -85,7 +85,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
     if (!worker) throw error;
     // The primary prints it once for all workers, and exits with its status.
     await reportStartFailure(error);
-    process.exitCode = isHlsaudioError(error) ? exitCodeFor(error.code) : 1;
+    process.exitCode = isHlsaudioError(error) ? exitCodeFor(error.code) : EXIT.failures;
     return;
   }
   if (worker) reportListening(address, app.notices);
