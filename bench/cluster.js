@@ -130,6 +130,9 @@ async function idleNodeRole() {
     logger: quiet,
     maxConnections: 0,
     maxConnectionsPerAddress: 0,
+    // Thousands of upgrades queued on a loaded machine wait longer than the 10 s a slowloris gets.
+    headersTimeoutMs: 120_000,
+    requestTimeoutMs: 120_000,
     realtime: { wsMaxConnections: 0, wsMaxConnectionsPerAddress: 0, wsMaxConnectionsPerUser: 0 },
     redis: { url: values.redis, logger: quiet },
   });
@@ -140,6 +143,7 @@ async function idleNodeRole() {
     return process.memoryUsage().rss;
   };
   process.send({ type: 'listening', url: `ws://127.0.0.1:${port}/api/ws` });
+  process.on('disconnect', () => process.exit(1)); // the bench is gone
   process.on('message', async (message) => {
     if (message.type === 'measure') process.send({ type: 'measured', rss: rss(), connections: app.realtime.manager.size });
     if (message.type === 'close') {
@@ -151,14 +155,15 @@ async function idleNodeRole() {
   });
 }
 
-/** Opens `count` connections to `url`, 200 at a time, each subscribed, then idle. */
+/** Opens `count` connections to `url`, 100 at a time, each subscribed, then idle. */
 async function idleClientsRole() {
   const sockets = [];
+  process.on('disconnect', () => process.exit(1)); // the bench is gone
   process.on('message', async (message) => {
     if (message.type === 'connect') {
-      for (let i = 0; i < message.count; i += 200) {
+      for (let i = 0; i < message.count; i += 100) {
         const batch = [];
-        for (let j = i; j < Math.min(message.count, i + 200); j++) batch.push(open(message.url, j));
+        for (let j = i; j < Math.min(message.count, i + 100); j++) batch.push(open(message.url, j));
         sockets.push(...(await Promise.all(batch)));
       }
       process.send({ type: 'connected', count: sockets.length });
@@ -202,7 +207,13 @@ async function idle() {
       connecting.push(client.next('connected'));
     }
   });
-  const opened = (await Promise.all(connecting)).reduce((sum, message) => sum + message.count, 0);
+  const opened = (
+    await Promise.all(connecting).catch(async (error) => {
+      await Promise.all([...nodes, ...clients].map((proc) => proc.stop()));
+      await redis.stop();
+      throw error;
+    })
+  ).reduce((sum, message) => sum + message.count, 0);
   const openSec = (performance.now() - startedAt) / 1000;
   const after = await measure();
   console.log(`\n[idle] ${nodeCount} serve nodes on one Redis, ${perNode} idle WebSocket connections each (${opened} in all, opened in ${openSec.toFixed(1)} s by ${clients.length} client processes)   (load average ${load()})`);
