@@ -149,6 +149,12 @@ describe('two serve nodes behind nginx, on one Redis', () => {
     expect((await client.command({ command: 'Ping' })).success).toBe(true);
     await client.close();
     expect(nginx.errorLog()).toMatch(/connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+    // Back as it was for whatever runs next: node b again, and in nginx's rotation once fail_timeout is over.
     await startNode('b', port);
+    const deadline = Date.now() + (FAIL_TIMEOUT_SEC + 5) * 1000;
+    while (nodeOf((await viaNginx('GET', '/healthz')).headers) !== 'b') {
+      if (Date.now() > deadline) throw new Error('nginx did not take node b back');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 });
