@@ -100,7 +100,7 @@ export class ListeningRecorder {
   }
 
   private session(sessionId: string | null): StreamingSession | undefined {
-    return sessionId === null ? undefined : this.streaming.peekSession(sessionId);
+    return sessionId === null ? undefined : this.streaming.cachedSession(sessionId);
   }
 
   private safely(record: () => void): void {
