@@ -84,7 +84,8 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
-    const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
+    // With Redis, every node's quality changes reach this node's plays through the bus (each once).
+    const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
@@ -149,4 +150,12 @@ function sessionDirectory(streaming: AdaptiveStreamingManager, broker: RealtimeB
       return () => streaming.off('quality-changed', forward);
     },
   };
+}
+
+/** The QualityChanged deliveries of the bus, this node's own included (delivered here once, at once). */
+function busQualityChanges(broker: RealtimeBroker): (listener: (change: QualityChange) => void) => void {
+  return (listener) =>
+    broker.subscribe((delivery) => {
+      if (delivery.to === 'session' && delivery.event.event === 'QualityChanged') listener(delivery.event);
+    });
 }

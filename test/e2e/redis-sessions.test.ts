@@ -5,7 +5,7 @@ import type { StreamingSession } from '../../src/streaming/types.js';
 import { connect, until } from '../helpers/realtime.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
-import { OUT, send, startApp, TRACK } from '../helpers/serve-app.js';
+import { listen, OUT, send, startApp, trackDetails, TRACK } from '../helpers/serve-app.js';
 import { tempDir } from '../helpers/temp.js';
 
 /**
@@ -134,6 +134,17 @@ describe('serve --redis: expiry and outages (startServeApp in this process)', ()
     expect(ended.sort()).toEqual(created.map((id) => `${id} expired`).sort());
     const stats = (await (await send(nodes[0]!.base, 'GET', '/api/streaming/stats')).json()) as { active_sessions: number; sessions_created: number; sessions_expired: number };
     expect(stats).toMatchObject({ active_sessions: 0, sessions_created: 10, sessions_expired: 10 });
+  });
+
+  it('records a quality switch made on node B in the play of the listener connected to node A', async () => {
+    const redis = await startRedis();
+    const [a, b] = await Promise.all([startApp({ redis: { url: redis.url } }), startApp({ redis: { url: redis.url } })]);
+    const { sessionId, client } = await listen(a);
+    expect((await send(b.base, 'PUT', `/api/streaming/session/${sessionId}/quality`, { quality: 'mobile', reason: 'player' })).status).toBe(200);
+    await client.waitFor((event) => event.event === 'QualityChanged', 5000);
+    const details = await trackDetails(a);
+    expect(details.quality_switches).toEqual([{ from: 'high', to: 'mobile', reason: 'player', count: 1 }]);
+    expect((await trackDetails(b)).quality_switches).toEqual([]);
   });
 
   it('answers session requests with 503 E_UNAVAILABLE and Retry-After while Redis is down, and keeps serving HLS files', async () => {
