@@ -6,7 +6,7 @@ import { openRedisConnection } from '../realtime/redis-connection.js';
 import { maskRedisUrl } from '../realtime/redis-url.js';
 import { CLAIM_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REPLACE_SCRIPT } from './redis-session-scripts.js';
 import type { SessionRecord } from './session-record.js';
-import type { CreateOutcome, SessionLimits, SessionStore, VersionedRecord } from './session-store.js';
+import { copyOf, type CreateOutcome, type SessionLimits, type SessionStore, type VersionedRecord } from './session-store.js';
 import type { StatsCounters } from './stats.js';
 
 type Limits = OptionValues<typeof redisSessionOptions>;
@@ -114,7 +114,7 @@ export class RedisSessionStore implements SessionStore {
       }
       const record = JSON.parse(json) as SessionRecord;
       this.remember(record);
-      return { record: structuredClone(record), version: Number(version) };
+      return { record: copyOf(record), version: Number(version) };
     });
   }
 

@@ -84,7 +84,7 @@ export class MemorySessionStore implements SessionStore {
       if (this.records.size >= limits.maxSessions) return { created: false, full: 'all', oldestSeenMs: this.oldestSeen(this.records.keys()), expired };
     }
     const id = record.session.session_id;
-    this.records.set(id, { record: structuredClone(record), version: 1 });
+    this.records.set(id, { record: copyOf(record), version: 1 });
     let ids = this.byHolder.get(record.holder);
     if (!ids) this.byHolder.set(record.holder, (ids = new Set()));
     ids.add(id);
@@ -94,14 +94,14 @@ export class MemorySessionStore implements SessionStore {
 
   async load(sessionId: string): Promise<VersionedRecord | undefined> {
     const entry = this.records.get(sessionId);
-    return entry && { record: structuredClone(entry.record), version: entry.version };
+    return entry && { record: copyOf(entry.record), version: entry.version };
   }
 
   async replace(record: SessionRecord, version: number): Promise<{ outcome: 'replaced'; version: number } | { outcome: 'conflict' | 'gone' }> {
     const entry = this.records.get(record.session.session_id);
     if (!entry) return { outcome: 'gone' };
     if (entry.version !== version) return { outcome: 'conflict' };
-    entry.record = structuredClone(record);
+    entry.record = copyOf(record);
     entry.version++;
     return { outcome: 'replaced', version: entry.version };
   }
@@ -119,7 +119,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionRecord[]> {
-    return [...this.records.values()].map((entry) => structuredClone(entry.record));
+    return [...this.records.values()].map((entry) => copyOf(entry.record));
   }
 
   async counters(): Promise<StatsCounters> {
@@ -157,4 +157,9 @@ export class MemorySessionStore implements SessionStore {
     for (const id of sessionIds) oldest = Math.min(oldest, this.records.get(id)?.record.lastSeenMs ?? oldest);
     return oldest;
   }
+}
+
+/** A copy a change may alter: the ladder is shared, since nothing alters it (it is the track's, as the session started). */
+export function copyOf(record: SessionRecord): SessionRecord {
+  return { ...record, session: structuredClone(record.session), monitor: { ...record.monitor } };
 }
