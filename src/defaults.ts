@@ -228,6 +228,11 @@ export const streamingOptions = {
   sessionIdleMs: { default: 5 * 60_000, min: 1 },
   /** How often the quality monitor looks for expired sessions. */
   sweepIntervalMs: { default: 15_000, min: 1 },
+  /**
+   * Tries of one change of a session when another request changed it between its read and its write
+   * (optimistic concurrency: the change is applied again to what the other wrote); then 503 E_UNAVAILABLE.
+   */
+  sessionWriteAttempts: { default: 10, min: 1, integer: true },
   /** The monitor steps down when the buffer is below this (percent)… */
   downBufferHealthPct: { default: 30, min: 0, max: 100 },
   /** …or packet loss is above this (percent)… */
@@ -254,6 +259,26 @@ export const streamingOptions = {
   upHoldAfterSwitchMs: { default: 20_000, min: 0 },
 } satisfies OptionTable;
 export const streamingDefaults = defaultsOf(streamingOptions);
+
+/**
+ * Streaming sessions in Redis with `serve --redis` (owner: src/streaming/redis-session-store.ts;
+ * docs/design-notes.md "Sessions on Redis"). The keys start with redisOptions.keyPrefix.
+ */
+export const redisSessionOptions = {
+  /**
+   * How long a session's key outlives its idle time (streamingOptions.sessionIdleMs): the sweep that
+   * ends an idle session reads it to tell who it was. Redis drops a key nobody swept after that (every
+   * node stopped); covers clocks of the nodes apart by less than this.
+   */
+  recordGraceMs: { default: 2 * 60_000, min: 0, integer: true },
+  /** Sessions one sweep (or a creation at a full quota) ends at most per script call; a sweep calls again while it gets this many. */
+  claimBatch: { default: 500, min: 1, integer: true },
+  /** Sessions this node keeps a copy of, for the event server's synchronous look-ups (Play's quality, Seek's buffer). */
+  localCopies: { default: 10_000, min: 0, integer: true },
+  /** Retry-After of a session request refused because Redis does not answer, in seconds. */
+  unavailableRetryAfterSec: { default: 5, min: 0, integer: true },
+} satisfies OptionTable;
+export const redisSessionDefaults = defaultsOf(redisSessionOptions);
 
 /**
  * WebSocketManager at /api/ws and `POST /api/events`: limits and timers (owner: src/realtime). Each

@@ -26,7 +26,7 @@ export type ErrorCode =
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
   | 'E_AUTH' // a token is missing, malformed, badly signed, expired, or not for this user
   | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, a token without the publish or analytics scope)
-  | 'E_UNAVAILABLE' // the event server is full or shutting down
+  | 'E_UNAVAILABLE' // the event server is full or shutting down; with `--redis`, Redis does not answer a sessions request, or one session changed under too many tries
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
   | 'E_QUOTA' // 429: a client (its user, or its address) holds its share of a resource: connections, streaming sessions, playlists
   | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
