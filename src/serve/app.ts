@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
+import { maskPostgresUrl } from '../analytics/postgres-url.js';
 import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
@@ -21,6 +22,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   dataDir?: string;
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
+  /** Analytics in this PostgreSQL database instead (`--db postgres://…`); the URL is only shown masked. */
+  dbUrl?: string;
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
@@ -50,6 +53,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const {
     dataDir = join(options.root, '.hlsaudio'),
     dbFile = analyticsFile(options.root),
+    dbUrl,
     realtime: realtimeOptions = {},
     analyticsReadScope = analyticsDefaults.readScope,
     redis: redisOptions,
@@ -57,7 +61,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   } = options;
   const logger = options.logger ?? stderrLogger;
   await mkdir(dataDir, { recursive: true });
-  const analytics = new AnalyticsEngine({ file: dbFile, logger });
+  const analytics = await AnalyticsEngine.open({ file: dbFile, url: dbUrl, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
@@ -71,11 +75,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
     const redisBroker = broker;
-    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    // Every shared service's reason, joined: one outage never hides another.
+    hls.context.degradedReason = () => [redisBroker?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
+    if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
       { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
@@ -100,14 +106,14 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
         await eventServer.close();
         await redisBroker?.close();
         await server.close();
-        analytics.close();
+        await analytics.close();
       },
     };
   } catch (error) {
     await realtime?.close();
     await broker?.close();
     await hls?.close();
-    analytics.close();
+    await analytics.close().catch(() => undefined);
     throw error;
   }
 }

@@ -9,6 +9,11 @@ import { freePort } from './redis.js';
 
 /** Debian 12's PostgreSQL 15 (`apt-get install postgresql`; .ci/run installs it). */
 const BIN = '/usr/lib/postgresql/15/bin';
+/** BIGINT and NUMERIC as numbers, as the store reads them (pg gives strings). */
+const NUMBERS = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
 /** The role initdb makes, with trust authentication: tests put a password in URLs only to see it masked. */
 const ROLE = 'hls';
 
@@ -16,8 +21,11 @@ export interface PostgresServer {
   port: number;
   /** The data folder and the Unix socket's folder. */
   dir: string;
-  /** A new empty database; its URL (`postgres://hls:secret@127.0.0.1:port/name`). */
-  createDatabase(): Promise<string>;
+  /**
+   * A new empty database; its URL (`postgres://hls:secret@127.0.0.1:port/name`). With `icuLocale`,
+   * its text sorts by that language's rules (`en-US`: `_` before `-`), not byte by byte.
+   */
+  createDatabase(options?: { icuLocale?: string }): Promise<string>;
   /** A query on the database of `url`, through a connection of its own. */
   query<T = Record<string, unknown>>(url: string, sql: string, params?: unknown[]): Promise<T[]>;
   /** Stops the server (fast shutdown: connections are cut); its data stays. */
@@ -71,7 +79,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   running.add({ stop, dir });
   let databases = 0;
   const query = async <T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> => {
-    const client = new pg.Client({ connectionString: url });
+    const client = new pg.Client({ connectionString: url, types: NUMBERS });
     await client.connect();
     try {
       return (await client.query(sql, params)).rows as T[];
@@ -82,10 +90,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     port,
     dir,
-    createDatabase: async () => {
+    createDatabase: async ({ icuLocale } = {}) => {
       databases += 1;
       const name = `analytics_${process.pid}_${databases}`;
-      await query(`postgres://${ROLE}@127.0.0.1:${port}/postgres`, `CREATE DATABASE ${name}`);
+      const collation = icuLocale === undefined ? '' : ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale}'`;
+      await query(`postgres://${ROLE}@127.0.0.1:${port}/postgres`, `CREATE DATABASE ${name}${collation}`);
       return `postgres://${ROLE}:secret@127.0.0.1:${port}/${name}`;
     },
     query,

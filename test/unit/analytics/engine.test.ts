@@ -230,7 +230,7 @@ describe('AnalyticsEngine: options and the database file', () => {
     expect(store.file).toBe(join(out, '.hlsaudio', 'analytics.db'));
     expect(analyticsFile(out)).toBe(store.file);
     store.close();
-    expect(query(store.file, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(query(store.file!, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
   });
 
   it('refuses bad options with the option named', () => {
