@@ -305,7 +305,7 @@ export class AnalyticsEngine {
   degradedReason(): string | undefined {
     const outage = this.outage;
     if (!outage) return undefined;
-    return `analytics: writes to ${this.store.location} failing since ${new Date(outage.sinceMs).toISOString()} (${outage.error}); ${this.queue.length} rows waiting`;
+    return `analytics: writes to ${this.store.location} failing since ${new Date(outage.sinceMs).toISOString()} (${outage.error}); ${outage.failures} failed writes, ${this.queue.length} rows waiting`;
   }
 
   /**

@@ -235,7 +235,7 @@ describe('PostgreSQL away at run time', () => {
       }
       expect(logs).toHaveLength(1);
       expect(logs[0]).toMatch(/^warn analytics: PostgreSQL at postgres:\/\/hls:\*\*\*@127\.0\.0\.1:\d+\/\w+: writes fail \(.+\); 1 analytics rows kept to be written when it is back/);
-      expect(store.degradedReason()).toMatch(/^analytics: writes to PostgreSQL at .* failing since .*; 5 rows waiting$/);
+      expect(store.degradedReason()).toMatch(/^analytics: writes to PostgreSQL at .* failing since .*; 5 failed writes, 5 rows waiting$/);
       expect(store.stats()).toMatchObject({ queued_rows: 5, write_errors: 5, rows_dropped: 0 });
     } finally {
       await server.start();
