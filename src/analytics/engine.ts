@@ -90,6 +90,7 @@ export class AnalyticsEngine {
   private readonly timer: NodeJS.Timeout;
   private lastSweepMs: number;
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** The write on its way to PostgreSQL; the next waits for it. */
   private writing: Promise<number> | undefined;
   private claiming = false;
@@ -146,13 +147,14 @@ export class AnalyticsEngine {
       queryTimeoutMs: limits.postgresQueryTimeoutMs,
     });
     const node = options.node ?? defaultNode();
+    let engine: AnalyticsEngine | undefined;
     try {
       const claimed = await store.claim(node, (options.now ?? Date.now)(), limits.nodeTimeoutMs);
-      const engine = new AnalyticsEngine({ ...options, node }, { store, claimed });
+      engine = new AnalyticsEngine({ ...options, node }, { store, claimed });
       await engine.flush();
       return engine;
     } catch (error) {
-      await store.close(node).catch(() => undefined);
+      await (engine ? engine.close() : store.close(node)).catch(() => undefined);
       if (isHlsaudioError(error)) throw error;
       throw new HlsaudioError('E_ANALYTICS_DB', `${store.location}: cannot read the open play sessions (${(error as Error).message})`, { cause: error });
     }
@@ -314,30 +316,32 @@ export class AnalyticsEngine {
    * fails (E_ANALYTICS_WRITE, rejected). On SQLite all of it is done when this returns.
    */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closing) return this.closing;
     clearInterval(this.timer);
+    const last = this.flush();
     const finish = () => {
       this.closed = true;
       return this.store.close(this.node);
     };
-    let last: Promise<number>;
-    try {
-      last = this.flush();
-    } catch (error) {
-      return Promise.resolve(finish()).then(() => Promise.reject(error));
+    if (this.writing) {
+      this.closing = last.then(
+        async () => void (await finish()),
+        async (error: unknown) => {
+          await finish();
+          throw error;
+        },
+      );
+    } else {
+      // SQLite has written by now: closed at once, so that the file is closed when this returns.
+      let closed: void | Promise<void>;
+      try {
+        closed = finish();
+      } catch (error) {
+        closed = Promise.reject(error);
+      }
+      this.closing = Promise.all([last, closed]).then(() => undefined);
     }
-    // SQLite has written by now: close at once, so that the file is closed when this returns.
-    if (!this.writing) {
-      const closing = finish();
-      return Promise.all([last, closing]).then(() => undefined);
-    }
-    return last.then(
-      async () => void (await finish()),
-      async (error: unknown) => {
-        await finish();
-        throw error;
-      },
-    );
+    return this.closing;
   }
 
   /** Writes what is queued (see flush): a number once done (SQLite), or a promise of it (PostgreSQL). Throws E_ANALYTICS_WRITE. */
