@@ -455,7 +455,10 @@ export const analyticsOptions = {
   postgresConnectTimeoutMs: { default: 5_000, min: 1, integer: true },
   /** PostgreSQL: a statement with no answer for this long fails (a frozen server is an outage, not a hang). */
   postgresQueryTimeoutMs: { default: 10_000, min: 1, integer: true },
-  /** Open play sessions held at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS). */
+  /**
+   * Open play sessions started by this process at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS).
+   * Plays adopted from stopped processes (store.ts) are held beside them until they end.
+   */
   maxOpenSessions: { default: 100_000, min: 1, integer: true },
   /** A play is complete when the parts of the track heard cover at least this share of its duration. */
   completionRatio: { default: 0.9, min: 0, max: 1 },

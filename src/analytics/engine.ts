@@ -85,6 +85,11 @@ export class AnalyticsEngine {
   /** Plays not ended, and ended plays until their end is written. */
   private readonly sessions = new Map<string, PlaySession>();
   private openSessionCount = 0;
+  /**
+   * Open plays taken over from stopped nodes. They do not count against maxOpenSessions: a node
+   * that adopts a dead node's plays (whose listeners come back as new plays) must not refuse its own.
+   */
+  private readonly adopted = new Set<PlaySession>();
   private queue: QueuedRow[] = [];
   private dirty = new Set<PlaySession>();
   private readonly timer: NodeJS.Timeout;
@@ -164,7 +169,7 @@ export class AnalyticsEngine {
   startPlaySession(start: PlaySessionStart): string {
     this.assertOpen();
     const checked = checkStart(start, this.options);
-    if (this.openSessionCount >= this.options.maxOpenSessions) {
+    if (this.openSessionCount - this.adopted.size >= this.options.maxOpenSessions) {
       throw new HlsaudioError('E_TOO_MANY_PLAY_SESSIONS', `${this.options.maxOpenSessions} play sessions are open (maxOpenSessions); end some first`);
     }
     const session = new PlaySession(
@@ -441,6 +446,7 @@ export class AnalyticsEngine {
   private endSession(session: PlaySession, atMs: number, reason: EndReason): void {
     session.end(atMs, reason, this.options.completionRatio);
     this.openSessionCount -= 1;
+    this.adopted.delete(session);
     this.dirty.add(session);
   }
 
@@ -500,6 +506,7 @@ export class AnalyticsEngine {
       const session = PlaySession.fromRow(row);
       this.sessions.set(session.identity.sessionId, session);
       this.openSessionCount += 1;
+      this.adopted.add(session);
     }
   }
 

@@ -202,21 +202,25 @@ describe('several nodes on one database', () => {
     const dead = await openPostgres(url, { node: 'dead' });
     const id = dead.store.startPlaySession(play());
     await dead.store.flush();
-    const live = await openPostgres(url, { node: 'live', flushIntervalMs: 10, sweepIntervalMs: 1, nodeTimeoutMs: 60_000 });
+    const live = await openPostgres(url, { node: 'live', flushIntervalMs: 10, sweepIntervalMs: 1, nodeTimeoutMs: 60_000, maxOpenSessions: 1 });
     live.clock.ms = dead.clock.ms + 30_000;
     await sleep(100);
     expect(live.store.stats().open_sessions).toBe(0);
     live.clock.ms = dead.clock.ms + 61_000;
     await vi.waitFor(() => expect(live.store.stats().open_sessions).toBe(1), { timeout: 5000, interval: 20 });
+    // The adopted play does not take the place of the live node's own (maxOpenSessions 1).
+    live.store.startPlaySession(play({ userId: 'own' }));
+    expect(() => live.store.startPlaySession(play({ userId: 'one-too-many' }))).toThrow(/maxOpenSessions/);
+    expect(live.store.stats().open_sessions).toBe(2);
     live.clock.advance(1000);
     live.store.updatePlayProgress(id, 1000, 50);
     await live.store.flush();
-    expect(await server.query(url, 'SELECT node, progress_updates FROM play_sessions')).toEqual([{ node: 'live', progress_updates: 1 }]);
+    expect(await server.query(url, "SELECT node, progress_updates FROM play_sessions WHERE user_id = 'u1'")).toEqual([{ node: 'live', progress_updates: 1 }]);
     // The dead node's late write changes nothing of a play it no longer holds.
     dead.clock.advance(500);
     dead.store.updatePlayProgress(id, 500, 10);
     await dead.store.flush();
-    expect(await server.query(url, 'SELECT node, progress_updates FROM play_sessions')).toEqual([{ node: 'live', progress_updates: 1 }]);
+    expect(await server.query(url, "SELECT node, progress_updates FROM play_sessions WHERE user_id = 'u1'")).toEqual([{ node: 'live', progress_updates: 1 }]);
   });
 });
 
