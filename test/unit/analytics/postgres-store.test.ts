@@ -63,7 +63,9 @@ function script(store: AnalyticsEngine, clock: Clock): void {
   store.recordQualitySwitch(b, 'hi_fi', 'hi-fi', 'user');
   store.endPlaySession(b, 85_000);
   at(400_000);
-  const c = store.startPlaySession(play({ userId: undefined, trackId: 'beta', durationMs: 60_000, platform: 'Android', quality: 'high', referrer: 'https://example.org/' }));
+  // A user agent with a NUL, cut at 512 characters in the middle of an emoji: text PostgreSQL refuses as is.
+  const userAgent = `a\0b${'c'.repeat(508)}\u{1F600}`;
+  const c = store.startPlaySession(play({ userId: undefined, trackId: 'beta', durationMs: 60_000, platform: 'Android', quality: 'high', referrer: 'https://example.org/', userAgent }));
   clock.advance(20_000);
   store.updatePlayProgress(c, 20_000, 100);
   clock.advance(5000);
@@ -105,6 +107,7 @@ describe('AnalyticsEngine on PostgreSQL', () => {
     // Not vacuous: the figures are there, and in the bytewise order of SQLite.
     expect((expected as { all: { totals: { plays: number } } }).all.totals.plays).toBe(4);
     expect((expected as { alpha: { quality_switches: { from: string }[] } }).alpha.quality_switches.map((row) => row.from)).toEqual(['hi-fi', 'hi_fi', 'hi_fi']);
+    expect((expected as { beta: { recent_sessions: { user_agent: string }[] } }).beta.recent_sessions[0]!.user_agent).toBe(`ab${'c'.repeat(508)}\uFFFD`);
   });
 
   it('has the same tables and columns as the SQLite file', async () => {
