@@ -421,7 +421,7 @@ export const redisOptions = {
 export const redisDefaults = defaultsOf(redisOptions);
 
 /**
- * Listening analytics in SQLite (owner: src/analytics). README "Listening analytics" and
+ * Listening analytics in SQLite or PostgreSQL (owner: src/analytics). README "Listening analytics" and
  * docs/design-notes.md "Analytics" explain the rules and the measurements behind these values.
  */
 export const analyticsOptions = {
@@ -460,7 +460,30 @@ export const analyticsOptions = {
   sessionIdleMs: { default: 30 * 60_000, min: 1, integer: true },
   /** How often idle play sessions are looked for (in memory and, for sessions of an earlier run, in the file). */
   sweepIntervalMs: { default: 60_000, min: 1, integer: true },
-  /** Open play sessions held at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS). */
+  /**
+   * Several processes or nodes writing one database (store.ts): a node unseen this long (it writes its
+   * heartbeat with each write and each sweep) is taken for dead, and its open plays are adopted by
+   * the next node that sweeps. Longer than sweepIntervalMs; a node cut off from the database longer
+   * than this loses its open plays to another node (its later reports on them are not written).
+   */
+  nodeTimeoutMs: { default: 5 * 60_000, min: 1, integer: true },
+  /**
+   * While the database is away (PostgreSQL down, SQLite busy past busyTimeoutMs), the rows of failed
+   * writes are kept and written when it is back, up to this many; beyond, the oldest are dropped
+   * (counted in rows_dropped). About 150 bytes each. A write that fails for another reason (a broken
+   * schema) drops its rows at once.
+   */
+  maxQueuedRows: { default: 100_000, min: 1, integer: true },
+  /** PostgreSQL (`--db postgres://…`): connections of the pool (one writes at a time; the others read). */
+  postgresPoolSize: { default: 4, min: 2, max: 100, integer: true },
+  /** PostgreSQL: how long a connection may take to open; at start, longer is E_DB. */
+  postgresConnectTimeoutMs: { default: 5_000, min: 1, integer: true },
+  /** PostgreSQL: a statement with no answer for this long fails (a frozen server is an outage, not a hang). */
+  postgresQueryTimeoutMs: { default: 10_000, min: 1, integer: true },
+  /**
+   * Open play sessions started by this process at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS).
+   * Plays adopted from stopped processes (store.ts) are held beside them until they end.
+   */
   maxOpenSessions: { default: 100_000, min: 1, integer: true },
   /** A play is complete when the parts of the track heard cover at least this share of its duration. */
   completionRatio: { default: 0.9, min: 0, max: 1 },

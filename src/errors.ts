@@ -34,7 +34,8 @@ export type ErrorCode =
   // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
   | 'E_ANALYTICS_DB' // the analytics database cannot be opened, is not one, or was made by a newer hlsaudio
   | 'E_ANALYTICS_CLOSED' // a call on an analytics store after close()
-  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (it is dropped; the next write retries the totals)
+  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (kept within maxQueuedRows while the database is away, else dropped; the next write retries the totals)
+  | 'E_DB' // `serve --db postgres://…`: PostgreSQL cannot be reached at start (the URL is shown with its password masked)
   | 'E_UNKNOWN_PLAY_SESSION' // no play session with this id
   | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
   | 'E_TOO_MANY_PLAY_SESSIONS' // analyticsDefaults.maxOpenSessions play sessions are open

@@ -65,6 +65,13 @@ function migrate(db: DatabaseSync, file: string, { migrations, code, what }: Sql
     if (migration.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // Read again under the write lock: another process opening the same new file (serve --workers)
+      // may have applied it since.
+      const { user_version: now } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+      if (migration.version <= now) {
+        db.exec('COMMIT');
+        continue;
+      }
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
       db.exec('COMMIT');

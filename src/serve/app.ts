@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
+import { maskPostgresUrl } from '../analytics/postgres-url.js';
 import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { RealtimeBroker } from '../realtime/broker.js';
@@ -24,6 +25,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   dataDir?: string;
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
+  /** Analytics in this PostgreSQL database instead (`--db postgres://…`); the URL is only shown masked. */
+  dbUrl?: string;
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
@@ -53,6 +56,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const {
     dataDir = join(options.root, '.hlsaudio'),
     dbFile = analyticsFile(options.root),
+    dbUrl,
     realtime: realtimeOptions = {},
     analyticsReadScope = analyticsDefaults.readScope,
     redis: redisOptions,
@@ -60,7 +64,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   } = options;
   const logger = options.logger ?? stderrLogger;
   await mkdir(dataDir, { recursive: true });
-  const analytics = new AnalyticsEngine({ file: dbFile, logger });
+  const analytics = await AnalyticsEngine.open({ file: dbFile, url: dbUrl, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
@@ -81,18 +85,20 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
     const redisBroker = broker;
-    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    // Every shared service's reason, joined: one outage never hides another.
+    hls.context.degradedReason = () => [redisBroker?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
     const notices: string[] = [];
+    if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
       { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events and streaming sessions are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); presence, LiveStats, playlists and analytics stay per node`);
+    if (redisOptions) notices.push(`realtime: events and streaming sessions are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); presence, LiveStats and playlists stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -112,7 +118,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
         await redisBroker?.close();
         await server.close();
         await sessionStore?.close();
-        analytics.close();
+        await analytics.close();
       },
     };
   } catch (error) {
@@ -120,7 +126,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     await broker?.close();
     await hls?.close();
     await sessionStore?.close();
-    analytics.close();
+    await analytics.close().catch(() => undefined);
     throw error;
   }
 }
