@@ -134,7 +134,7 @@ async function run(setup, round) {
         continue;
       }
       store.updatePlayProgress(play.id, play.positionMs, 60 + (index % 40));
-      if (sent % 500 === 0) store.recordQualitySwitch(play.id, QUALITIES[index % 4], QUALITIES[(index + 1) % 4], 'Auto');
+      if (sent % 500 === 0) store.recordQualitySwitch(play.id, QUALITIES[index % 4], QUALITIES[(index + 1) % 4], 'player');
     }
     await sleep(1);
   }
@@ -187,7 +187,7 @@ async function summaryRound(round) {
   await measure();
   const inWorker = await measure();
   // The store's private worker, stopped as a crash would stop it: reads fall back to the writing connection.
-  const worker = store.background.worker;
+  const worker = store.store.background.worker;
   await Promise.all([new Promise((resolve) => worker.once('exit', resolve)), worker.terminate()]);
   const onLoop = await measure();
   store.close();

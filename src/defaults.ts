@@ -243,6 +243,11 @@ export const streamingOptions = {
   sessionIdleMs: { default: 5 * 60_000, min: 1 },
   /** How often the quality monitor looks for expired sessions. */
   sweepIntervalMs: { default: 15_000, min: 1 },
+  /**
+   * Tries of one change of a session when another request changed it between its read and its write
+   * (optimistic concurrency: the change is applied again to what the other wrote); then 503 E_UNAVAILABLE.
+   */
+  sessionWriteAttempts: { default: 10, min: 1, integer: true },
   /** The monitor steps down when the buffer is below this (percent)… */
   downBufferHealthPct: { default: 30, min: 0, max: 100 },
   /** …or packet loss is above this (percent)… */
@@ -269,6 +274,26 @@ export const streamingOptions = {
   upHoldAfterSwitchMs: { default: 20_000, min: 0 },
 } satisfies OptionTable;
 export const streamingDefaults = defaultsOf(streamingOptions);
+
+/**
+ * Streaming sessions in Redis with `serve --redis` (owner: src/streaming/redis-session-store.ts;
+ * docs/design-notes.md "Sessions on Redis"). The keys start with redisOptions.keyPrefix.
+ */
+export const redisSessionOptions = {
+  /**
+   * How long a session's key outlives its idle time (streamingOptions.sessionIdleMs): the sweep that
+   * ends an idle session reads it to tell who it was. Redis drops a key nobody swept after that (every
+   * node stopped); covers clocks of the nodes apart by less than this.
+   */
+  recordGraceMs: { default: 2 * 60_000, min: 0, integer: true },
+  /** Sessions one sweep (or a creation at a full quota) ends at most per script call; a sweep calls again while it gets this many. */
+  claimBatch: { default: 500, min: 1, integer: true },
+  /** Sessions this node keeps a copy of, for the event server's synchronous look-ups (Play's quality, Seek's buffer). */
+  localCopies: { default: 10_000, min: 0, integer: true },
+  /** Retry-After of a session request refused because Redis does not answer, in seconds. */
+  unavailableRetryAfterSec: { default: 5, min: 0, integer: true },
+} satisfies OptionTable;
+export const redisSessionDefaults = defaultsOf(redisSessionOptions);
 
 /**
  * WebSocketManager at /api/ws and `POST /api/events`: limits and timers (owner: src/realtime). Each
@@ -411,7 +436,7 @@ export const redisOptions = {
 export const redisDefaults = defaultsOf(redisOptions);
 
 /**
- * Listening analytics in SQLite (owner: src/analytics). README "Listening analytics" and
+ * Listening analytics in SQLite or PostgreSQL (owner: src/analytics). README "Listening analytics" and
  * docs/design-notes.md "Analytics" explain the rules and the measurements behind these values.
  */
 export const analyticsOptions = {
@@ -450,7 +475,30 @@ export const analyticsOptions = {
   sessionIdleMs: { default: 30 * 60_000, min: 1, integer: true },
   /** How often idle play sessions are looked for (in memory and, for sessions of an earlier run, in the file). */
   sweepIntervalMs: { default: 60_000, min: 1, integer: true },
-  /** Open play sessions held at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS). */
+  /**
+   * Several processes or nodes writing one database (store.ts): a node unseen this long (it writes its
+   * heartbeat with each write and each sweep) is taken for dead, and its open plays are adopted by
+   * the next node that sweeps. Longer than sweepIntervalMs; a node cut off from the database longer
+   * than this loses its open plays to another node (its later reports on them are not written).
+   */
+  nodeTimeoutMs: { default: 5 * 60_000, min: 1, integer: true },
+  /**
+   * While the database is away (PostgreSQL down, SQLite busy past busyTimeoutMs), the rows of failed
+   * writes are kept and written when it is back, up to this many; beyond, the oldest are dropped
+   * (counted in rows_dropped). About 150 bytes each. A write that fails for another reason (a broken
+   * schema) drops its rows at once.
+   */
+  maxQueuedRows: { default: 100_000, min: 1, integer: true },
+  /** PostgreSQL (`--db postgres://…`): connections of the pool (one writes at a time; the others read). */
+  postgresPoolSize: { default: 4, min: 2, max: 100, integer: true },
+  /** PostgreSQL: how long a connection may take to open; at start, longer is E_DB. */
+  postgresConnectTimeoutMs: { default: 5_000, min: 1, integer: true },
+  /** PostgreSQL: a statement with no answer for this long fails (a frozen server is an outage, not a hang). */
+  postgresQueryTimeoutMs: { default: 10_000, min: 1, integer: true },
+  /**
+   * Open play sessions started by this process at once; one more is refused (E_TOO_MANY_PLAY_SESSIONS).
+   * Plays adopted from stopped processes (store.ts) are held beside them until they end.
+   */
   maxOpenSessions: { default: 100_000, min: 1, integer: true },
   /** A play is complete when the parts of the track heard cover at least this share of its duration. */
   completionRatio: { default: 0.9, min: 0, max: 1 },

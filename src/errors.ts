@@ -26,7 +26,7 @@ export type ErrorCode =
   | 'E_DATA' // a file of the data folder (server-side playlists) is unreadable or not ours
   | 'E_AUTH' // a token is missing, malformed, badly signed, expired, or not for this user
   | 'E_FORBIDDEN' // the caller is known but may not do this (another user's playlist, a token without the publish or analytics scope)
-  | 'E_UNAVAILABLE' // the event server is full or shutting down
+  | 'E_UNAVAILABLE' // the event server is full or shutting down; with `--redis`, Redis does not answer a sessions request, or one session changed under too many tries
   | 'E_MESSAGE' // a WebSocket message or published event is not JSON, too large, unknown, or has a bad field
   | 'E_QUOTA' // 429: a client (its user, or its address) holds its share of a resource: connections, streaming sessions, playlists
   | 'E_PLAYBACK' // a playback command does not fit the connection's playback state
@@ -34,7 +34,8 @@ export type ErrorCode =
   // listening analytics (src/analytics); over HTTP as JSON `{error: code, message}`
   | 'E_ANALYTICS_DB' // the analytics database cannot be opened, is not one, or was made by a newer hlsaudio
   | 'E_ANALYTICS_CLOSED' // a call on an analytics store after close()
-  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (it is dropped; the next write retries the totals)
+  | 'E_ANALYTICS_WRITE' // a batch of analytics rows could not be written (kept within maxQueuedRows while the database is away, else dropped; the next write retries the totals)
+  | 'E_DB' // `serve --db postgres://…`: PostgreSQL cannot be reached at start (the URL is shown with its password masked)
   | 'E_UNKNOWN_PLAY_SESSION' // no play session with this id
   | 'E_PLAY_SESSION_ENDED' // the play session was ended (by a call or for being idle)
   | 'E_TOO_MANY_PLAY_SESSIONS' // analyticsDefaults.maxOpenSessions play sessions are open

@@ -65,10 +65,10 @@ function migrate(db: DatabaseSync, file: string, { migrations, code, what }: Sql
     if (migration.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
-      // Read again under the write lock: another process on the same file (`serve --workers`) may
-      // have applied it since the read above.
+      // Read again under the write lock: another process opening the same new file (serve --workers)
+      // may have applied it since.
       const { user_version: now } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-      if (now >= migration.version) {
+      if (migration.version <= now) {
         db.exec('COMMIT');
         continue;
       }

@@ -1,5 +1,6 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { PlaySession } from './play-session.js';
+import { HEARTBEAT_STATEMENT, type WriteBatch } from './store.js';
 import type { QualityChangeReason } from '../streaming/types.js';
 
 /** A row waiting in the write queue. Each names its play, whose id is known only once the play is written. */
@@ -8,7 +9,7 @@ export type QueuedRow =
   | { kind: 'switch'; session: PlaySession; atMs: number; from: string; to: string; reason: QualityChangeReason }
   | { kind: 'rebuffer'; session: PlaySession; atMs: number; durationMs: number };
 
-const TOTALS = [
+export const TOTALS = [
   'quality',
   'last_seen_at_ms',
   'last_progress_at_ms',
@@ -24,14 +25,15 @@ const TOTALS = [
   'rebuffers',
   'rebuffer_ms',
 ] as const;
-const IDENTITY = ['session_id', 'user_id', 'track_id', 'ip', 'user_agent', 'platform', 'referrer', 'duration_ms', 'start_quality', 'started_at_ms'] as const;
-const ENDING = ['ended_at_ms', 'end_reason', 'completed'] as const;
-const INSERT_COLUMNS = [...IDENTITY, ...TOTALS, ...ENDING];
+export const IDENTITY = ['session_id', 'user_id', 'track_id', 'ip', 'user_agent', 'platform', 'referrer', 'duration_ms', 'start_quality', 'started_at_ms'] as const;
+export const ENDING = ['ended_at_ms', 'end_reason', 'completed'] as const;
+export const INSERT_COLUMNS = [...IDENTITY, ...TOTALS, ...ENDING, 'node'] as const;
 
 /**
- * Writes one batch in one transaction: the plays not yet in the file, the queued rows, then a
- * snapshot of every play the batch touched (its running totals, and its end once it ended), so that
- * the file is consistent at every commit. One transaction per batch is what makes batching pay: a
+ * Writes one batch to SQLite in one transaction: the plays not yet in the file, the queued rows, then
+ * a snapshot of every play the batch touched (its running totals, and its end once it ended), so that
+ * the file is consistent at every commit; and the node's heartbeat (store.ts). A play another node
+ * holds is not updated. One transaction per batch is what makes batching pay: a
  * commit costs several rows' worth and rewrites whole pages (docs/design-notes.md, "Analytics", from `npm run bench:analytics`).
  */
 export class BatchWriter {
@@ -42,17 +44,19 @@ export class BatchWriter {
   private readonly insertProgress: StatementSync;
   private readonly insertSwitch: StatementSync;
   private readonly insertRebuffer: StatementSync;
+  private readonly heartbeat: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.db = db;
     this.insertSession = db.prepare(`INSERT INTO play_sessions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
-    this.updateTotals = db.prepare(`UPDATE play_sessions SET ${TOTALS.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`);
+    this.updateTotals = db.prepare(`UPDATE play_sessions SET ${TOTALS.map((column) => `${column} = ?`).join(', ')} WHERE id = ? AND node = ?`);
     // Apart from the totals: play_sessions_open is keyed on ended_at_ms, and SQLite rewrites an
     // index entry whenever an UPDATE names one of its columns, so the frequent update leaves it out.
-    this.updateEnding = db.prepare(`UPDATE play_sessions SET ${ENDING.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`);
+    this.updateEnding = db.prepare(`UPDATE play_sessions SET ${ENDING.map((column) => `${column} = ?`).join(', ')} WHERE id = ? AND node = ?`);
     this.insertProgress = db.prepare('INSERT INTO progress_updates (session, at_ms, position_ms, buffer_health, credited_ms) VALUES (?, ?, ?, ?, ?)');
     this.insertSwitch = db.prepare('INSERT INTO quality_switches (session, at_ms, from_quality, to_quality, reason) VALUES (?, ?, ?, ?, ?)');
     this.insertRebuffer = db.prepare('INSERT INTO rebuffers (session, at_ms, duration_ms) VALUES (?, ?, ?)');
+    this.heartbeat = db.prepare(HEARTBEAT_STATEMENT);
   }
 
   /**
@@ -60,13 +64,14 @@ export class BatchWriter {
    * All or nothing: on failure the transaction is rolled back, the plays it inserted lose their id
    * again, and the error is thrown.
    */
-  write(rows: readonly QueuedRow[], sessions: ReadonlySet<PlaySession>): void {
+  write({ node, nowMs, rows, sessions }: WriteBatch): void {
     const inserted = new Set<PlaySession>();
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      this.heartbeat.run(node, nowMs, nowMs);
       for (const session of sessions) {
         if (session.key !== undefined) continue;
-        session.key = Number(this.insertSession.run(...identityValues(session), ...totalsValues(session), ...endingValues(session)).lastInsertRowid);
+        session.key = Number(this.insertSession.run(...identityValues(session), ...totalsValues(session), ...endingValues(session), node).lastInsertRowid);
         inserted.add(session);
       }
       for (const row of rows) {
@@ -77,8 +82,8 @@ export class BatchWriter {
       }
       for (const session of sessions) {
         if (inserted.has(session)) continue;
-        this.updateTotals.run(...totalsValues(session), session.key!);
-        if (session.ended) this.updateEnding.run(...endingValues(session), session.key!);
+        this.updateTotals.run(...totalsValues(session), session.key!, node);
+        if (session.ended) this.updateEnding.run(...endingValues(session), session.key!, node);
       }
       this.db.exec('COMMIT');
     } catch (error) {
@@ -90,7 +95,7 @@ export class BatchWriter {
 }
 
 /** Ends the failed transaction; when BEGIN itself failed there is none, and nothing to do. */
-function rollback(db: DatabaseSync): void {
+export function rollback(db: DatabaseSync): void {
   try {
     db.exec('ROLLBACK');
   } catch {
@@ -98,7 +103,7 @@ function rollback(db: DatabaseSync): void {
   }
 }
 
-function identityValues(session: PlaySession): SQLInputValue[] {
+export function identityValues(session: PlaySession): SQLInputValue[] {
   const { identity } = session;
   return [
     identity.sessionId,
@@ -114,7 +119,7 @@ function identityValues(session: PlaySession): SQLInputValue[] {
   ];
 }
 
-function totalsValues(session: PlaySession): SQLInputValue[] {
+export function totalsValues(session: PlaySession): SQLInputValue[] {
   return [
     session.quality,
     session.lastSeenAtMs,
@@ -133,6 +138,6 @@ function totalsValues(session: PlaySession): SQLInputValue[] {
   ];
 }
 
-function endingValues(session: PlaySession): SQLInputValue[] {
+export function endingValues(session: PlaySession): SQLInputValue[] {
   return [session.endedAtMs ?? null, session.endReason ?? null, session.completed ? 1 : 0];
 }

@@ -1,13 +1,15 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { ReadStatement, Reader } from './background.js';
+import type { SqlDialect } from './dialect.js';
 import { PlaySession, type PlaySessionRow, roundHealth, roundRatio } from './play-session.js';
 import type { QualityChangeReason } from '../streaming/types.js';
 import type { AnalyticsSummary, Platform, PlayTotals, QualityShare, TimeRange, TrackDetails, TrackTotals } from './types.js';
 
 /**
- * The read side: figures computed by SQLite from one row per play (play_sessions), never from the
- * progress log. A summary is two passes over the plays of the range, in one snapshot; the reader
- * runs them off the event loop (background.ts).
+ * The read side: figures computed by the database from one row per play (play_sessions), never from
+ * the progress log. A summary is two passes over the plays of the range, in one snapshot; the reader
+ * runs them off the event loop (background.ts, or PostgreSQL's server). The same statements run on
+ * SQLite and PostgreSQL, the few differences put in by `dialect`.
  */
 
 interface TotalsRow {
@@ -68,12 +70,12 @@ function totalsOf(row: TotalsRow): PlayTotals {
   };
 }
 
-function qualityStatement(range: TimeRange, trackId?: string): ReadStatement {
+function qualityStatement(dialect: SqlDialect, range: TimeRange, trackId?: string): ReadStatement {
   const { where, params } = playFilter(range, trackId);
   return {
-    sql: `SELECT quality.key AS quality, SUM(quality.value) AS listened_ms
-          FROM play_sessions, json_each(play_sessions.quality_listened_ms) AS quality ${where}
-          GROUP BY quality.key ORDER BY listened_ms DESC, quality.key`,
+    sql: `SELECT quality.key AS quality, SUM(${dialect.jsonEntryNumber('quality')}) AS listened_ms
+          FROM play_sessions, ${dialect.jsonEntries('play_sessions.quality_listened_ms', 'quality')} ${where}
+          GROUP BY quality.key ORDER BY listened_ms DESC, ${dialect.bytewise('quality.key')}`,
     params,
   };
 }
@@ -95,11 +97,11 @@ function rangeJson(range: TimeRange): { since: string | null; until: string | nu
  * Every track's totals in one grouped pass (the overall totals are their sums, so the plays are read
  * once for both), and the quality split in a second.
  */
-export async function querySummary(read: Reader, range: TimeRange, trackLimit: number, nowMs: number): Promise<AnalyticsSummary> {
+export async function querySummary(read: Reader, dialect: SqlDialect, range: TimeRange, trackLimit: number, nowMs: number): Promise<AnalyticsSummary> {
   const { where, params } = playFilter(range);
   const [trackRows, qualityRows] = await read([
     { sql: `SELECT track_id, ${TOTALS_SELECT} FROM play_sessions ${where} GROUP BY track_id`, params },
-    qualityStatement(range),
+    qualityStatement(dialect, range),
   ]);
   const perTrack = trackRows as unknown as (TotalsRow & { track_id: string })[];
   const sums: TotalsRow = {
@@ -127,19 +129,19 @@ export async function querySummary(read: Reader, range: TimeRange, trackLimit: n
   };
 }
 
-export async function queryTrackDetails(read: Reader, trackId: string, range: TimeRange, recentLimit: number, nowMs: number): Promise<TrackDetails> {
+export async function queryTrackDetails(read: Reader, dialect: SqlDialect, trackId: string, range: TimeRange, recentLimit: number, nowMs: number): Promise<TrackDetails> {
   const { where, params } = playFilter(range, trackId);
   const [totals, qualities, platforms, switches, recent] = await read([
     { sql: `SELECT ${TOTALS_SELECT} FROM play_sessions ${where}`, params },
-    qualityStatement(range, trackId),
+    qualityStatement(dialect, range, trackId),
     {
-      sql: `SELECT platform, COUNT(*) AS plays, SUM(listened_ms) AS listened_ms FROM play_sessions ${where} GROUP BY platform ORDER BY plays DESC, platform`,
+      sql: `SELECT platform, COUNT(*) AS plays, SUM(listened_ms) AS listened_ms FROM play_sessions ${where} GROUP BY platform ORDER BY plays DESC, ${dialect.bytewise('platform')}`,
       params,
     },
     {
       sql: `SELECT from_quality AS "from", to_quality AS "to", reason, COUNT(*) AS count
             FROM play_sessions JOIN quality_switches ON quality_switches.session = play_sessions.id ${where}
-            GROUP BY from_quality, to_quality, reason ORDER BY count DESC, from_quality, to_quality, reason`,
+            GROUP BY from_quality, to_quality, reason ORDER BY count DESC, ${['from_quality', 'to_quality', 'reason'].map(dialect.bytewise).join(', ')}`,
       params,
     },
     { sql: `SELECT * FROM play_sessions ${where} ORDER BY started_at_ms DESC, id DESC LIMIT ?`, params: [...params, recentLimit] },

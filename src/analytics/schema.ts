@@ -2,7 +2,9 @@ import type { Migration } from '../sqlite.js';
 
 /**
  * The database schema as numbered migrations, applied in order, each in its own transaction, the
- * number kept in `PRAGMA user_version`. A shipped migration is never edited: a change is a new one.
+ * number kept in `PRAGMA user_version` (SQLite) or the table analytics_schema (PostgreSQL). Written
+ * in SQLite's SQL; dialect.ts turns the few types that differ into PostgreSQL's, so both stores
+ * have the same tables and columns. A shipped migration is never edited: a change is a new one.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -87,6 +89,22 @@ export const MIGRATIONS: readonly Migration[] = [
         WHEN 'Error' THEN 'player'
         ELSE reason
       END;
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      -- Several processes (serve --workers on one file) or nodes (one PostgreSQL) write one database.
+      -- Each open play is held by one node, the one that started it or adopted it: only that node
+      -- writes it or ends it. A node says it is alive with each write and each sweep (seen_at_ms);
+      -- the plays of a node unseen for nodeTimeoutMs, or left by a node that closed, or written
+      -- before this column (NULL), are adopted by the next node that sweeps.
+      ALTER TABLE play_sessions ADD COLUMN node TEXT;
+      CREATE TABLE analytics_nodes (
+        node TEXT PRIMARY KEY,
+        started_at_ms INTEGER NOT NULL,
+        seen_at_ms INTEGER NOT NULL
+      ) STRICT;
     `,
   },
 ];

@@ -106,8 +106,15 @@ export function checkReason(value: unknown): QualityChangeReason {
 }
 
 /** A free text the client chose (user agent, referrer): cut to its limit rather than refused. */
+/** Half of a surrogate pair with no other half: the cut below can make one, and PostgreSQL refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Free text, cut to `maxChars`, that every store can keep: without NUL characters and with U+FFFD in
+ * place of a broken surrogate pair (PostgreSQL's text refuses both, and would fail the whole batch).
+ */
 function optionalText(field: string, value: unknown, maxChars: number): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw fieldError(field, 'absent or a string', value);
-  return value.slice(0, maxChars);
+  return value.slice(0, maxChars).replaceAll('\0', '').replace(LONE_SURROGATE, '\uFFFD');
 }

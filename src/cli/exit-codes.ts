@@ -11,7 +11,7 @@ export const EXIT = {
   ffmpegMissing: 3,
   /** The output folder or its catalog cannot be written or read (or, for `serve`, is not an output folder). */
   output: 4,
-  /** `serve` cannot reach a service it was told to use (Redis). */
+  /** `serve` cannot reach a service it was told to use (Redis, PostgreSQL). */
   unavailable: 5,
   /** Stopped by SIGINT (SIGTERM gives 143). */
   interrupted: 130,
@@ -32,6 +32,7 @@ export function exitCodeFor(code: ErrorCode | string): number {
     case 'E_NOT_OUTPUT_FOLDER':
       return EXIT.output;
     case 'E_REDIS':
+    case 'E_DB':
       return EXIT.unavailable;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;

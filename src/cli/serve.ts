@@ -10,6 +10,7 @@ import { workerDefaults } from '../defaults.js';
 import { displayPath, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { authOptionsFromEnv } from '../realtime/auth.js';
 import { checkRedisUrl } from '../realtime/redis-url.js';
+import { checkPostgresUrl, isPostgresUrl } from '../analytics/postgres-url.js';
 import { startServeApp } from '../serve/app.js';
 import { interrupt } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -39,6 +40,9 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
   const streamMaxLen = numberOption('--redis-stream-max-len', options.redisStreamMaxLen, { min: 1, max: 1e9, integer: true });
   const redisUrl = options.redis ?? (process.env.HLSAUDIO_REDIS_URL || undefined);
+  // `--db` is an SQLite file unless it is a postgres:// URL; HLSAUDIO_DB_URL, used without `--db`, is always a URL.
+  const envDbUrl = process.env.HLSAUDIO_DB_URL || undefined;
+  const dbUrl = options.db === undefined ? envDbUrl && checkPostgresUrl(envDbUrl, 'HLSAUDIO_DB_URL') : isPostgresUrl(options.db) ? checkPostgresUrl(options.db, '--db') : undefined;
   if (redisUrl !== undefined) checkRedisUrl(redisUrl, options.redis === undefined ? 'HLSAUDIO_REDIS_URL' : '--redis');
   const workers = options.workers === undefined ? undefined : workerCount(options.workers);
   if (workers !== undefined && redisUrl === undefined) {
@@ -71,7 +75,8 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
       root,
       mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20),
       dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
-      dbFile: options.db === undefined ? undefined : resolve(options.db),
+      dbFile: options.db === undefined || dbUrl !== undefined ? undefined : resolve(options.db),
+      dbUrl,
       realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
       // A worker's node id names it in Redis (CLIENT LIST) by its number as well.
       redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, ...(worker ? { nodeId: `worker-${worker.id}-${randomBytes(6).toString('hex')}` } : {}) },

@@ -26,6 +26,8 @@ export interface SessionDirectory {
   onQualityChange(listener: (change: QualityChange) => void): () => void;
   /** The session's last reported buffer health in percent (Seek's `PlaybackProgress.buffer_percentage`). */
   bufferPercentageFor?(trackId: string, sessionId: string | undefined): number | undefined;
+  /** A connection names this session (`?session_id=`): a directory shared with other nodes reads it now, so that the look-ups above answer. */
+  watch?(sessionId: string): void;
 }
 
 /**

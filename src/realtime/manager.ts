@@ -130,6 +130,7 @@ export class WebSocketManager {
     if (connection.userId !== null) addTo(this.byUser, connection.userId, connection);
     if (!identity.authenticated) this.unverifiedByAddress.add(connection.addressKey);
     if (sessionId !== null) addTo(this.bySession, sessionId, connection);
+    if (sessionId !== null) this.parts.sessions?.watch?.(sessionId);
     this.counters.total_connections++;
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('error', ignore);

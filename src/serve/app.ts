@@ -1,16 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
+import { maskPostgresUrl } from '../analytics/postgres-url.js';
 import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
+import type { RealtimeBroker } from '../realtime/broker.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import { stderrLogger } from '../log.js';
 import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
 import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
+import { RedisSessionStore } from '../streaming/redis-session-store.js';
 import type { QualityChange } from '../streaming/types.js';
 import { ListeningRecorder } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
@@ -21,6 +25,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   dataDir?: string;
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
+  /** Analytics in this PostgreSQL database instead (`--db postgres://…`); the URL is only shown masked. */
+  dbUrl?: string;
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
@@ -50,6 +56,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   const {
     dataDir = join(options.root, '.hlsaudio'),
     dbFile = analyticsFile(options.root),
+    dbUrl,
     realtime: realtimeOptions = {},
     analyticsReadScope = analyticsDefaults.readScope,
     redis: redisOptions,
@@ -57,31 +64,41 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   } = options;
   const logger = options.logger ?? stderrLogger;
   await mkdir(dataDir, { recursive: true });
-  const analytics = new AnalyticsEngine({ file: dbFile, logger });
+  const analytics = await AnalyticsEngine.open({ file: dbFile, url: dbUrl, logger });
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
+  let sessionStore: RedisSessionStore | undefined;
   try {
-    if (redisOptions) broker = await RedisBroker.connect({ logger, ...redisOptions });
+    if (redisOptions) {
+      // One name per node for the bus and the sessions (CLIENT LIST shows hlsaudio-<role>-<node>).
+      const nodeId = redisOptions.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+      broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
+      sessionStore = await RedisSessionStore.connect({ ...redisOptions, nodeId });
+    }
     hls = await createHlsServer({
       ...hlsOptions,
+      sessionStore,
       logger,
       // The event server holds the keys: it says who a request to the sessions API speaks for. No
       // request is served before `listen`, by which time the event server is attached.
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
     const redisBroker = broker;
-    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    // Every shared service's reason, joined: one outage never hides another.
+    hls.context.degradedReason = () => [redisBroker?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
-    const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
+    // With Redis, every node's quality changes reach this node's plays through the bus (each once).
+    const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
     const notices: string[] = [];
+    if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
+      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
+    if (redisOptions) notices.push(`realtime: events and streaming sessions are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); presence, LiveStats and playlists stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -100,25 +117,37 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
         await eventServer.close();
         await redisBroker?.close();
         await server.close();
-        analytics.close();
+        await sessionStore?.close();
+        await analytics.close();
       },
     };
   } catch (error) {
     await realtime?.close();
     await broker?.close();
     await hls?.close();
-    analytics.close();
+    await sessionStore?.close();
+    await analytics.close().catch(() => undefined);
     throw error;
   }
 }
 
-/** What the event server asks of the streaming sessions. */
-function sessionDirectory(streaming: AdaptiveStreamingManager): SessionDirectory {
+/**
+ * What the event server asks of the streaming sessions. Its look-ups are synchronous (Play and Seek
+ * answer at once), so they read this node's copy of the session (AdaptiveStreamingManager.cachedSession):
+ * with Redis, a session made on another node is read when a connection names it (`watch`), and read
+ * again when the bus carries its QualityChanged from another node. A failed read leaves the copy as it was.
+ */
+function sessionDirectory(streaming: AdaptiveStreamingManager, broker: RealtimeBroker | undefined): SessionDirectory {
+  const refresh = (sessionId: string) => void streaming.peekSession(sessionId).catch(() => undefined);
+  broker?.subscribe((delivery) => {
+    if (delivery.to === 'session' && streaming.cachedSession(delivery.session_id)) refresh(delivery.session_id);
+  });
   const sessionFor = (trackId: string, sessionId: string | undefined) => {
-    const session = sessionId === undefined ? undefined : streaming.peekSession(sessionId);
+    const session = sessionId === undefined ? undefined : streaming.cachedSession(sessionId);
     return session?.track_id === trackId ? session : undefined;
   };
   return {
+    watch: refresh,
     qualityFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.current_quality,
     bufferPercentageFor: (trackId, sessionId) => sessionFor(trackId, sessionId)?.performance_metrics.buffer_health_percentage,
     onQualityChange: (listener) => {
@@ -127,4 +156,12 @@ function sessionDirectory(streaming: AdaptiveStreamingManager): SessionDirectory
       return () => streaming.off('quality-changed', forward);
     },
   };
+}
+
+/** The QualityChanged deliveries of the bus, this node's own included (delivered here once, at once). */
+function busQualityChanges(broker: RealtimeBroker): (listener: (change: QualityChange) => void) => void {
+  return (listener) =>
+    broker.subscribe((delivery) => {
+      if (delivery.to === 'session' && delivery.event.event === 'QualityChanged') listener(delivery.event);
+    });
 }

@@ -134,7 +134,7 @@ function playlistEntity(request: RequestContext, context: ServeContext, file: Fi
  * Private and revalidated: it changes when the session's profile does.
  */
 async function sendSessionMaster(request: RequestContext, context: ServeContext, trackId: string, requested: string, sessionId: string): Promise<void> {
-  const { session, profile, masterFile } = context.streaming.sessionProfile(sessionId);
+  const { session, profile, masterFile } = await context.streaming.sessionProfile(sessionId);
   if (session.track_id !== trackId) {
     throw new HlsaudioError('E_FIELD', `Expected \`session\` to be a session of track ${JSON.stringify(trackId)}, got one of track ${JSON.stringify(session.track_id)}`, { field: 'session' });
   }

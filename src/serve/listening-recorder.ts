@@ -6,6 +6,9 @@ import type { PlaybackChange, PlaybackListener } from '../realtime/deps.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { PerformanceMetrics, QualityChange, StreamingSession } from '../streaming/types.js';
 
+/** Calls the listener with every change of a session's quality; the manager's `quality-changed` by default. */
+export type QualityChanges = (listener: (change: QualityChange) => void) => void;
+
 interface Play {
   playId: string;
   sessionId: string | null;
@@ -15,7 +18,10 @@ interface Play {
  * Records listening analytics from what the player tells the server: the WebSocket commands (Play,
  * Pause, Seek, Stop, or the connection closing) open, advance and end a play; the streaming session
  * the connection named (`?session_id=`) adds its quality switches and rebuffers. A failure to record
- * is logged and never reaches the listener.
+ * is logged and never reaches the listener. With several nodes, a session's changes may be made on
+ * another node than the one holding the listener's connection: serve then passes the changes the
+ * event bus carries from every node (`qualityChanges`). Rebuffers are recorded from the reports this
+ * node takes (docs/design-notes.md "Sessions on Redis", limits).
  */
 export class ListeningRecorder {
   private readonly plays = new Map<string, Play>();
@@ -24,8 +30,9 @@ export class ListeningRecorder {
     private readonly analytics: AnalyticsEngine,
     private readonly streaming: AdaptiveStreamingManager,
     private readonly logger: Logger,
+    qualityChanges: QualityChanges = (listener) => streaming.on('quality-changed', listener),
   ) {
-    streaming.on('quality-changed', (change) => this.qualityChanged(change));
+    qualityChanges((change) => this.qualityChanged(change));
     streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
   }
 
@@ -100,7 +107,7 @@ export class ListeningRecorder {
   }
 
   private session(sessionId: string | null): StreamingSession | undefined {
-    return sessionId === null ? undefined : this.streaming.peekSession(sessionId);
+    return sessionId === null ? undefined : this.streaming.cachedSession(sessionId);
   }
 
   private safely(record: () => void): void {

@@ -5,6 +5,7 @@ import { serveOptions } from '../defaults.js';
 import { HlsaudioError, optionError } from '../errors.js';
 import { resolveOptions } from '../option-table.js';
 import { AdaptiveStreamingManager, type StreamingOptions } from '../streaming/manager.js';
+import type { SessionStore } from '../streaming/session-store.js';
 import { clientErrorHandler, limitConnections } from './connections.js';
 import type { RequestUserResolver, ServeContext, ServeOptions } from './context.js';
 import { answerPreflight, corsHeaders } from './cors.js';
@@ -28,6 +29,8 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
   root: string;
   streaming?: Partial<StreamingOptions>;
+  /** Where the sessions live: this process's memory by default, Redis with `serve --redis` (the caller closes it). */
+  sessionStore?: SessionStore;
   /** Start the quality monitor (judge metrics reports, expire idle sessions). Default true. */
   qualityMonitor?: boolean;
   /** Where internal errors (500s) are told; default stderr. */
@@ -55,14 +58,14 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
+  const { root, streaming: streamingOptions, sessionStore, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
   const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
   // Sessions, like every route, only for what catalog.json lists: a track folder alone (a build in
   // progress, a stray copy) is not served as a track.
   const tracks = await FolderCatalog.open(files, { refreshMs: settings.catalogRefreshMs, capacity: settings.fileCacheEntries });
-  const streaming = new AdaptiveStreamingManager(tracks, streamingOptions);
+  const streaming = new AdaptiveStreamingManager(tracks, streamingOptions, sessionStore);
   if (qualityMonitor !== false) streaming.startQualityMonitor();
   const context: ServeContext = {
     files,

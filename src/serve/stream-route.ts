@@ -40,7 +40,7 @@ export function addStreamRoute(router: Router, context: ServeContext): void {
 async function sendStream(request: RequestContext, context: ServeContext, trackId: string, extension: string | undefined): Promise<void> {
   const track = await context.tracks.getTrack(trackId);
   if (!track) throw unknownTrack(trackId);
-  const { profile, chosenByRequest } = pickProfile(request, context, track, extension);
+  const { profile, chosenByRequest } = await pickProfile(request, context, track, extension);
   const variant = track.variants.find((candidate) => candidate.quality_id === profile.quality_id);
   const media = variant && (await context.tracks.trackFile(trackId, variant.file))?.file;
   const playlist = variant && (await context.tracks.trackFile(trackId, variant.playlist))?.file;
@@ -62,7 +62,7 @@ async function sendStream(request: RequestContext, context: ServeContext, trackI
   });
 }
 
-function pickProfile(request: RequestContext, context: ServeContext, track: TrackInfo, extension: string | undefined): { profile: AdaptiveProfile; chosenByRequest: boolean } {
+async function pickProfile(request: RequestContext, context: ServeContext, track: TrackInfo, extension: string | undefined): Promise<{ profile: AdaptiveProfile; chosenByRequest: boolean }> {
   const profiles = extension === undefined ? track.profiles : track.profiles.filter((profile) => profile.file_extension === extension);
   if (profiles.length === 0) {
     throw notFound(`Track ${JSON.stringify(track.id)} has no .${extension} variant; it has ${[...new Set(track.profiles.map((p) => `.${p.file_extension}`))].join(', ')}`);
@@ -75,7 +75,7 @@ function pickProfile(request: RequestContext, context: ServeContext, track: Trac
   const sessionId = request.query.get('session');
   if (quality !== null) return { profile: inExtension(profileById({ profiles: track.profiles, masters: track.masters }, quality, 'quality'), extension), chosenByRequest: false };
   if (sessionId !== null) {
-    const { session, profile } = context.streaming.sessionProfile(sessionId);
+    const { session, profile } = await context.streaming.sessionProfile(sessionId);
     if (session.track_id !== track.id) {
       throw new HlsaudioError('E_FIELD', `Expected \`session\` to be a session of track ${JSON.stringify(track.id)}, got one of track ${JSON.stringify(session.track_id)}`, { field: 'session' });
     }

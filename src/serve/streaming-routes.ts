@@ -48,15 +48,15 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
       { Location: `/api/streaming/session/${session.session_id}` },
     );
   });
-  router.add('GET', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.getSession(params.id!)));
+  router.add('GET', '/api/streaming/session/:id', async ({ res, params }) => sendJson(res, 200, await streaming.getSession(params.id!)));
   router.add('PUT', '/api/streaming/session/:id/quality', async ({ req, res, params }) => {
     const request = parseQualityRequest(await body(req));
-    sendJson(res, 200, streaming.updateSessionQuality(params.id!, request.quality, { reason: request.reason, adaptiveEnabled: request.adaptive_enabled }));
+    sendJson(res, 200, await streaming.updateSessionQuality(params.id!, request.quality, { reason: request.reason, adaptiveEnabled: request.adaptive_enabled }));
   });
   router.add('POST', '/api/streaming/session/:id/metrics', async ({ req, res, params }) => {
     const metrics = parseMetrics(await body(req));
-    sendJson(res, 200, streaming.reportMetrics(params.id!, metrics));
+    sendJson(res, 200, await streaming.reportMetrics(params.id!, metrics));
   });
-  router.add('DELETE', '/api/streaming/session/:id', ({ res, params }) => sendJson(res, 200, streaming.endSession(params.id!)));
-  router.add('GET', '/api/streaming/stats', ({ res }) => sendJson(res, 200, streaming.getStreamingStats()));
+  router.add('DELETE', '/api/streaming/session/:id', async ({ res, params }) => sendJson(res, 200, await streaming.endSession(params.id!)));
+  router.add('GET', '/api/streaming/stats', async ({ res }) => sendJson(res, 200, await streaming.getStreamingStats()));
 }

@@ -7,9 +7,10 @@ import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { AdaptiveProfile } from '../profiles/profile.js';
 import { bitrateCapKbps, chooseInitialProfile, familyOf, type Ladder, profileById } from './choose-profile.js';
-import { assessReport, initialMonitorState, type MonitorState } from './quality-monitor.js';
-import { MemorySessionStore, type SessionStore } from './session-store.js';
-import { streamingStats, type StatsCounters } from './stats.js';
+import { assessReport, initialMonitorState } from './quality-monitor.js';
+import type { SessionRecord } from './session-record.js';
+import { MemorySessionStore, type SessionStore, type VersionedRecord } from './session-store.js';
+import { streamingStats } from './stats.js';
 import type { ClientCapabilities, PerformanceMetrics, QualityChange, QualityChangeReason, QualityReportReason, StreamingEvents, StreamingSession, StreamingStats, SwitchDirection } from './types.js';
 
 /** Where the manager finds a track's profiles and masters (the server's catalog snapshot). */
@@ -21,17 +22,7 @@ export type StreamingOptions = OptionValues<typeof streamingOptions> & {
   now: () => number;
 };
 
-/** What the manager keeps of a session (in its SessionStore). */
-export interface SessionRecord {
-  session: StreamingSession;
-  ladder: Ladder;
-  monitor: MonitorState;
-  lastSeenMs: number;
-  /** Whether a metrics report arrived yet (the stats average only real reports). */
-  reported: boolean;
-  /** Whose quota the session counts in: `user:<sub>` for a verified user, else `address:<key>`. */
-  holder: string;
-}
+export type { SessionRecord };
 
 /**
  * Who asks for a session: its user (`userId`: a verified token's `sub`, or in anonymous mode the
@@ -55,22 +46,26 @@ const NO_METRICS: PerformanceMetrics = {
   quality_switches: 0,
 };
 
+/** What a change of a session emits once it is stored, in order. */
+type Emission = () => void;
+
 /**
- * The spec's AdaptiveStreamingManager: sessions in memory, the initial profile choice, the quality
- * monitor and the stats. It knows nothing of HTTP; the serve layer maps its errors to statuses and
- * the WebSocket server and the analytics listen to its events (`manager.on('quality-changed', …)`).
+ * The spec's AdaptiveStreamingManager: sessions in a SessionStore (this process's memory by default,
+ * Redis shared by every node with `serve --redis`), the initial profile choice, the quality monitor
+ * and the stats. Its calls are asynchronous because a shared store is: each change of a session is
+ * read, applied and written with the version it read, again on a conflict, and its events are
+ * emitted once it is stored. It knows nothing of HTTP; the serve layer maps its errors to statuses
+ * and the WebSocket server and the analytics listen to its events (`manager.on('quality-changed', …)`).
  */
 export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   readonly options: StreamingOptions;
-  /** Session ids by holder (SessionRecord.holder), for the per-user and per-address quotas and their Retry-After. */
-  private readonly byHolder = new Map<string, Set<string>>();
-  private readonly counters: StatsCounters = { created: 0, ended: 0, expired: 0 };
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
 
   constructor(
     private readonly tracks: TrackSource,
     options: Partial<StreamingOptions> = {},
-    private readonly sessions: SessionStore<SessionRecord> = new MemorySessionStore(),
+    private readonly sessions: SessionStore = new MemorySessionStore(),
   ) {
     super();
     this.options = { ...resolveOptions(streamingOptions, options, optionError), now: options.now ?? Date.now };
@@ -79,7 +74,8 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
   /** `start_quality_monitor`: metrics reports are judged from now on, and idle sessions expire. */
   startQualityMonitor(): void {
     if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => this.expireIdleSessions(), this.options.sweepIntervalMs);
+    // A failed sweep (the store unreachable) is tried again on the next tick; the sessions wait.
+    this.sweepTimer = setInterval(() => void this.expireIdleSessions().catch(() => {}), this.options.sweepIntervalMs);
     this.sweepTimer.unref();
   }
 
@@ -96,8 +92,9 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
    * `create_session`: the session and its initial profile. The requester's `userId` is the session's
    * user (its quality changes then also reach that user's connections). Throws E_UNKNOWN_TRACK,
    * E_UNKNOWN_QUALITY, E_QUOTA (the requester holds its share: `maxSessionsPerUser` for a verified
-   * user, else `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the server holds `maxSessions`), both
-   * with the seconds until a session of theirs (or any) expires as `retryAfterSec`.
+   * user, else `maxSessionsPerAddress`) and E_TOO_MANY_SESSIONS (the store holds `maxSessions`), both
+   * with the seconds until a session of theirs (or any) expires as `retryAfterSec`. The quotas are
+   * the store's: with Redis they count every node's sessions.
    */
   async createSession(request: { trackId: string; capabilities: ClientCapabilities; clientId: string; requester?: SessionRequester }): Promise<{ session: StreamingSession; profile: AdaptiveProfile }> {
     const track = await this.tracks.getTrack(request.trackId);
@@ -105,26 +102,6 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
     const requester = request.requester ?? { address: request.clientId, userId: null, verified: false };
     const perUser = requester.verified && requester.userId !== null;
     const holder = perUser ? `user:${requester.userId}` : `address:${requester.address}`;
-    const quota = perUser ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
-    if (quota > 0 && (this.byHolder.get(holder)?.size ?? 0) >= quota) {
-      // Only the holder's own sessions are looked at: a client at its quota costs O(quota) per try.
-      this.expireIdleSessions([...this.byHolder.get(holder)!]);
-      const held = this.byHolder.get(holder);
-      if (held && held.size >= quota) {
-        const who = perUser ? `user ${requester.userId}` : 'this address';
-        throw new HlsaudioError('E_QUOTA', `${who} holds its maximum of ${quota} streaming sessions; end one (DELETE /api/streaming/session/:id) or wait for an idle one to expire`, {
-          retryAfterSec: this.secondsUntilExpiry(held),
-        });
-      }
-    }
-    if (this.sessions.size >= this.options.maxSessions) {
-      this.expireIdleSessions();
-      if (this.sessions.size >= this.options.maxSessions) {
-        throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`, {
-          retryAfterSec: this.secondsUntilExpiry(this.sessions.keys()),
-        });
-      }
-    }
     const ladder: Ladder = { profiles: track.profiles, masters: track.masters };
     const profile = chooseInitialProfile(ladder, request.capabilities, this.options);
     const now = this.options.now();
@@ -142,31 +119,49 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
       master_url: masterUrl(track.id, sessionId),
       recommendation: null,
     };
-    this.sessions.set(sessionId, { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false, holder });
-    let held = this.byHolder.get(holder);
-    if (!held) this.byHolder.set(holder, (held = new Set()));
-    held.add(sessionId);
-    this.counters.created++;
+    const quota = perUser ? this.options.maxSessionsPerUser : this.options.maxSessionsPerAddress;
+    const outcome = await this.sessions.create(
+      { session, ladder, monitor: initialMonitorState(now), lastSeenMs: now, reported: false, holder },
+      { holderQuota: quota, maxSessions: this.options.maxSessions, idleDeadlineMs: now - this.options.sessionIdleMs, idleMs: this.options.sessionIdleMs },
+    );
+    for (const record of outcome.expired) this.emit('session-ended', record.session, 'expired');
+    if (!outcome.created && outcome.full === 'holder') {
+      const who = perUser ? `user ${requester.userId}` : 'this address';
+      throw new HlsaudioError('E_QUOTA', `${who} holds its maximum of ${quota} streaming sessions; end one (DELETE /api/streaming/session/:id) or wait for an idle one to expire`, {
+        retryAfterSec: this.secondsUntilExpiry(outcome.oldestSeenMs),
+      });
+    }
+    if (!outcome.created) {
+      throw new HlsaudioError('E_TOO_MANY_SESSIONS', `${this.options.maxSessions} streaming sessions are open; end one or wait for idle ones to expire`, {
+        retryAfterSec: this.secondsUntilExpiry(outcome.oldestSeenMs),
+      });
+    }
     this.emit('session-created', session);
     return { session, profile };
   }
 
   /** The session (a request about it keeps it alive). Throws E_UNKNOWN_SESSION. */
-  getSession(sessionId: string): StreamingSession {
-    const record = this.record(sessionId);
-    record.lastSeenMs = this.options.now();
-    return record.session;
+  async getSession(sessionId: string): Promise<StreamingSession> {
+    return (await this.change(sessionId, () => [])).session;
   }
 
   /** The session if it is open, without counting the look as activity (observers use this). */
-  peekSession(sessionId: string): StreamingSession | undefined {
-    return this.sessions.get(sessionId)?.session;
+  async peekSession(sessionId: string): Promise<StreamingSession | undefined> {
+    return isId(sessionId) ? (await this.sessions.load(sessionId))?.record.session : undefined;
   }
 
-  /** The session's playing profile and the master that holds it. */
-  sessionProfile(sessionId: string): { session: StreamingSession; profile: AdaptiveProfile; masterFile: string } {
-    const record = this.record(sessionId);
-    record.lastSeenMs = this.options.now();
+  /**
+   * The session as this process last saw it, at once (the event server's Play and Seek, which answer
+   * synchronously). With a shared store, a session of another node is seen here once this node read
+   * it (`peekSession`): serve reads it when a WebSocket connection names it.
+   */
+  cachedSession(sessionId: string): StreamingSession | undefined {
+    return this.sessions.cached(sessionId)?.session;
+  }
+
+  /** The session's playing profile and the master that holds it (a use of the session). */
+  async sessionProfile(sessionId: string): Promise<{ session: StreamingSession; profile: AdaptiveProfile; masterFile: string }> {
+    const record = await this.change(sessionId, () => []);
     const profile = profileById(record.ladder, record.session.current_quality, 'current_quality');
     return { session: record.session, profile, masterFile: masterFileOf(record.ladder, profile.quality_id) };
   }
@@ -177,16 +172,15 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
    * given, turns the monitor's judgement of this session's reports on or off (off: a forced choice
    * stays). Throws E_UNKNOWN_SESSION, E_UNKNOWN_QUALITY.
    */
-  updateSessionQuality(sessionId: string, quality: string, change: { reason?: QualityReportReason; adaptiveEnabled?: boolean } = {}): StreamingSession {
-    const record = this.record(sessionId);
-    const profile = profileById(record.ladder, quality, 'quality');
-    const now = this.options.now();
-    record.lastSeenMs = now;
-    if (change.adaptiveEnabled !== undefined) record.session.client_capabilities.adaptive_enabled = change.adaptiveEnabled;
-    if (profile.quality_id !== record.session.current_quality) {
+  async updateSessionQuality(sessionId: string, quality: string, change: { reason?: QualityReportReason; adaptiveEnabled?: boolean } = {}): Promise<StreamingSession> {
+    const record = await this.change(sessionId, (record, now) => {
+      const profile = profileById(record.ladder, quality, 'quality');
+      if (change.adaptiveEnabled !== undefined) record.session.client_capabilities.adaptive_enabled = change.adaptiveEnabled;
+      if (profile.quality_id === record.session.current_quality) return [];
       record.monitor = { ...record.monitor, downStreak: 0, upStreak: 0, lastSwitchAtMs: now };
-      this.emit('quality-changed', this.switchTo(record, profile, now, change.reason ?? 'user'), record.session);
-    }
+      const switched = this.switchTo(record, profile, now, change.reason ?? 'user');
+      return [() => this.emit('quality-changed', switched, record.session)];
+    });
     return record.session;
   }
 
@@ -195,97 +189,115 @@ export class AdaptiveStreamingManager extends EventEmitter<StreamingEvents> {
    * with the monitor started and adaptation on, judged; a decision switches the session's profile,
    * is stored as its `recommendation` and emitted.
    */
-  reportMetrics(sessionId: string, report: Partial<PerformanceMetrics>): StreamingSession {
-    const record = this.record(sessionId);
-    const now = this.options.now();
-    record.lastSeenMs = now;
-    record.reported = true;
-    const session = record.session;
-    const previous = session.performance_metrics;
-    session.performance_metrics = { ...session.performance_metrics, ...report, quality_switches: session.performance_metrics.quality_switches };
-    session.last_updated = new Date(now).toISOString();
-    this.emit('metrics-reported', session, previous);
-    if (record.monitor.lastRebufferCount > session.performance_metrics.rebuffer_count) {
-      record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // the player restarted its counters
-    }
-    if (!this.qualityMonitorRunning || !session.client_capabilities.adaptive_enabled) {
-      record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // a later judgement starts from here
-      return session;
-    }
-    const current = profileById(record.ladder, session.current_quality, 'current_quality');
-    const cap = bitrateCapKbps(session.client_capabilities, this.options);
-    const family = familyOf(record.ladder, current.quality_id).filter((profile) => profile.bitrate_kbps <= Math.max(cap, current.bitrate_kbps));
-    const { state, decision } = assessReport(record.monitor, session.performance_metrics, current, family, now, this.options);
-    record.monitor = state;
-    if (decision) {
-      const change = this.switchTo(record, decision.to, now, decision.reason, decision.direction);
-      session.recommendation = { ...change, reason: decision.reason, profile: decision.to, created_at: new Date(now).toISOString() };
-      this.emit('quality-changed', change, session);
-    }
-    return session;
+  async reportMetrics(sessionId: string, report: Partial<PerformanceMetrics>): Promise<StreamingSession> {
+    const record = await this.change(sessionId, (record, now) => {
+      record.reported = true;
+      const session = record.session;
+      const previous = session.performance_metrics;
+      session.performance_metrics = { ...session.performance_metrics, ...report, quality_switches: session.performance_metrics.quality_switches };
+      session.last_updated = new Date(now).toISOString();
+      const emissions: Emission[] = [() => this.emit('metrics-reported', session, previous)];
+      if (record.monitor.lastRebufferCount > session.performance_metrics.rebuffer_count) {
+        record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // the player restarted its counters
+      }
+      if (!this.qualityMonitorRunning || !session.client_capabilities.adaptive_enabled) {
+        record.monitor.lastRebufferCount = session.performance_metrics.rebuffer_count; // a later judgement starts from here
+        return emissions;
+      }
+      const current = profileById(record.ladder, session.current_quality, 'current_quality');
+      const cap = bitrateCapKbps(session.client_capabilities, this.options);
+      const family = familyOf(record.ladder, current.quality_id).filter((profile) => profile.bitrate_kbps <= Math.max(cap, current.bitrate_kbps));
+      const { state, decision } = assessReport(record.monitor, session.performance_metrics, current, family, now, this.options);
+      record.monitor = state;
+      if (decision) {
+        const switched = this.switchTo(record, decision.to, now, decision.reason, decision.direction);
+        session.recommendation = { ...switched, reason: decision.reason, profile: decision.to, created_at: new Date(now).toISOString() };
+        emissions.push(() => this.emit('quality-changed', switched, session));
+      }
+      return emissions;
+    });
+    return record.session;
   }
 
   /** Ends a session (DELETE). Throws E_UNKNOWN_SESSION. */
-  endSession(sessionId: string): StreamingSession {
-    const record = this.record(sessionId);
-    this.forget(sessionId, record);
-    this.counters.ended++;
+  async endSession(sessionId: string): Promise<StreamingSession> {
+    const record = isId(sessionId) ? await this.sessions.remove(sessionId) : undefined;
+    if (!record) throw this.unknownSession(sessionId);
     this.emit('session-ended', record.session, 'ended');
     return record.session;
   }
 
-  /** Sessions (all, or those of `sessionIds`) with no request and no report for `sessionIdleMs` end; returns how many. */
-  expireIdleSessions(sessionIds: Iterable<string> = this.sessions.keys()): number {
-    const deadline = this.options.now() - this.options.sessionIdleMs;
-    let expired = 0;
-    for (const id of [...sessionIds]) {
-      const record = this.sessions.get(id);
-      if (!record || record.lastSeenMs > deadline) continue;
-      this.forget(id, record);
-      this.counters.expired++;
-      expired++;
-      this.emit('session-ended', record.session, 'expired');
-    }
-    return expired;
+  /**
+   * Sessions with no request and no report for `sessionIdleMs` end; returns how many. Each ends on
+   * one node only (the store hands each expired session to one caller), which emits `session-ended`.
+   */
+  expireIdleSessions(): Promise<number> {
+    // One sweep at a time in this process: a slow store must not stack them up.
+    return (this.sweeping ??= (async () => {
+      try {
+        const expired = await this.sessions.claimExpired(this.options.now() - this.options.sessionIdleMs);
+        for (const record of expired) this.emit('session-ended', record.session, 'expired');
+        return expired.length;
+      } finally {
+        this.sweeping = undefined;
+      }
+    })());
   }
 
-  /** `get_streaming_stats`. */
-  getStreamingStats(): StreamingStats {
+  /** `get_streaming_stats`: over the store's sessions (with Redis, every node's). */
+  async getStreamingStats(): Promise<StreamingStats> {
+    const [records, counters] = await Promise.all([this.sessions.list(), this.sessions.counters()]);
     return streamingStats(
-      [...this.sessions.values()].map(({ session, reported }) => ({ session, reported })),
-      this.counters,
+      records.map(({ session, reported }) => ({ session, reported })),
+      counters,
       this.options.now(),
       this.qualityMonitorRunning,
     );
   }
 
+  /** Open sessions as last counted (SessionStore.size): exact in memory, as of the last creation or sweep with Redis. */
   get sessionCount(): number {
     return this.sessions.size;
   }
 
+  /** Stops the monitor. The store stays as it is: a shared one holds other nodes' sessions too. */
   close(): void {
     this.stopQualityMonitor();
-    for (const record of [...this.sessions.values()]) this.sessions.delete(record.session.session_id);
-    this.byHolder.clear();
   }
 
-  private record(sessionId: string): SessionRecord {
-    const record = isId(sessionId) ? this.sessions.get(sessionId) : undefined;
-    if (!record) throw new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${quote(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
-    return record;
+  /**
+   * Reads the session, applies `apply` (which changes the record and returns what to emit), and
+   * writes it with the version it read; another write in between (this node or another) makes it
+   * read and apply again, so that neither change is lost. A use of the session: it stays alive.
+   */
+  private async change(sessionId: string, apply: (record: SessionRecord, now: number) => Emission[]): Promise<SessionRecord> {
+    if (!isId(sessionId)) throw this.unknownSession(sessionId);
+    for (let attempt = 1; ; attempt++) {
+      const loaded: VersionedRecord | undefined = await this.sessions.load(sessionId);
+      if (!loaded) throw this.unknownSession(sessionId);
+      const now = this.options.now();
+      const { record } = loaded;
+      const emissions = apply(record, now);
+      record.lastSeenMs = Math.max(record.lastSeenMs, now);
+      const written = await this.sessions.replace(record, loaded.version, this.options.sessionIdleMs);
+      if (written.outcome === 'replaced') {
+        for (const emit of emissions) emit();
+        return record;
+      }
+      if (written.outcome === 'gone') throw this.unknownSession(sessionId);
+      if (attempt >= this.options.sessionWriteAttempts) {
+        throw new HlsaudioError('E_UNAVAILABLE', `Streaming session ${quote(sessionId)} changed under ${attempt} tries in a row (requests racing on it); try again`, { retryAfterSec: 1 });
+      }
+    }
   }
 
-  private forget(sessionId: string, record: SessionRecord): void {
-    this.sessions.delete(sessionId);
-    const held = this.byHolder.get(record.holder);
-    if (held?.delete(sessionId) && held.size === 0) this.byHolder.delete(record.holder);
+  private unknownSession(sessionId: string): HlsaudioError {
+    return new HlsaudioError('E_UNKNOWN_SESSION', `No streaming session ${quote(sessionId)} (never created, ended, or expired after ${this.options.sessionIdleMs / 1000} s idle)`, { field: 'session_id' });
   }
 
-  /** Seconds until the first of these sessions expires if nobody uses it (at least 1): a refusal's Retry-After. */
-  private secondsUntilExpiry(sessionIds: Iterable<string>): number {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const id of sessionIds) oldest = Math.min(oldest, this.sessions.get(id)?.lastSeenMs ?? oldest);
-    const waitMs = Number.isFinite(oldest) ? oldest + this.options.sessionIdleMs - this.options.now() : this.options.sessionIdleMs;
+  /** Seconds until a session last used at `lastSeenMs` expires if nobody uses it (at least 1): a refusal's Retry-After. */
+  private secondsUntilExpiry(lastSeenMs: number): number {
+    const waitMs = Number.isFinite(lastSeenMs) ? lastSeenMs + this.options.sessionIdleMs - this.options.now() : this.options.sessionIdleMs;
     return Math.max(1, Math.ceil(waitMs / 1000));
   }
 

@@ -66,7 +66,7 @@ export async function listen(started: StartedApp, query: Record<string, string> 
 
 /** The track's analytics, once what was recorded is written. */
 export async function trackDetails(started: StartedApp, headers: Record<string, string> = {}): Promise<any> {
-  started.app.analytics.flush();
+  await started.app.analytics.flush();
   const answer = await fetch(`${started.base}/api/analytics/tracks/${TRACK}`, { headers });
   expect(answer.status).toBe(200);
   return answer.json();

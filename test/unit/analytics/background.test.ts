@@ -38,7 +38,7 @@ async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
 }
 
 function workerOf(store: AnalyticsEngine): Worker {
-  return (store as unknown as { background: { worker: Worker } }).background.worker;
+  return (store as unknown as { store: { background: { worker: Worker } } }).store.background.worker;
 }
 
 describe('the worker thread', () => {

@@ -9,7 +9,7 @@ import { Clock, count, openStore, play, query, scratchDir, T0 } from '../../help
 import { ROOT } from '../../helpers/cli.js';
 
 describe('batched writes', () => {
-  it('keeps rows out of the file until a flush, then writes them all', () => {
+  it('keeps rows out of the file until a flush, then writes them all', async () => {
     const { store, clock, file } = openStore();
     const id = store.startPlaySession(play());
     for (let position = 2000; position <= 20_000; position += 2000) {
@@ -20,7 +20,7 @@ describe('batched writes', () => {
     expect(count(file, 'play_sessions')).toBe(0);
     expect(count(file, 'progress_updates')).toBe(0);
     expect(store.stats()).toMatchObject({ queued_rows: 11, writes: 0 });
-    expect(store.flush()).toBe(11);
+    expect(await store.flush()).toBe(11);
     expect(count(file, 'play_sessions')).toBe(1);
     expect(count(file, 'progress_updates')).toBe(10);
     expect(count(file, 'rebuffers')).toBe(1);

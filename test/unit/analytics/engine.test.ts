@@ -230,7 +230,7 @@ describe('AnalyticsEngine: options and the database file', () => {
     expect(store.file).toBe(join(out, '.hlsaudio', 'analytics.db'));
     expect(analyticsFile(out)).toBe(store.file);
     store.close();
-    expect(query(store.file, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(query(store.file!, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
   });
 
   it('refuses bad options with the option named', () => {
@@ -248,8 +248,9 @@ describe('AnalyticsEngine: options and the database file', () => {
     const { store, file } = openStore();
     store.close();
     new AnalyticsEngine({ file }).close();
-    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 2 }]);
+    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 3 }]);
     expect(query<{ name: string }>(file, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map((row) => row.name)).toEqual([
+      'analytics_nodes',
       'play_sessions',
       'progress_updates',
       'quality_switches',
@@ -263,8 +264,9 @@ describe('AnalyticsEngine: options and the database file', () => {
     const old = ['Auto', 'User', 'Bandwidth', 'BufferHealth', 'PacketLoss', 'Latency', 'Rebuffer', 'Error'];
     for (const [index] of old.entries()) store.recordQualitySwitch(id, `q${index}`, `q${index + 1}`, 'user');
     store.close();
-    // What version 1 wrote: its own reason names.
+    // What version 1 wrote: its own reason names, and neither the node column nor the nodes table of version 3.
     const db = new DatabaseSync(file);
+    db.exec('ALTER TABLE play_sessions DROP COLUMN node; DROP TABLE analytics_nodes');
     const rows = db.prepare('SELECT rowid FROM quality_switches ORDER BY rowid').all() as { rowid: number }[];
     for (const [index, row] of rows.entries()) db.prepare('UPDATE quality_switches SET reason = ? WHERE rowid = ?').run(old[index]!, row.rowid);
     db.exec('PRAGMA user_version = 1');
@@ -280,7 +282,7 @@ describe('AnalyticsEngine: options and the database file', () => {
       'rebuffer',
       'player',
     ]);
-    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 2 }]);
+    expect(query(file, 'PRAGMA user_version')).toEqual([{ user_version: 3 }]);
   });
 
   it('refuses a database of a newer schema, and a file that is not a database', () => {
@@ -291,7 +293,7 @@ describe('AnalyticsEngine: options and the database file', () => {
     db.close();
     expect(thrown(() => new AnalyticsEngine({ file: newer }))).toMatchObject({
       code: 'E_ANALYTICS_DB',
-      message: `${newer}: analytics schema 99 was written by a newer hlsaudio (this one reads up to 2)`,
+      message: `${newer}: analytics schema 99 was written by a newer hlsaudio (this one reads up to 3)`,
     });
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'not a database, just text that is long enough to hold a header '.repeat(20));

@@ -49,7 +49,7 @@ describe('AdaptiveStreamingManager quality monitor', () => {
     const seen = [];
     for (const [metrics, expected] of steps) {
       clock.now += 2000;
-      const after = manager.reportMetrics(session.session_id, { ...good, ...metrics });
+      const after = await manager.reportMetrics(session.session_id, { ...good, ...metrics });
       seen.push(after.current_quality);
       expect(after.current_quality, `report ${seen.length}`).toBe(expected);
     }
@@ -59,7 +59,7 @@ describe('AdaptiveStreamingManager quality monitor', () => {
       ['medium', 'high', 'up', 'bandwidth_headroom'],
       ['high', 'mobile', 'down', 'bandwidth'],
     ]);
-    const final = manager.getSession(session.session_id);
+    const final = await manager.getSession(session.session_id);
     expect(final.performance_metrics.quality_switches).toBe(4);
     expect(final.recommendation).toMatchObject({ to_quality: 'mobile', profile: { quality_id: 'mobile', bitrate_kbps: 96 }, master_url: `/hls/song/master.m3u8?session=${session.session_id}` });
   });
@@ -69,9 +69,9 @@ describe('AdaptiveStreamingManager quality monitor', () => {
     manager.startQualityMonitor();
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'test' });
     clock.now += 1000;
-    expect(manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 }).current_quality).toBe('medium');
+    expect((await manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 })).current_quality).toBe('medium');
     clock.now += 1000;
-    expect(manager.reportMetrics(session.session_id, { ...good, buffer_health_percentage: 50 }).current_quality).toBe('medium'); // rebuffer_count kept at 1
+    expect((await manager.reportMetrics(session.session_id, { ...good, buffer_health_percentage: 50 })).current_quality).toBe('medium'); // rebuffer_count kept at 1
     expect(recommendations.map((r) => r.reason)).toEqual(['rebuffer']);
   });
 
@@ -79,15 +79,15 @@ describe('AdaptiveStreamingManager quality monitor', () => {
     const { manager, clock, recommendations } = setup();
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'test' });
     clock.now += 1000;
-    manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 3 });
+    await manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 3 });
     manager.startQualityMonitor();
     const fixed = await manager.createSession({ trackId: 'song', capabilities: { ...desktop(1000), adaptive_enabled: false, preferred_quality: 'high' }, clientId: 'test' });
-    for (let i = 0; i < 3; i++) manager.reportMetrics(fixed.session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i + 1 });
+    for (let i = 0; i < 3; i++) await manager.reportMetrics(fixed.session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i + 1 });
     expect(recommendations).toEqual([]);
-    expect(manager.getSession(session.session_id).performance_metrics).toMatchObject({ rebuffer_count: 3, buffer_health_percentage: 95 });
+    expect((await manager.getSession(session.session_id)).performance_metrics).toMatchObject({ rebuffer_count: 3, buffer_health_percentage: 95 });
     // The stalls reported before the monitor started are not taken for a new one.
-    expect(manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 3 }).current_quality).toBe('high');
-    expect(manager.getSession(fixed.session.session_id).current_quality).toBe('high');
+    expect((await manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 3 })).current_quality).toBe('high');
+    expect((await manager.getSession(fixed.session.session_id)).current_quality).toBe('high');
   });
 });
 
@@ -100,12 +100,12 @@ describe('AdaptiveStreamingManager sessions', () => {
     manager.on('session-ended', (_session: StreamingSession, reason) => events.push(`ended ${reason}`));
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'client-1' });
     expect(session).toMatchObject({ track_id: 'song', client_id: 'client-1', current_quality: 'high', created_at: '2026-01-01T00:00:00.000Z', recommendation: null });
-    manager.updateSessionQuality(session.session_id, 'low');
-    manager.updateSessionQuality(session.session_id, 'low'); // no change, no switch
-    expect(manager.sessionProfile(session.session_id)).toMatchObject({ masterFile: 'master-mp3.m3u8', profile: { codec: 'mp3' } });
+    await manager.updateSessionQuality(session.session_id, 'low');
+    await manager.updateSessionQuality(session.session_id, 'low'); // no change, no switch
+    expect(await manager.sessionProfile(session.session_id)).toMatchObject({ masterFile: 'master-mp3.m3u8', profile: { codec: 'mp3' } });
     clock.now += 10_000;
-    manager.reportMetrics(session.session_id, { buffer_health_percentage: 70, download_speed_kbps: 900, rebuffer_duration_ms: 1000, rebuffer_count: 1 });
-    expect(manager.getStreamingStats()).toEqual({
+    await manager.reportMetrics(session.session_id, { buffer_health_percentage: 70, download_speed_kbps: 900, rebuffer_duration_ms: 1000, rebuffer_count: 1 });
+    expect(await manager.getStreamingStats()).toEqual({
       active_sessions: 1,
       sessions_by_quality: { low: 1 },
       average_buffer_health_percentage: 70,
@@ -117,10 +117,10 @@ describe('AdaptiveStreamingManager sessions', () => {
       sessions_expired: 0,
       quality_monitor_running: false,
     });
-    expect(manager.endSession(session.session_id).session_id).toBe(session.session_id);
-    expect(() => manager.getSession(session.session_id)).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_SESSION' }));
+    expect((await manager.endSession(session.session_id)).session_id).toBe(session.session_id);
+    await expect(manager.getSession(session.session_id)).rejects.toMatchObject({ code: 'E_UNKNOWN_SESSION' });
     expect(events).toEqual(['created high', 'changed high->low', 'ended ended']);
-    expect(manager.getStreamingStats()).toMatchObject({ active_sessions: 0, average_buffer_health_percentage: null, sessions_ended: 1 });
+    expect(await manager.getStreamingStats()).toMatchObject({ active_sessions: 0, average_buffer_health_percentage: null, sessions_ended: 1 });
   });
 
   it('tells why the quality changed: the monitor\'s reason, the listener (user) or the player\'s ABR (player)', async () => {
@@ -130,11 +130,11 @@ describe('AdaptiveStreamingManager sessions', () => {
     manager.on('quality-changed', (change) => changes.push(`${change.from_quality}->${change.to_quality} ${change.reason}`));
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
     // All on one clock tick: the reason is told, not guessed from timestamps.
-    manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 });
-    manager.updateSessionQuality(session.session_id, 'high');
-    manager.updateSessionQuality(session.session_id, 'mobile', { reason: 'player' });
+    await manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 1 });
+    await manager.updateSessionQuality(session.session_id, 'high');
+    await manager.updateSessionQuality(session.session_id, 'mobile', { reason: 'player' });
     clock.now += 1000;
-    manager.updateSessionQuality(session.session_id, 'medium', { reason: 'user' });
+    await manager.updateSessionQuality(session.session_id, 'medium', { reason: 'user' });
     expect(changes).toEqual(['high->medium rebuffer', 'medium->high user', 'high->mobile player', 'mobile->medium user']);
   });
 
@@ -142,18 +142,18 @@ describe('AdaptiveStreamingManager sessions', () => {
     const { manager, clock, recommendations } = setup();
     manager.startQualityMonitor();
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
-    const forced = manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: false });
+    const forced = await manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: false });
     expect(forced.client_capabilities.adaptive_enabled).toBe(false);
     for (let i = 1; i <= 3; i++) {
       clock.now += 1000;
-      expect(manager.reportMetrics(session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i }).current_quality).toBe('high');
+      expect((await manager.reportMetrics(session.session_id, { ...good, buffer_health_percentage: 5, rebuffer_count: i })).current_quality).toBe('high');
     }
     expect(recommendations).toEqual([]);
     // Without adaptive_enabled the setting stays as it is.
-    expect(manager.updateSessionQuality(session.session_id, 'high').client_capabilities.adaptive_enabled).toBe(false);
-    manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: true, reason: 'player' });
+    expect((await manager.updateSessionQuality(session.session_id, 'high')).client_capabilities.adaptive_enabled).toBe(false);
+    await manager.updateSessionQuality(session.session_id, 'high', { adaptiveEnabled: true, reason: 'player' });
     clock.now += 1000;
-    expect(manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 4 }).current_quality).toBe('medium');
+    expect((await manager.reportMetrics(session.session_id, { ...good, rebuffer_count: 4 })).current_quality).toBe('medium');
     expect(recommendations.map((r) => r.reason)).toEqual(['rebuffer']);
   });
 
@@ -161,9 +161,10 @@ describe('AdaptiveStreamingManager sessions', () => {
     const { manager } = setup();
     await expect(manager.createSession({ trackId: 'nope', capabilities: desktop(1000), clientId: 'x' })).rejects.toMatchObject({ code: 'E_UNKNOWN_TRACK', message: 'No track "nope" in the catalog' });
     const { session } = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'x' });
-    expect(() => manager.updateSessionQuality(session.session_id, 'ultra')).toThrow(
-      expect.objectContaining({ code: 'E_UNKNOWN_QUALITY', message: 'Expected `quality` to be one of high, medium, low, mobile, got "ultra"' }),
-    );
+    await expect(manager.updateSessionQuality(session.session_id, 'ultra')).rejects.toMatchObject({
+      code: 'E_UNKNOWN_QUALITY',
+      message: 'Expected `quality` to be one of high, medium, low, mobile, got "ultra"',
+    });
   });
 
   it('expires sessions idle past sessionIdleMs; any request about a session keeps it alive', async () => {
@@ -173,12 +174,12 @@ describe('AdaptiveStreamingManager sessions', () => {
     const a = await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'a' });
     await manager.createSession({ trackId: 'song', capabilities: desktop(1000), clientId: 'b' });
     clock.now += 50_000;
-    manager.getSession(a.session.session_id);
+    await manager.getSession(a.session.session_id);
     clock.now += 20_000;
-    expect(manager.expireIdleSessions()).toBe(1);
+    expect(await manager.expireIdleSessions()).toBe(1);
     expect(ended).toEqual(['b expired']);
-    expect(manager.getSession(a.session.session_id).client_id).toBe('a');
-    expect(manager.getStreamingStats()).toMatchObject({ active_sessions: 1, sessions_expired: 1 });
+    expect((await manager.getSession(a.session.session_id)).client_id).toBe('a');
+    expect(await manager.getStreamingStats()).toMatchObject({ active_sessions: 1, sessions_expired: 1 });
   });
 
   it('refuses a session past maxSessions unless idle ones can expire', async () => {
