@@ -8,7 +8,8 @@ import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import { stderrLogger } from '../log.js';
-import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { newNodeId, RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-presence.js';
 import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import type { QualityChange } from '../streaming/types.js';
@@ -24,8 +25,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
-  /** Share events with other `serve` nodes through this Redis (`--redis`); absent: events stay in this process. */
-  redis?: RedisBrokerOptions;
+  /** Share events, presence and connection quotas with other `serve` nodes through this Redis (`--redis`); absent: they stay in this process. */
+  redis?: RedisBrokerOptions & RedisPresenceOptions;
 }
 
 export interface ServeApp {
@@ -61,8 +62,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
+  let presence: RedisPresence | undefined;
   try {
-    if (redisOptions) broker = await RedisBroker.connect({ logger, ...redisOptions });
+    if (redisOptions) {
+      const nodeId = redisOptions.nodeId ?? newNodeId();
+      broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
+      presence = await RedisPresence.connect({ logger, ...redisOptions, nodeId });
+    }
     hls = await createHlsServer({
       ...hlsOptions,
       logger,
@@ -71,17 +77,18 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
     const redisBroker = broker;
-    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason();
+    const redisPresence = presence;
+    if (redisBroker) hls.context.degradedReason = () => redisBroker.degradedReason() ?? redisPresence?.degradedReason();
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
     const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
+    if (redisOptions) notices.push(`realtime: events, presence, LiveStats and connection quotas are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, playlists and analytics stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -98,6 +105,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await redisPresence?.close();
         await redisBroker?.close();
         await server.close();
         analytics.close();
@@ -105,6 +113,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     };
   } catch (error) {
     await realtime?.close();
+    await presence?.close();
     await broker?.close();
     await hls?.close();
     analytics.close();
