@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logTo } from '../../src/log.js';
 import type { LiveStats } from '../../src/realtime/protocol.js';
 import { startServeApp, type ServeApp } from '../../src/serve/app.js';
-import { connect, type TestClient } from '../helpers/realtime.js';
+import { connect, type TestClient, until } from '../helpers/realtime.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
-import { packageFixtures, startServe, stopServers } from '../helpers/serve.js';
+import { packageFixtures, request, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
 /**
@@ -152,3 +152,97 @@ async function presenceOwners(redis: RedisServer, nodes: string[]): Promise<Set<
   const members = await redis.admin.zrange('hlsaudio:{presence}:nodes', 0, -1);
   return new Set(nodes.filter((node) => members.includes(node) || keys.some((key) => key.endsWith(`:${node}`))));
 }
+
+describe('serve --redis: WebSocket quotas across nodes', () => {
+  let redis: RedisServer;
+  let a: Node;
+  let b: Node;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    [a, b] = await Promise.all([startNode(redis, 5, 8), startNode(redis, 5, 8)]);
+  });
+
+  it('refuses on node B a user at its quota on node A (429), and lets it in again once one closes', async () => {
+    const onA = await Promise.all(Array.from({ length: 5 }, () => upgrade(a.ws, 'ana')));
+    expect(onA.every((outcome) => outcome.ws)).toBe(true);
+    expect(await upgrade(b.ws, 'ana')).toEqual({ status: 429, code: 'E_QUOTA' });
+    // Another user is not affected.
+    const bob = await upgrade(b.ws, 'bob');
+    expect(bob.ws).toBeDefined();
+    await closeAll([onA[0]!.ws]);
+    await untilAsync(async () => {
+      const again = await upgrade(b.ws, 'ana');
+      if (!again.ws) return false;
+      onA.push(again);
+      return true;
+    }, 3000, 'ana\'s place to be free on node B');
+    await closeAll([...onA.slice(1).map((outcome) => outcome.ws), bob.ws]);
+  });
+
+  it('lets parallel upgrades of one user over two nodes exceed the quota by none, per user and per address', async () => {
+    // 40 upgrades of one user at once, alternating the nodes: 5 open (wsMaxConnectionsPerUser).
+    const raced = await Promise.all(Array.from({ length: 40 }, (_, i) => upgrade(i % 2 ? a.ws : b.ws, 'racer')));
+    expect(raced.filter((outcome) => outcome.ws)).toHaveLength(5);
+    expect(raced.filter((outcome) => outcome.status === 429)).toHaveLength(35);
+    // 40 users from one address without a token: 8 open (wsMaxConnectionsPerAddress), counting the 5 above.
+    const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => upgrade(i % 2 ? a.ws : b.ws, `crowd-${i}`)));
+    expect(crowd.filter((outcome) => outcome.ws)).toHaveLength(3);
+    expect(a.app.realtime.manager.size + b.app.realtime.manager.size).toBe(8);
+    await closeAll([...raced, ...crowd].map((outcome) => outcome.ws));
+    // Every place is given back: a fresh round gets 5 again.
+    await untilAsync(async () => Number((await redis.admin.hget(holdsKey(await nodeIds(redis))[0]!, 'a:127.0.0.1')) ?? 0) === 0, 3000, 'the places to be released');
+    await untilAsync(async () => Number((await redis.admin.hget(holdsKey(await nodeIds(redis))[1]!, 'a:127.0.0.1')) ?? 0) === 0, 3000, 'the places to be released');
+    const again = await Promise.all(Array.from({ length: 10 }, (_, i) => upgrade(i % 2 ? a.ws : b.ws, 'racer')));
+    expect(again.filter((outcome) => outcome.ws)).toHaveLength(5);
+    await closeAll(again.map((outcome) => outcome.ws));
+  });
+});
+
+async function nodeIds(redis: RedisServer): Promise<string[]> {
+  return redis.admin.zrange('hlsaudio:{presence}:nodes', 0, -1);
+}
+
+function holdsKey(nodes: string[]): string[] {
+  return nodes.map((node) => `hlsaudio:{presence}:holds:${node}`);
+}
+
+describe('serve --redis: Redis unreachable while serving', () => {
+  it('lets connections in on the node\'s own count, counts LiveStats locally with /healthz degraded, and shares both again once Redis is back', async () => {
+    const redis = await startRedis();
+    const [a, b] = await Promise.all([startNode(redis, 3), startNode(redis, 3)]);
+    const watcher = await liveStatsWatcher(a);
+    await Promise.all([play(a.ws, 'a1', LONG), play(b.ws, 'b1', LONG), play(b.ws, 'b2', SHORT)]);
+    await nextLiveStats(watcher, (stats) => stats.concurrent_listeners === 3);
+
+    await redis.stop();
+    await until(() => a.logs.some((line) => /presence cut off from Redis/.test(line)), 5000, 'node A to notice');
+    const local = await nextLiveStats(watcher, () => true);
+    expect(local.concurrent_listeners).toBe(1);
+    expect(local.top_tracks.map(({ track_id, current_listeners }) => [track_id, current_listeners])).toEqual([[LONG, 1]]);
+    const health = (await request(a.port, 'GET', '/healthz')).json();
+    expect(health.status).toBe('degraded');
+    expect(health.reason).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since /);
+    // Connections are let in on this node's count: eve takes 2 places on A and 2 on B (quota 3), and
+    // the third on A is refused by A's own count.
+    const eve = await Promise.all([upgrade(a.ws, 'eve'), upgrade(a.ws, 'eve'), upgrade(b.ws, 'eve'), upgrade(b.ws, 'eve')]);
+    expect(eve.every((outcome) => outcome.ws)).toBe(true);
+    const third = await Promise.all([upgrade(a.ws, 'eve'), upgrade(a.ws, 'eve')]);
+    expect(third.filter((outcome) => outcome.ws)).toHaveLength(1);
+    expect(third.filter((outcome) => outcome.status === 429)).toHaveLength(1);
+
+    // Redis comes back empty: each node writes its entries again, whole.
+    await redis.start();
+    await nextLiveStats(watcher, (stats) => stats.concurrent_listeners === 3, 10_000);
+    await untilAsync(async () => {
+      const counts = await Promise.all(holdsKey(await nodeIds(redis)).map((key) => redis.admin.hget(key, 'u:eve')));
+      return counts.length === 2 && counts.map(Number).sort().join() === '2,3';
+    }, 5000, 'both nodes to write their holds again');
+    // eve holds 5 across the nodes: over the quota of 3 while Redis was away, so no more on either.
+    expect(await upgrade(b.ws, 'eve')).toEqual({ status: 429, code: 'E_QUOTA' });
+    expect(await upgrade(a.ws, 'eve')).toEqual({ status: 429, code: 'E_QUOTA' });
+    expect(a.logs.filter((line) => /presence cut off from Redis/.test(line))).toHaveLength(1);
+    await until(() => a.logs.some((line) => /presence reaches Redis .* again/.test(line)), 5000, 'node A to log the recovery');
+    await closeAll([...eve, ...third].map((outcome) => outcome.ws));
+  });
+});
