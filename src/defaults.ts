@@ -411,6 +411,13 @@ export const redisPresenceOptions = {
   /** Heartbeats per presenceTtlMs (5: every 2 s by default): each writes this node's entries and reads the others'. */
   presenceBeatsPerTtl: { default: 5, min: 2, integer: true },
   /**
+   * Tracks a node writes at each heartbeat: its most listened. Bounds what every heartbeat reads
+   * (this many fields per live node, whatever the catalog). `concurrent_listeners` stays exact;
+   * `top_tracks` (liveStatsTopTracks, 10) sums the nodes' lists, exact unless a track of the
+   * cluster's top is outside some node's list (listeners spread thinner than 1 in this many tracks).
+   */
+  presenceTracksPerNode: { default: 100, min: 1, integer: true },
+  /**
    * How long an upgrade waits for the shared quota count before it is let in on this node's count
    * alone (Redis frozen or cut off; a closed connection fails at once).
    */

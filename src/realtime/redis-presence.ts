@@ -32,8 +32,8 @@ interface NodeView {
 /**
  * The Presence of `serve --redis`, and the node's entry in Redis for the shared quotas. This node's
  * listeners are counted here, at once (InProcessPresence); a heartbeat every presenceTtlMs /
- * presenceBeatsPerTtl writes their aggregate (listeners, per-track counts, load) to this node's
- * hash, which expires after presenceTtlMs, and reads every other live node's, so that `listeners()`
+ * presenceBeatsPerTtl writes their aggregate (listeners, its presenceTracksPerNode most listened
+ * tracks, load) to this node's hash, which expires after presenceTtlMs, and reads every other live node's, so that `listeners()`
  * stays synchronous: this node's own now plus the others' as of the last heartbeat. A node that
  * dies stops being counted within presenceTtlMs plus one heartbeat. While Redis cannot be reached
  * LiveStats counts this node's listeners only, and `degradedReason` says so.
@@ -141,7 +141,10 @@ export class RedisPresence implements Presence {
     const mark = performance.eventLoopUtilization();
     const load = Math.round(performance.eventLoopUtilization(mark, this.loadMark).utilization * 1000) / 1000;
     this.loadMark = mark;
-    const tracks = [...own.byTrack].flatMap(([trackId, count]) => [trackId, count]);
+    const tracks = [...own.byTrack]
+      .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
+      .slice(0, this.options.presenceTracksPerNode)
+      .flatMap(([trackId, count]) => [trackId, count]);
     let answer: [number, (string | string[])[]];
     try {
       answer = await this.heartbeatCommand(this.keys.nodes, this.listeningKey, this.keys.holds + this.nodeId, this.keys.listening, this.nodeId, this.options.presenceTtlMs, own.concurrent, load, ...tracks);

@@ -64,6 +64,21 @@ describe('RedisPresence', () => {
     expect(a.listeners().concurrent).toBe(0);
   });
 
+  it('writes its presenceTracksPerNode most listened tracks and its exact listener count; another node sums them', async () => {
+    const redis = await startRedis();
+    const a = await presence({ url: redis.url, nodeId: 'node-a', presenceTtlMs: 500, presenceTracksPerNode: 2 });
+    const b = await presence({ url: redis.url, nodeId: 'node-b', presenceTtlMs: 500 });
+    for (const [connection, track] of [['c1', 'x'], ['c2', 'x'], ['c3', 'x'], ['c4', 'y'], ['c5', 'y'], ['c6', 'z']]) a.set(connection!, track);
+    b.set('c7', 'z');
+    const deadline = Date.now() + 3000;
+    while (b.listeners().concurrent !== 7 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await redis.admin.hgetall('hlsaudio:{presence}:listening:node-a')).toMatchObject({ listeners: '6', 't:x': '3', 't:y': '2' });
+    expect(await redis.admin.hexists('hlsaudio:{presence}:listening:node-a', 't:z')).toBe(0);
+    expect(b.listeners()).toEqual({ concurrent: 7, byTrack: new Map([['z', 1], ['x', 3], ['y', 2]]) });
+    // server_load: the busiest node's, its own when it is the busiest.
+    expect(b.serverLoad(1)).toBe(1);
+  });
+
   it('refuses a bad node id or TTL with the option error wording', async () => {
     await expect(RedisPresence.connect({ url: 'redis://127.0.0.1:1', nodeId: 'has space' })).rejects.toThrow('Expected `nodeId` to be 1 to 100 letters, digits, `.`, `:`, `_` or `-`, got "has space"');
     await expect(RedisPresence.connect({ url: 'redis://127.0.0.1:1', presenceTtlMs: 10 })).rejects.toThrow('Expected `presenceTtlMs` to be');
