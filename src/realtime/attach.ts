@@ -144,10 +144,11 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
       release = reservation.release;
       // Meanwhile the client may have gone, the server begun closing, or (Redis unreachable) another
       // upgrade of the same holder been let in on this process's count.
-      const late = socket.destroyed ? undefined : manager.isShuttingDown ? new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down') : quotaRefusal(asks);
-      if (socket.destroyed || late) {
+      if (socket.destroyed) return release();
+      const late = manager.isShuttingDown ? new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down') : quotaRefusal(asks);
+      if (late) {
         release();
-        return late && refuse(socket, late, retryAfter);
+        return refuse(socket, late, retryAfter);
       }
     }
     const client = { userAgent: req.headers['user-agent'] ?? null, referrer: req.headers.origin ?? req.headers.referer ?? null };
