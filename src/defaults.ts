@@ -436,6 +436,36 @@ export const redisOptions = {
 export const redisDefaults = defaultsOf(redisOptions);
 
 /**
+ * Presence, LiveStats and WebSocket quotas across the nodes of `serve --redis` (owner:
+ * src/realtime/redis-presence.ts, redis-quotas.ts); the connection itself takes `redisOptions`.
+ * docs/design-notes.md "Presence, LiveStats and quotas across nodes" explains the keys.
+ */
+export const redisPresenceOptions = {
+  /**
+   * How long a node's entries (its listeners, its load, the connections it holds per user and per
+   * address) outlive its last heartbeat. A node that dies (`kill -9`, a lost machine) is counted by
+   * the others for at most this long plus one heartbeat; a live node whose event loop stalls longer
+   * than this is, meanwhile, not counted.
+   */
+  presenceTtlMs: { default: 10_000, min: 100, integer: true },
+  /** Heartbeats per presenceTtlMs (5: every 2 s by default): each writes this node's entries and reads the others'. */
+  presenceBeatsPerTtl: { default: 5, min: 2, integer: true },
+  /**
+   * Tracks a node writes at each heartbeat: its most listened. Bounds what every heartbeat reads
+   * (this many fields per live node, whatever the catalog). `concurrent_listeners` stays exact;
+   * `top_tracks` (liveStatsTopTracks, 10) sums the nodes' lists, exact unless a track of the
+   * cluster's top is outside some node's list (listeners spread thinner than 1 in this many tracks).
+   */
+  presenceTracksPerNode: { default: 100, min: 1, integer: true },
+  /**
+   * How long an upgrade waits for the shared quota count before it is let in on this node's count
+   * alone (Redis frozen or cut off; a closed connection fails at once).
+   */
+  quotaCheckTimeoutMs: { default: 1_000, min: 1, integer: true },
+} satisfies OptionTable;
+export const redisPresenceDefaults = defaultsOf(redisPresenceOptions);
+
+/**
  * Listening analytics in SQLite or PostgreSQL (owner: src/analytics). README "Listening analytics" and
  * docs/design-notes.md "Analytics" explain the rules and the measurements behind these values.
  */

@@ -10,6 +10,11 @@ export class Tally {
     this.counts.set(key, this.count(key) + 1);
   }
 
+  /** Each key held, with its count. */
+  entries(): IterableIterator<[string, number]> {
+    return this.counts.entries();
+  }
+
   remove(key: string): void {
     const left = this.count(key) - 1;
     if (left > 0) this.counts.set(key, left);

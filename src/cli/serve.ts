@@ -32,6 +32,7 @@ export interface ServeCliOptions {
   jwks?: string;
   redis?: string;
   redisStreamMaxLen: string;
+  redisPresenceTtl: string;
   workers?: string;
 }
 
@@ -39,6 +40,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   const port = numberOption('--port', options.port, { min: 0, max: 65535, integer: true });
   const mediaCacheMiB = numberOption('--media-cache', options.mediaCache, { min: 0, max: 1 << 20 });
   const streamMaxLen = numberOption('--redis-stream-max-len', options.redisStreamMaxLen, { min: 1, max: 1e9, integer: true });
+  const presenceTtlMs = numberOption('--redis-presence-ttl', options.redisPresenceTtl, { min: 100, max: 86_400_000, integer: true });
   const redisUrl = options.redis ?? (process.env.HLSAUDIO_REDIS_URL || undefined);
   // `--db` is an SQLite file unless it is a postgres:// URL; HLSAUDIO_DB_URL, used without `--db`, is always a URL.
   const envDbUrl = process.env.HLSAUDIO_DB_URL || undefined;
@@ -79,7 +81,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
       dbUrl,
       realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
       // A worker's node id names it in Redis (CLIENT LIST) by its number as well.
-      redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, ...(worker ? { nodeId: `worker-${worker.id}-${randomBytes(6).toString('hex')}` } : {}) },
+      redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, presenceTtlMs, ...(worker ? { nodeId: `worker-${worker.id}-${randomBytes(6).toString('hex')}` } : {}) },
     });
     const started = app;
     address = await started.listen(port, options.host).catch(async (error: unknown) => {

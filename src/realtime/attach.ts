@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../fs.js';
 import { idError, isId } from '../ids.js';
 import { Authenticator, type Identity } from './auth.js';
 import { InProcessBroker } from './broker.js';
+import type { QuotaAsk } from './connection-quotas.js';
 import type { RealtimeDeps } from './deps.js';
 import { createEventsHandler, type EventsHandler } from './events-endpoint.js';
 import { httpStatusOf } from '../http/status.js';
@@ -83,17 +84,23 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     manager.recordRefusedUpgrade();
     refuseUpgrade(socket, httpStatusOf(error.code) ?? 400, error, headers);
   };
-  /** A quota the upgrade would pass (429), or undefined; checked after the token, in the tick that accepts the connection. */
-  const quotaRefusal = (identity: Identity, address: string): HlsaudioError | undefined => {
-    const perUser = resolved.wsMaxConnectionsPerUser;
-    if (identity.user_id !== null && perUser > 0 && manager.connectionsOfUser(identity.user_id) >= perUser) {
-      return new HlsaudioError('E_QUOTA', `user ${identity.user_id} holds its maximum of ${perUser} connections; close one first`, { retryAfterSec: resolved.wsRetryAfterSec });
-    }
-    const perAddress = resolved.wsMaxConnectionsPerAddress;
-    if (!identity.authenticated && perAddress > 0 && manager.unverifiedConnectionsFrom(address) >= perAddress) {
-      return new HlsaudioError('E_QUOTA', `this address holds its maximum of ${perAddress} connections without a token; close one first`, { retryAfterSec: resolved.wsRetryAfterSec });
-    }
-    return undefined;
+  const quotaError = (ask: QuotaAsk): HlsaudioError =>
+    new HlsaudioError(
+      'E_QUOTA',
+      ask.kind === 'user' ? `user ${ask.id} holds its maximum of ${ask.limit} connections; close one first` : `this address holds its maximum of ${ask.limit} connections without a token; close one first`,
+      { retryAfterSec: resolved.wsRetryAfterSec },
+    );
+  /** The quotas an upgrade must fit: its user's, and its address's when it has no verified token. */
+  const quotaAsks = (identity: Identity, address: string): QuotaAsk[] => {
+    const asks: QuotaAsk[] = [];
+    if (identity.user_id !== null && resolved.wsMaxConnectionsPerUser > 0) asks.push({ kind: 'user', id: identity.user_id, limit: resolved.wsMaxConnectionsPerUser });
+    if (!identity.authenticated && resolved.wsMaxConnectionsPerAddress > 0) asks.push({ kind: 'address', id: address, limit: resolved.wsMaxConnectionsPerAddress });
+    return asks;
+  };
+  /** A quota this process's own connections fill (429), or undefined; checked after the token, in the tick that accepts the connection. */
+  const quotaRefusal = (asks: readonly QuotaAsk[]): HlsaudioError | undefined => {
+    const full = asks.find((ask) => (ask.kind === 'user' ? manager.connectionsOfUser(ask.id) : manager.unverifiedConnectionsFrom(ask.id)) >= ask.limit);
+    return full && quotaError(full);
   };
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -125,10 +132,34 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     if (socket.destroyed) return;
     if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), retryAfter);
     const ipAddress = req.socket.remoteAddress ?? '';
-    const overQuota = quotaRefusal(identity, addressKey(ipAddress));
+    const asks = quotaAsks(identity, addressKey(ipAddress));
+    const overQuota = quotaRefusal(asks);
     if (overQuota) return refuse(socket, overQuota, retryAfter);
+    let release = (): void => {};
+    if (deps.quotas && asks.length > 0) {
+      // Across the nodes; this process's count above spares Redis a client hammering at its quota.
+      pending++;
+      const reservation = await deps.quotas.reserve(asks).finally(() => pending--);
+      if (!reservation.granted) return refuse(socket, quotaError(reservation.refused), retryAfter);
+      release = reservation.release;
+      // Meanwhile the client may have gone, the server begun closing, or (Redis unreachable) another
+      // upgrade of the same holder been let in on this process's count.
+      if (socket.destroyed) return release();
+      const late = manager.isShuttingDown ? new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down') : quotaRefusal(asks);
+      if (late) {
+        release();
+        return refuse(socket, late, retryAfter);
+      }
+    }
     const client = { userAgent: req.headers['user-agent'] ?? null, referrer: req.headers.origin ?? req.headers.referer ?? null };
-    wss.handleUpgrade(req, socket, head, (ws) => manager.accept(ws, identity, ipAddress, query.session_id, client));
+    let accepted = false;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
+      manager.accept(ws, identity, ipAddress, query.session_id, client);
+      ws.once('close', release);
+    });
+    // ws refused the handshake itself (a bad Sec-WebSocket-Key) and destroyed the socket.
+    if (!accepted) release();
   };
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     onUpgrade(req, socket, head).catch((error: unknown) => {

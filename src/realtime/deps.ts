@@ -2,6 +2,7 @@ import type { CatalogInfo } from '../catalog/schema.js';
 import { summaryOf, type TrackSummary } from '../catalog/snapshot.js';
 import type { Logger } from '../log.js';
 import type { RealtimeBroker } from './broker.js';
+import type { ConnectionQuotas } from './connection-quotas.js';
 import type { PlaylistStore } from './playlists.js';
 import type { Presence } from './presence.js';
 import type { QualityChange } from '../streaming/types.js';
@@ -65,6 +66,8 @@ export interface RealtimeDeps {
   broker?: RealtimeBroker | undefined;
   /** Who plays what, for LiveStats; this process's connections by default. */
   presence?: Presence | undefined;
+  /** Connection quotas across processes (RedisQuotas); without it each process counts its own. */
+  quotas?: ConnectionQuotas | undefined;
   /** Server-side playlists; the SQLite store in `dataDir` by default. */
   playlists?: PlaylistStore | undefined;
   /** Told of write failures and internal errors; stderr by default. */

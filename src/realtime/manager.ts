@@ -195,8 +195,9 @@ export class WebSocketManager {
     // Busy share of the event loop since the last figure: what bounds this server, where the load
     // average would count every other process on the machine.
     const mark = performance.eventLoopUtilization();
-    const server_load = Math.round(performance.eventLoopUtilization(mark, this.loadMark).utilization * 1000) / 1000;
+    const ownLoad = Math.round(performance.eventLoopUtilization(mark, this.loadMark).utilization * 1000) / 1000;
     this.loadMark = mark;
+    const server_load = this.parts.presence.serverLoad(ownLoad);
     return { event: 'LiveStats', concurrent_listeners: concurrent, top_tracks, server_load };
   }
 

@@ -1,14 +1,16 @@
 /**
  * Who is listening to what, for `LiveStats`: each connection's playing track, as its playback
- * changes (Play, Pause, Stop, the connection closing). The event server keeps it in process today;
- * with several `serve` processes a shared implementation (a Redis hash per process, expired with a
- * heartbeat) makes LiveStats count every listener rather than this process's.
+ * changes (Play, Pause, Stop, the connection closing). One process keeps it in a map; `serve --redis`
+ * shares it (RedisPresence: one hash per node, expired with the node's heartbeat), so that LiveStats
+ * counts every node's listeners.
  */
 export interface Presence {
   /** The connection plays `trackId` now, or nothing (undefined: paused, stopped, gone). */
   set(connectionId: string, trackId: string | undefined): void;
   /** Connections playing now, and how many play each track. */
   listeners(): { concurrent: number; byTrack: ReadonlyMap<string, number> };
+  /** LiveStats' `server_load`, given this process's own (the event loop's busy share). */
+  serverLoad(ownLoad: number): number;
 }
 
 /** The presence of one process: a map from connection to the track it plays. */
@@ -24,5 +26,9 @@ export class InProcessPresence implements Presence {
     const byTrack = new Map<string, number>();
     for (const trackId of this.playing.values()) byTrack.set(trackId, (byTrack.get(trackId) ?? 0) + 1);
     return { concurrent: this.playing.size, byTrack };
+  }
+
+  serverLoad(ownLoad: number): number {
+    return ownLoad;
   }
 }

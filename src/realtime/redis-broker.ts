@@ -47,9 +47,7 @@ export class RedisBroker implements RealtimeBroker {
   /** Connects both connections; rejects with E_REDIS (the URL masked) when Redis cannot be reached. */
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const resolved = resolveBrokerOptions(options);
-    const nodeId = options.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
-    // It names the connections (CLIENT SETNAME takes no spaces) and a key.
-    if (!NAME.test(nodeId)) throw optionError('nodeId', NAME_TEXT, nodeId);
+    const nodeId = checkRedisName('nodeId', options.nodeId ?? newNodeId());
     const where = maskRedisUrl(options.url);
     const open = (role: string, socketTimeoutMs: number) => openRedisConnection({ ...resolved, socketTimeoutMs, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
     const publisherConnection = await open('publisher', resolved.socketTimeoutMs);
@@ -123,13 +121,23 @@ export class RedisBroker implements RealtimeBroker {
   }
 }
 
+/** A node's name: one per process, shared by its Redis parts (the bus, the presence). */
+export function newNodeId(): string {
+  return `node-${randomBytes(6).toString('hex')}`;
+}
+
 const NAME = /^[\w.:-]{1,100}$/;
-const NAME_TEXT = '1 to 100 letters, digits, `.`, `:`, `_` or `-`';
+
+/** A node id or key prefix: it names connections (CLIENT SETNAME takes no spaces) and keys. */
+export function checkRedisName(field: string, value: string): string {
+  if (!NAME.test(value)) throw optionError(field, '1 to 100 letters, digits, `.`, `:`, `_` or `-`', value);
+  return value;
+}
 
 /** `redisOptions` (defaults.ts) resolved; the key prefix also names keys, so it takes the name rule. */
 function resolveBrokerOptions(options: RedisBrokerOptions): Limits & { log: (line: string) => void } {
   const resolved = resolveOptions(redisOptions, options, optionError);
-  if (!NAME.test(resolved.keyPrefix)) throw optionError('keyPrefix', NAME_TEXT, resolved.keyPrefix);
+  checkRedisName('keyPrefix', resolved.keyPrefix);
   const logger = options.logger ?? stderrLogger;
   return { ...resolved, log: (line) => logger.warn(line) };
 }

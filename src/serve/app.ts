@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +10,8 @@ import type { RealtimeBroker } from '../realtime/broker.js';
 import type { SessionDirectory } from '../realtime/deps.js';
 import type { RealtimeOptions } from '../realtime/options.js';
 import { stderrLogger } from '../log.js';
-import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { newNodeId, RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
+import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-presence.js';
 import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import { RedisSessionStore } from '../streaming/redis-session-store.js';
@@ -30,8 +30,8 @@ export interface ServeAppOptions extends HlsServerOptions {
   realtime?: RealtimeOptions;
   /** The scope a token needs to read `/api/analytics/…` when the event server verifies JWTs (default `analytics:read`). */
   analyticsReadScope?: string;
-  /** Share events with other `serve` nodes through this Redis (`--redis`); absent: events stay in this process. */
-  redis?: RedisBrokerOptions;
+  /** Share events, presence and connection quotas with other `serve` nodes through this Redis (`--redis`); absent: they stay in this process. */
+  redis?: RedisBrokerOptions & RedisPresenceOptions;
 }
 
 export interface ServeApp {
@@ -69,12 +69,14 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
   let sessionStore: RedisSessionStore | undefined;
+  let presence: RedisPresence | undefined;
   try {
     if (redisOptions) {
-      // One name per node for the bus and the sessions (CLIENT LIST shows hlsaudio-<role>-<node>).
-      const nodeId = redisOptions.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+      // One name per node for the bus, the sessions and the presence (CLIENT LIST shows hlsaudio-<role>-<node>).
+      const nodeId = redisOptions.nodeId ?? newNodeId();
       broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
       sessionStore = await RedisSessionStore.connect({ ...redisOptions, nodeId });
+      presence = await RedisPresence.connect({ logger, ...redisOptions, nodeId });
     }
     hls = await createHlsServer({
       ...hlsOptions,
@@ -85,8 +87,9 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       identify: (req, claimed) => realtime?.identify(req, claimed) ?? Promise.resolve({ userId: null, verified: false }),
     });
     const redisBroker = broker;
+    const redisPresence = presence;
     // Every shared service's reason, joined: one outage never hides another.
-    hls.context.degradedReason = () => [redisBroker?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
+    hls.context.degradedReason = () => [redisBroker?.degradedReason() ?? redisPresence?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).
@@ -95,10 +98,10 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
+      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events and streaming sessions are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); presence, LiveStats and playlists stay per node`);
+    if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats and connection quotas are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); playlists stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -115,6 +118,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await redisPresence?.close();
         await redisBroker?.close();
         await server.close();
         await sessionStore?.close();
@@ -123,6 +127,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     };
   } catch (error) {
     await realtime?.close();
+    await presence?.close();
     await broker?.close();
     await hls?.close();
     await sessionStore?.close();

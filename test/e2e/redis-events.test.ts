@@ -70,7 +70,7 @@ function gaps(connection: TestClient): EventsGap[] {
 
 async function nodeConnections(redis: RedisServer): Promise<number> {
   const list = String(await redis.admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
-  return list.split('\n').filter((line) => / name=hlsaudio-(reader|publisher|sessions)-/.test(line)).length;
+  return list.split('\n').filter((line) => / name=hlsaudio-(reader|publisher|sessions|presence)-/.test(line)).length;
 }
 
 async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -134,9 +134,9 @@ describe('serve --redis: events across two nodes', () => {
     const killed: number[] = [];
     await publishNumbered(a, 1000, async (batch) => {
       if (batch !== 2 && batch !== 6) return;
-      // Both nodes' readers, publishers and session stores (named hlsaudio-reader-…,
-      // hlsaudio-publisher-… and hlsaudio-sessions-…), once all six are connected again.
-      await untilAsync(async () => (await nodeConnections(redis)) === 6, 5000, 'six node connections');
+      // Both nodes' readers, publishers, session stores and presences (named hlsaudio-reader-…,
+      // hlsaudio-publisher-…, hlsaudio-sessions-… and hlsaudio-presence-…), once all eight are connected again.
+      await untilAsync(async () => (await nodeConnections(redis)) === 8, 5000, 'eight node connections');
       killed.push(Number(await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')));
     });
     expect(killed).toEqual([6, 6]);
@@ -213,11 +213,14 @@ describe('serve --redis: Redis restarted without its data', () => {
     await until(() => likes(onB).length >= 8 && likes(onA).length >= 8, 5000, 'both nodes to deliver after the restart');
     expect(likes(onA)).toEqual(oneToN(8));
     expect(likes(onB)).toEqual(oneToN(8));
+    // The presence connection (LiveStats, quotas) reconnects on its own backoff; healthy once it did.
+    await until(() => /presence reaches Redis .* again/.test(a.stderr()) && /presence reaches Redis .* again/.test(b.stderr()), 10_000, 'both nodes\' presence to reconnect');
     expect(await health(a)).toMatchObject({ status: 'ok' });
     expect(await health(b)).toMatchObject({ status: 'ok' });
     for (const node of [a, b]) {
       expect(node.stderr().match(/lost Redis/g)).toHaveLength(1);
       expect(node.stderr().match(/is back after/g)).toHaveLength(1);
+      expect(node.stderr().match(/presence cut off from Redis/g)).toHaveLength(1);
     }
     await Promise.all([onA.close(), onB.close()]);
     await Promise.all([a.stop(), b.stop()]);
