@@ -167,7 +167,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
         await manager.close();
         server.off('upgrade', upgradeListener);
         // An injected store belongs to whoever made it.
-        if (!deps.playlists) playlists.close();
+        if (!deps.playlists) await playlists.close();
         const stats = manager.getStats();
         wss.close();
         // An injected broker belongs to whoever made it.
