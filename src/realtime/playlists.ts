@@ -4,6 +4,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { displayPath, HlsaudioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openSqlite } from '../sqlite.js';
+import type { RealtimeLimits } from './options.js';
 import type { PlaylistAction } from './protocol.js';
 
 /** The playlists database in the data folder. */
@@ -77,6 +78,11 @@ export interface PlaylistLimits {
   /** Per owner and per address (E_QUOTA beyond); 0 disables. */
   maxPerUser: number;
   maxPerAddress: number;
+}
+
+/** The playlist limits of the event server's options (`playlistMax*`, defaults.ts). */
+export function playlistLimitsOf(options: Pick<RealtimeLimits, 'playlistMaxTracks' | 'playlistMaxCount' | 'playlistMaxPerUser' | 'playlistMaxPerAddress'>): PlaylistLimits {
+  return { maxTracks: options.playlistMaxTracks, maxCount: options.playlistMaxCount, maxPerUser: options.playlistMaxPerUser, maxPerAddress: options.playlistMaxPerAddress };
 }
 
 const MIGRATIONS = [

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +7,10 @@ import { analyticsHandlers } from '../analytics/http.js';
 import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { SessionDirectory } from '../realtime/deps.js';
-import type { RealtimeOptions } from '../realtime/options.js';
+import { type RealtimeOptions, resolveRealtimeOptions } from '../realtime/options.js';
+import { playlistLimitsOf } from '../realtime/playlists.js';
+import { importDataFolderPlaylists } from '../realtime/redis-playlist-import.js';
+import { RedisPlaylistStore } from '../realtime/redis-playlists.js';
 import { stderrLogger } from '../log.js';
 import { RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
 import { maskRedisUrl } from '../realtime/redis-url.js';
@@ -61,8 +65,17 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let hls: HlsServer | undefined;
   let realtime: RealtimeServer | undefined;
   let broker: RedisBroker | undefined;
+  let playlists: RedisPlaylistStore | undefined;
+  const notices: string[] = [];
   try {
-    if (redisOptions) broker = await RedisBroker.connect({ logger, ...redisOptions });
+    if (redisOptions) {
+      // One id for every Redis connection of this process (CLIENT LIST names them by it).
+      const nodeId = redisOptions.nodeId ?? `node-${randomBytes(6).toString('hex')}`;
+      broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
+      playlists = await RedisPlaylistStore.connect({ ...redisOptions, nodeId, limits: playlistLimitsOf(resolveRealtimeOptions(realtimeOptions)) });
+      const imported = await importDataFolderPlaylists(playlists, dataDir);
+      if (imported) notices.push(imported);
+    }
     hls = await createHlsServer({
       ...hlsOptions,
       logger,
@@ -75,13 +88,12 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger);
-    const notices: string[] = [];
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker },
+      { tracks, sessions: sessionDirectory(hls.streaming), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, playlists },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); sessions, presence, LiveStats, playlists and analytics stay per node`);
+    if (redisOptions) notices.push(`realtime: events are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}), and so are the server-side playlists; sessions, presence, LiveStats and analytics stay per node`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -98,6 +110,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       listen: (port, host) => server.listen(port, host),
       close: async () => {
         await eventServer.close();
+        await playlists?.close();
         await redisBroker?.close();
         await server.close();
         analytics.close();
@@ -105,6 +118,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     };
   } catch (error) {
     await realtime?.close();
+    await playlists?.close();
     await broker?.close();
     await hls?.close();
     analytics.close();
