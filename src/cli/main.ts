@@ -82,7 +82,7 @@ program
   .option('--data-dir <dir>', 'server-side playlists and event-server stats (default: <dir>/.hlsaudio)')
   .option('--db <file>', 'listening analytics database, SQLite (default: <dir>/.hlsaudio/analytics.db)')
   .option('--jwks <file>', 'verify WebSocket tokens against this JWKS file (or HLSAUDIO_JWKS_FILE; an HS256 secret comes from HLSAUDIO_JWT_SECRET)')
-  .option('--redis <url>', 'share events with the other serve nodes through this Redis, redis://host:6379 (or HLSAUDIO_REDIS_URL, the place for a password: a command line is visible to every user of the machine); events only, sessions and playlists stay per node')
+  .option('--redis <url>', 'share events with the other serve nodes through this Redis, redis://host:6379 (or HLSAUDIO_REDIS_URL, the place for a password: a command line is visible to every user of the machine); events and server-side playlists; sessions stay per node')
   .option('--redis-stream-max-len <entries>', 'events the shared Redis stream keeps: a node away for longer than that many events gets a gap signal', String(redisDefaults.streamMaxLen))
   .action(async (dir: string, options: import('./serve.js').ServeCliOptions) => {
     const { runServe } = await import('./serve.js');
