@@ -255,6 +255,8 @@ export class WebSocketManager {
 
   /** Sends the rate warning due, then runs the command or answers its error; a promise while an asynchronous command runs. */
   private answer(connection: RealtimeConnection, warning: RateLimitWarning | undefined, message: CommandParse): void | Promise<void> {
+    // A command that waited while the connection was being closed (a flood) is not run.
+    if (connection.isClosing) return;
     if (warning) this.send(connection, warning);
     if (!message.ok) return this.respondError(connection, message.command_id, message.error);
     return this.execute(connection, message.command);
