@@ -70,7 +70,7 @@ function gaps(connection: TestClient): EventsGap[] {
 
 async function nodeConnections(redis: RedisServer): Promise<number> {
   const list = String(await redis.admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
-  return list.split('\n').filter((line) => / name=hlsaudio-(reader|publisher)-/.test(line)).length;
+  return list.split('\n').filter((line) => / name=hlsaudio-(reader|publisher|playlists)-/.test(line)).length;
 }
 
 async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -134,12 +134,12 @@ describe('serve --redis: events across two nodes', () => {
     const killed: number[] = [];
     await publishNumbered(a, 1000, async (batch) => {
       if (batch !== 2 && batch !== 6) return;
-      // Both nodes' readers and publishers (named hlsaudio-reader-… and hlsaudio-publisher-…), once
-      // all four are connected again.
-      await untilAsync(async () => (await nodeConnections(redis)) === 4, 5000, 'four node connections');
+      // Both nodes' readers, publishers and playlist stores (named hlsaudio-reader-…,
+      // hlsaudio-publisher-…, hlsaudio-playlists-…), once all six are connected again.
+      await untilAsync(async () => (await nodeConnections(redis)) === 6, 5000, 'six node connections');
       killed.push(Number(await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')));
     });
-    expect(killed).toEqual([4, 4]);
+    expect(killed).toEqual([6, 6]);
     await until(() => likes(onB).length >= 1000, 15_000, 'node B to deliver 1,000 events');
     expect(likes(onA)).toEqual(oneToN(1000));
     expect(likes(onB)).toEqual(oneToN(1000));
