@@ -206,4 +206,28 @@ describe('serve --redis: quotas, order and outages', () => {
     expect(node!.logs.filter((line) => line.includes('playlists')).join('\n')).not.toContain('failed');
     await client.close();
   });
+
+  it('Redis frozen: a playlist command is given up after socketTimeoutMs with E_UNAVAILABLE, and the commands behind it follow in order', async () => {
+    const own = await startRedis();
+    const keyPrefix = `t${++prefixes}`;
+    const node = await startApp({ redis: { url: own.url, keyPrefix, socketTimeoutMs: 400 } });
+    const client = await connect(node.ws, { user_id: 'frozen' });
+    expect((await client.command({ command: 'Ping' })).success).toBe(true);
+    own.pause();
+    try {
+      const started = Date.now();
+      client.sendRaw(JSON.stringify({ command: 'AddToPlaylist', command_id: 'add', playlist_id: 'cold', track_id: TRACK }));
+      client.sendRaw(JSON.stringify({ command: 'Ping', command_id: 'after' }));
+      const after = await client.waitFor((event) => event.event === 'CommandResponse' && event.command_id === 'after', 5000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(after).toMatchObject({ success: true });
+      expect(responses(client).slice(1).map((response) => [response.command_id, response.success, response.success ? null : codeOf(response)])).toEqual([
+        ['add', false, 'E_UNAVAILABLE'],
+        ['after', true, null],
+      ]);
+    } finally {
+      own.resume();
+    }
+    await client.close();
+  });
 });
