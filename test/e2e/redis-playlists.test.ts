@@ -90,10 +90,10 @@ describe('serve --redis: playlists shared by two nodes', () => {
     const byNode = new Map<string, string[]>();
     for (let i = 0; i < names.length; i += 2) byNode.set(names[i + 1]!, [...(byNode.get(names[i + 1]!) ?? []), names[i]!].sort());
     expect([...byNode.values()]).toEqual([
-      ['playlists', 'publisher', 'reader'],
-      ['playlists', 'publisher', 'reader'],
+      ['playlists', 'presence', 'publisher', 'reader', 'sessions'],
+      ['playlists', 'presence', 'publisher', 'reader', 'sessions'],
     ]);
-    expect(a.stdout()).toContain('and so are the server-side playlists');
+    expect(a.stdout()).toContain('connection quotas and server-side playlists are shared with the other nodes');
   });
 });
 
