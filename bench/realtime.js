@@ -10,17 +10,21 @@
  *            the server's CPU time per delivery (user + system), which the clients' speed does not bound
  *   latency  `--paced` broadcasts `--interval` ms apart; latency = delivery time - send time, over
  *            every delivery to every connection (p50, p99)
+ *   commands `--commands` Pings sent back to back by every connection (the rate limit raised out of
+ *            the way); the server's CPU time per answered command, and answers per second
  * and reports its resident memory per connection (RSS with N connections minus RSS before, after GC).
  * Rounds alternate the two servers; medians are printed, with hlsaudio / ws ratios.
+ * `--baseline <dir>` compares against hlsaudio built in another folder (its `dist/`: an earlier
+ * commit, `git archive <commit> | tar -x`, then `npx tsc`) instead of bare ws, to measure a change.
  *
- *   npm run bench:realtime [-- --connections 5000 --rounds 3 --burst 50 --paced 30 --interval 100]
+ *   npm run bench:realtime [-- --connections 5000 --rounds 3 --burst 50 --paced 30 --interval 100 --commands 20]
  *
  * Processes run with the hard limit of open files; everything listens on 127.0.0.1, port 0.
  */
 import { createServer } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import { median, percentile } from './lib/stats.js';
@@ -39,6 +43,9 @@ const { values } = parseArgs({
     paced: { type: 'string', default: '30' },
     interval: { type: 'string', default: '100' },
     'client-processes': { type: 'string', default: '2' },
+    commands: { type: 'string', default: '20' },
+    baseline: { type: 'string' },
+    dist: { type: 'string' },
   },
 });
 
@@ -51,7 +58,7 @@ function child(args) {
 /** The servers' own log lines would mix with the figures; the bench reports what it measures. */
 const quiet = { error() {}, warn() {}, info() {} };
 
-async function serverRole(kind) {
+async function serverRole(kind, dist) {
   const http = createServer();
   await new Promise((resolve) => http.listen(0, '127.0.0.1', 2048, resolve));
   const url = `ws://127.0.0.1:${http.address().port}/api/ws`;
@@ -59,14 +66,15 @@ async function serverRole(kind) {
   let closeAll;
   let count;
   if (kind === 'hlsaudio') {
-    const { attachRealtime } = await import('../dist/realtime/index.js');
+    const { attachRealtime } = await import(dist ? pathToFileURL(join(dist, 'dist/realtime/index.js')).href : '../dist/realtime/index.js');
     const dataDir = join(here, 'output', `realtime-data-${process.pid}`);
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
     const realtime = await attachRealtime(
       http,
       { tracks: { get: () => undefined }, dataDir, logger: quiet },
-      { wsMaxConnections: 0, liveStatsIntervalMs: 0 },
+      // Every client connects from 127.0.0.1 without a token; the commands phase measures the command path, not the rate limit.
+      { wsMaxConnections: 0, wsMaxConnectionsPerAddress: 0, liveStatsIntervalMs: 0, wsCommandRatePerSec: 1e6, wsCommandBurst: 1e6 },
     );
     broadcast = (message) => realtime.manager.broadcastEvent({ event: 'ServerMessage', message, level: 'Info' });
     count = () => realtime.manager.size;
@@ -94,9 +102,18 @@ async function serverRole(kind) {
     global.gc();
     return process.memoryUsage().rss;
   };
+  let cpuMark;
   process.send({ type: 'listening', url, rss: rss() });
   process.on('message', async (message) => {
     if (message.type === 'memory') process.send({ type: 'memory', rss: rss(), connections: count() });
+    if (message.type === 'cpu-mark') {
+      cpuMark = process.cpuUsage();
+      process.send({ type: 'cpu-marked' });
+    }
+    if (message.type === 'cpu-read') {
+      const used = process.cpuUsage(cpuMark);
+      process.send({ type: 'cpu', cpuMicros: used.user + used.system });
+    }
     if (message.type === 'broadcast') {
       const { phase, total, intervalMs } = message;
       const cpu = process.cpuUsage();
@@ -125,6 +142,7 @@ async function serverRole(kind) {
 async function clientRole() {
   const sockets = [];
   let phase;
+  let commands;
   process.on('message', async (message) => {
     if (message.type === 'connect') {
       const started = now();
@@ -135,6 +153,11 @@ async function clientRole() {
         sockets.push(...(await Promise.all(batch)));
       }
       process.send({ type: 'connected', count: sockets.length, ms: now() - started });
+    }
+    if (message.type === 'commands') {
+      commands = { remaining: message.count * sockets.length, firstAt: now() };
+      const text = JSON.stringify({ command: 'Ping', command_id: 'p' });
+      for (const socket of sockets) for (let i = 0; i < message.count; i++) socket.send(text);
     }
     if (message.type === 'expect') {
       phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0 };
@@ -154,6 +177,10 @@ async function clientRole() {
       socket.on('message', (data) => {
         const at = now();
         const event = JSON.parse(data);
+        if (event.event === 'CommandResponse' && commands) {
+          if (--commands.remaining === 0) process.send({ type: 'commanded', firstAt: commands.firstAt, lastAt: at });
+          return;
+        }
         if (event.event === 'CommandResponse') return event.success ? resolve(socket) : reject(new Error(event.error));
         if (event.event !== 'ServerMessage' || !phase) return;
         const [name, , sentAt] = event.message.split(' ');
@@ -169,7 +196,7 @@ async function clientRole() {
 // The orchestrator.
 
 async function round(kind, options) {
-  const server = child(['--role', 'server', '--kind', kind]);
+  const server = child(['--role', 'server', '--kind', kind === 'bare' ? 'bare' : 'hlsaudio', ...(kind === 'baseline' ? ['--dist', options.baseline] : [])]);
   const { url, rss: rssBefore } = await server.next('listening');
   const perProcess = Math.ceil(options.connections / options.clientProcesses);
   const clients = Array.from({ length: options.clientProcesses }, () => child(['--role', 'clients']));
@@ -187,6 +214,13 @@ async function round(kind, options) {
   };
   const burst = await phase('rate', options.burst, 0);
   const paced = await phase('latency', options.paced, options.interval);
+  server.send({ type: 'cpu-mark' });
+  await server.next('cpu-marked');
+  for (const client of clients) client.send({ type: 'commands', count: options.commands });
+  const answered = await Promise.all(clients.map((client) => client.next('commanded')));
+  server.send({ type: 'cpu-read' });
+  const { cpuMicros: commandCpuMicros } = await server.next('cpu');
+  const commandsMs = Math.max(...answered.map((result) => result.lastAt)) - Math.min(...answered.map((result) => result.firstAt));
   const latencies = paced.latencies.sort((a, b) => a - b);
   server.send({ type: 'close' });
   for (const client of clients) client.send({ type: 'close' });
@@ -199,6 +233,8 @@ async function round(kind, options) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     bytesPerConnection: (memory.rss - rssBefore) / options.connections,
+    cpuMicrosPerCommand: commandCpuMicros / (options.commands * options.connections),
+    commandsPerSec: (options.commands * options.connections) / (commandsMs / 1000),
   };
 }
 
@@ -210,17 +246,22 @@ async function main() {
     paced: Number(values.paced),
     interval: Number(values.interval),
     clientProcesses: Number(values['client-processes']),
+    commands: Number(values.commands),
+    baseline: values.baseline,
   };
-  console.log(`bench:realtime: ${options.connections} connections, ${options.rounds} rounds, ${options.burst} broadcasts back to back, ${options.paced} broadcasts ${options.interval} ms apart`);
-  const results = { hlsaudio: [], ws: [] };
+  const other = options.baseline ? 'baseline' : 'ws';
+  console.log(
+    `bench:realtime: ${options.connections} connections, ${options.rounds} rounds, ${options.burst} broadcasts back to back, ${options.paced} broadcasts ${options.interval} ms apart, ${options.commands} Pings per connection${options.baseline ? `; against hlsaudio in ${options.baseline}` : ''}`,
+  );
+  const results = { hlsaudio: [], [other]: [] };
   for (let index = 0; index < options.rounds; index++) {
     // Alternate which server goes first, so neither always runs on a warmer or busier machine.
-    const order = index % 2 === 0 ? ['hlsaudio', 'ws'] : ['ws', 'hlsaudio'];
+    const order = index % 2 === 0 ? ['hlsaudio', other] : [other, 'hlsaudio'];
     for (const kind of order) {
-      const result = await round(kind === 'ws' ? 'bare' : 'hlsaudio', options);
+      const result = await round(kind === 'ws' ? 'bare' : kind, options);
       results[kind].push(result);
       console.log(
-        `  round ${index + 1} ${kind.padEnd(8)} ${result.broadcastsPerSec.toFixed(1).padStart(7)} broadcasts/s  server CPU ${result.cpuMicrosPerDelivery.toFixed(2)} µs/delivery  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  ${(result.bytesPerConnection / 1024).toFixed(1)} KiB/connection`,
+        `  round ${index + 1} ${kind.padEnd(8)} ${result.broadcastsPerSec.toFixed(1).padStart(7)} broadcasts/s  server CPU ${result.cpuMicrosPerDelivery.toFixed(2)} µs/delivery  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  ${(result.bytesPerConnection / 1024).toFixed(1)} KiB/connection  commands: CPU ${result.cpuMicrosPerCommand.toFixed(2)} µs, ${Math.round(result.commandsPerSec)}/s`,
       );
     }
   }
@@ -234,21 +275,23 @@ async function main() {
         p50Ms: median(list.map((result) => result.p50)),
         p99Ms: median(list.map((result) => result.p99)),
         kibPerConnection: median(list.map((result) => result.bytesPerConnection)) / 1024,
+        cpuMicrosPerCommand: median(list.map((result) => result.cpuMicrosPerCommand)),
+        commandsPerSec: median(list.map((result) => result.commandsPerSec)),
       },
     ]),
   );
   console.log('\nmedians');
   for (const [kind, figures] of Object.entries(summary)) {
     console.log(
-      `  ${kind.padEnd(8)} ${figures.broadcastsPerSec.toFixed(1)} broadcasts/s (${Math.round(figures.deliveriesPerSec)} deliveries/s)  server CPU ${figures.cpuMicrosPerDelivery.toFixed(2)} µs/delivery  p50 ${figures.p50Ms.toFixed(1)} ms  p99 ${figures.p99Ms.toFixed(1)} ms  ${figures.kibPerConnection.toFixed(1)} KiB/connection`,
+      `  ${kind.padEnd(8)} ${figures.broadcastsPerSec.toFixed(1)} broadcasts/s (${Math.round(figures.deliveriesPerSec)} deliveries/s)  server CPU ${figures.cpuMicrosPerDelivery.toFixed(2)} µs/delivery  p50 ${figures.p50Ms.toFixed(1)} ms  p99 ${figures.p99Ms.toFixed(1)} ms  ${figures.kibPerConnection.toFixed(1)} KiB/connection  commands: CPU ${figures.cpuMicrosPerCommand.toFixed(2)} µs, ${Math.round(figures.commandsPerSec)}/s`,
     );
   }
-  const { hlsaudio, ws } = summary;
+  const { hlsaudio, [other]: base } = summary;
   console.log(
-    `  hlsaudio / ws: rate ${(hlsaudio.broadcastsPerSec / ws.broadcastsPerSec).toFixed(2)}, server CPU ${(hlsaudio.cpuMicrosPerDelivery / ws.cpuMicrosPerDelivery).toFixed(2)}, p50 ${(hlsaudio.p50Ms / ws.p50Ms).toFixed(2)}, p99 ${(hlsaudio.p99Ms / ws.p99Ms).toFixed(2)}, memory ${(hlsaudio.kibPerConnection / ws.kibPerConnection).toFixed(2)}`,
+    `  hlsaudio / ${other}: rate ${(hlsaudio.broadcastsPerSec / base.broadcastsPerSec).toFixed(2)}, server CPU ${(hlsaudio.cpuMicrosPerDelivery / base.cpuMicrosPerDelivery).toFixed(2)}, p50 ${(hlsaudio.p50Ms / base.p50Ms).toFixed(2)}, p99 ${(hlsaudio.p99Ms / base.p99Ms).toFixed(2)}, memory ${(hlsaudio.kibPerConnection / base.kibPerConnection).toFixed(2)}, CPU per command ${(hlsaudio.cpuMicrosPerCommand / base.cpuMicrosPerCommand).toFixed(2)}, commands/s ${(hlsaudio.commandsPerSec / base.commandsPerSec).toFixed(2)}`,
   );
 }
 
-if (values.role === 'server') await serverRole(values.kind);
+if (values.role === 'server') await serverRole(values.kind, values.dist);
 else if (values.role === 'clients') await clientRole();
 else await main();

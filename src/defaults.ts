@@ -343,6 +343,12 @@ export const realtimeOptions = {
    */
   wsRateLimitWarnRemaining: { default: 10, min: 0 },
   /**
+   * Commands of one connection that may wait behind one in flight (a playlist command on Redis), so
+   * that answers keep their order. More than wsCommandBurst, so that a whole burst (an album added at
+   * once) waits rather than being dropped; past it (Redis slow) a command is dropped as one over the rate.
+   */
+  wsMaxQueuedCommands: { default: 64, min: 1, integer: true },
+  /**
    * A connection with more than this many commands dropped within wsFloodWindowMs is closed with
    * 1008 and no longer read: a client slightly over the rate loses a few commands, a flood ends. 0 disables.
    */
@@ -464,6 +470,23 @@ export const redisPresenceOptions = {
   quotaCheckTimeoutMs: { default: 1_000, min: 1, integer: true },
 } satisfies OptionTable;
 export const redisPresenceDefaults = defaultsOf(redisPresenceOptions);
+
+/**
+ * Server-side playlists in Redis under `serve --redis` (owner: src/realtime/redis-playlists.ts). The
+ * connection itself takes `redisOptions` (key prefix, reconnection, timeouts); the playlist limits
+ * are `realtimeOptions`' `playlistMax*`, which hold cluster-wide.
+ */
+export const redisPlaylistOptions = {
+  /**
+   * A node that finds playlists in its data folder (`playlists.db`, `playlists.json`) while Redis
+   * holds none moves them in once, holding a lock for this long so that nodes starting together do
+   * not import twice; an import that outlasts it is only repeated harmlessly (existing ids are kept).
+   */
+  importLockMs: { default: 60_000, min: 1, integer: true },
+  /** Playlists sent to Redis in one pipelined round during that import. */
+  importBatch: { default: 100, min: 1, integer: true },
+} satisfies OptionTable;
+export const redisPlaylistDefaults = defaultsOf(redisPlaylistOptions);
 
 /**
  * Listening analytics in SQLite or PostgreSQL (owner: src/analytics). README "Listening analytics" and

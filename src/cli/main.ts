@@ -82,7 +82,7 @@ program
   .option('--data-dir <dir>', 'server-side playlists and event-server stats (default: <dir>/.hlsaudio)')
   .option('--db <file|url>', 'listening analytics database: an SQLite file (default: <dir>/.hlsaudio/analytics.db), or PostgreSQL shared by several nodes, postgres://user@host:5432/db (or HLSAUDIO_DB_URL, the place for a password)')
   .option('--jwks <file>', 'verify WebSocket tokens against this JWKS file (or HLSAUDIO_JWKS_FILE; an HS256 secret comes from HLSAUDIO_JWT_SECRET)')
-  .option('--redis <url>', 'share events, streaming sessions, LiveStats and connection quotas with the other serve nodes through this Redis, redis://host:6379 (or HLSAUDIO_REDIS_URL, the place for a password: a command line is visible to every user of the machine); playlists stay per node')
+  .option('--redis <url>', 'share events, streaming sessions, LiveStats, connection quotas and server-side playlists with the other serve nodes through this Redis, redis://host:6379 (or HLSAUDIO_REDIS_URL, the place for a password: a command line is visible to every user of the machine)')
   .option('--redis-stream-max-len <entries>', 'events the shared Redis stream keeps: a node away for longer than that many events gets a gap signal', String(redisDefaults.streamMaxLen))
   .option('--redis-presence-ttl <ms>', 'how long the other nodes keep counting a node that stopped (its listeners in LiveStats, its connections in the quotas), after its last heartbeat', String(redisPresenceDefaults.presenceTtlMs))
   .option('--workers <n|auto>', 'run n processes on this machine sharing the port (auto: one per core), each a node on the --redis given (required); a worker that dies is replaced, Ctrl-C stops them all')

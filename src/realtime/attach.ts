@@ -16,7 +16,7 @@ import { errorText, stderrLogger } from '../log.js';
 import { bearerToken, refuseUpgrade } from './http-reply.js';
 import { WebSocketManager, type WebSocketStats } from './manager.js';
 import { type RealtimeOptions, resolveRealtimeOptions } from './options.js';
-import { SqlitePlaylistStore } from './playlists.js';
+import { playlistLimitsOf, SqlitePlaylistStore } from './playlists.js';
 import { InProcessPresence } from './presence.js';
 
 export const STATS_FILE = 'realtime-stats.json';
@@ -61,8 +61,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
   const logger = deps.logger ?? stderrLogger;
   const now = deps.now ?? Date.now;
   const auth = await Authenticator.create(resolved);
-  const limits = { maxTracks: resolved.playlistMaxTracks, maxCount: resolved.playlistMaxCount, maxPerUser: resolved.playlistMaxPerUser, maxPerAddress: resolved.playlistMaxPerAddress };
-  const playlists = deps.playlists ?? SqlitePlaylistStore.open(deps.dataDir, limits, logger);
+  const playlists = deps.playlists ?? SqlitePlaylistStore.open(deps.dataDir, playlistLimitsOf(resolved), logger);
   const broker = deps.broker ?? new InProcessBroker();
   const presence = deps.presence ?? new InProcessPresence();
   const privateEvents = auth.mode === 'jwt';
@@ -198,7 +197,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
         await manager.close();
         server.off('upgrade', upgradeListener);
         // An injected store belongs to whoever made it.
-        if (!deps.playlists) playlists.close();
+        if (!deps.playlists) await playlists.close();
         const stats = manager.getStats();
         wss.close();
         // An injected broker belongs to whoever made it.

@@ -6,14 +6,15 @@ import type { ServerEvent } from './protocol.js';
  * - PlaybackStarted, Paused, Resumed, Stopped, Progress and TrackLiked name `user_id`: that user;
  * - PlaylistShared and TrackShared: `from_user` and every `to_users`;
  * - UserFollowed: `follower_id` and `followed_id`;
- * - PlaylistUpdated names no user but belongs to its playlist: the owner (nobody when the playlist
- *   is unknown, as after its last track was removed: the command that did it names the owner itself);
+ * - PlaylistUpdated names no user but belongs to its playlist: the owner, which only the playlist
+ *   store knows (WebSocketManager.audienceOf looks it up; the commands name the owner themselves,
+ *   since the playlist may just have been deleted). Without it, nobody;
  * - QualityChanged (never broadcast): the session's user;
  * - ServerMessage, LiveStats, RateLimitWarning and CommandResponse name nobody: public.
  * A token with `eventsReadAllScope` receives every broadcast (dashboards). In anonymous mode nothing
  * is verified, so nothing is restricted: any client may claim any user_id.
  */
-export function audienceOf(event: ServerEvent, ownerOf: (playlistId: string) => string | undefined): readonly string[] | null {
+export function audienceOf(event: ServerEvent): readonly string[] | null {
   switch (event.event) {
     case 'PlaybackStarted':
     case 'PlaybackPaused':
@@ -27,10 +28,8 @@ export function audienceOf(event: ServerEvent, ownerOf: (playlistId: string) => 
       return [event.from_user, ...event.to_users];
     case 'UserFollowed':
       return [event.follower_id, event.followed_id];
-    case 'PlaylistUpdated': {
-      const owner = ownerOf(event.playlist_id);
-      return owner === undefined ? [] : [owner];
-    }
+    case 'PlaylistUpdated':
+      return [];
     case 'QualityChanged':
       // Sent to a session's connections, never broadcast; were it ever, only to the session's user.
       return event.user_id === null ? [] : [event.user_id];

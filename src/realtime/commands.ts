@@ -8,7 +8,8 @@ import type { CommandName, CommandOf, EventFilters, EventName, ServerEvent } fro
 /**
  * What each of the 10 commands does. A handler publishes its events, then returns the
  * CommandResponse's `data`, or throws an HlsaudioError that becomes `success: false`. So when a client
- * sees the response, the command's events have been delivered before it.
+ * sees the response, the command's events have been delivered before it. The playlist commands
+ * return a promise (the store may be Redis); the manager runs a connection's commands in order.
  */
 export interface CommandContext {
   connection: RealtimeConnection;
@@ -86,19 +87,19 @@ export const COMMAND_HANDLERS: { [K in CommandName]: Handler<K> } = {
     return { position_ms: command.position_ms, state: playback.snapshot()?.state };
   },
 
-  AddToPlaylist(command, context) {
+  async AddToPlaylist(command, context) {
     const user = requireUser(context.connection, command.command);
     requireTrack(context.tracks, command.track_id);
     const { identity, addressKey } = context.connection;
-    const change = context.playlists.add(command.playlist_id, command.track_id, command.position ?? null, { userId: user, address: identity.authenticated ? null : addressKey });
+    const change = await context.playlists.add(command.playlist_id, command.track_id, command.position ?? null, { userId: user, address: identity.authenticated ? null : addressKey });
     // Only the owner changes a playlist: its events go to the owner.
     context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position }, [user]);
     return { playlist_id: command.playlist_id, ...change };
   },
 
-  RemoveFromPlaylist(command, context) {
+  async RemoveFromPlaylist(command, context) {
     const user = requireUser(context.connection, command.command);
-    const change = context.playlists.remove(command.playlist_id, command.track_id, user);
+    const change = await context.playlists.remove(command.playlist_id, command.track_id, user);
     // The playlist may be gone (its last track removed): its owner is named here, not looked up.
     context.publish({ event: 'PlaylistUpdated', playlist_id: command.playlist_id, action: change.action, track_id: command.track_id, position: change.position }, [user]);
     return { playlist_id: command.playlist_id, ...change };

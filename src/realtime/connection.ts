@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { addressKey } from '../client-address.js';
 import type { Identity } from './auth.js';
+import { CommandQueue } from './command-queue.js';
 import type { PlaybackListener } from './deps.js';
 import { PlaybackState } from './playback.js';
 import type { EventFilters, EventName, RateLimitWarning } from './protocol.js';
@@ -19,6 +20,8 @@ export class RealtimeConnection {
   readonly id = randomUUID();
   readonly connectedAt: number;
   readonly playback: PlaybackState;
+  /** Its commands, answered in the order they came (command-queue.ts). */
+  readonly commands = new CommandQueue();
   private lastActivityAt: number;
   /** Subscribed events and the filters each was subscribed with (null: none). */
   private readonly subscriptions = new Map<EventName, EventFilters | null>();

@@ -41,11 +41,13 @@ export function createEventsHandler(manager: WebSocketManager, auth: Authenticat
       if (userId !== null && connectionId !== null) throw new HlsaudioError('E_MESSAGE', 'give user_id or connection_id, not both', { field: 'connection_id' });
       if (userId !== null) checkId('user_id', userId, 'E_MESSAGE');
       if (connectionId !== null) checkId('connection_id', connectionId, 'E_MESSAGE');
-      for (const event of events) {
+      // Looked up before any is published (a playlist's owner may sit in Redis): a failed lookup publishes none.
+      const audiences = userId === null && connectionId === null ? await Promise.all(events.map((event) => manager.audienceOf(event))) : [];
+      events.forEach((event, index) => {
         if (userId !== null) manager.sendToUser(userId, event);
         else if (connectionId !== null) manager.sendToConnection(connectionId, event);
-        else manager.broadcastEvent(event);
-      }
+        else manager.broadcastEvent(event, audiences[index]);
+      });
       sendJson(res, 202, { accepted: events.length });
     } catch (error) {
       sendError(res, error, { logger, layer: 'realtime', internal: new HlsaudioError('E_INTERNAL', 'publishing failed on the server (logged)') });

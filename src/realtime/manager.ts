@@ -14,8 +14,8 @@ import { matchesFilters } from './filters.js';
 import type { ResolvedRealtimeOptions } from './options.js';
 import type { PlaylistStore } from './playlists.js';
 import type { Presence } from './presence.js';
-import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type ServerEvent } from './protocol.js';
-import { parseCommand, sniffCommandId } from './validate.js';
+import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type RateLimitWarning, type ServerEvent } from './protocol.js';
+import { type CommandParse, parseCommand, sniffCommandId } from './validate.js';
 
 /** get_stats: the spec's five counters, then hlsaudio's own. */
 export interface WebSocketStats {
@@ -143,11 +143,20 @@ export class WebSocketManager {
 
   /**
    * broadcast_event: to every subscribed connection whose filters pass, in every process; in JWT mode
-   * only to the users `audience` names (by default those the event names, audience.ts).
+   * only to the users `audience` names (by default those the event names, audience.ts). A
+   * PlaylistUpdated names no user: without an audience it reaches nobody in JWT mode; its owner,
+   * from the playlist store, is what `audienceOf` (below) gives.
    */
-  broadcastEvent(event: ServerEvent, audience: readonly string[] | null = audienceOf(event, (id) => this.parts.playlists.ownerOf(id))): void {
+  broadcastEvent(event: ServerEvent, audience: readonly string[] | null = audienceOf(event)): void {
     this.counters.events_broadcasted++;
     this.parts.broker.publish({ to: 'subscribers', event, audience });
+  }
+
+  /** The users a broadcast of `event` may reach (audience.ts), the owner of a PlaylistUpdated's playlist looked up in the store. */
+  async audienceOf(event: ServerEvent): Promise<readonly string[] | null> {
+    if (event.event !== 'PlaylistUpdated') return audienceOf(event);
+    const owner = await this.parts.playlists.ownerOf(event.playlist_id);
+    return owner === undefined ? [] : [owner];
   }
 
   /** send_to_connection */
@@ -224,18 +233,35 @@ export class WebSocketManager {
     if (connection.isClosing) return;
     this.counters.messages_received++;
     connection.recordActivity();
-    if (!connection.takeCommand()) return this.drop(connection);
+    const queue = connection.commands;
+    // Commands waiting behind one in flight (a playlist command on Redis) are bounded: past the
+    // bound, one is dropped as over the rate, so the typed client reads it the same way.
+    if (!connection.takeCommand() || queue.size >= this.options.wsMaxQueuedCommands) return this.drop(connection);
     const warning = connection.rateLimitWarning(this.options.wsRateLimitWarnRemaining);
-    if (warning) this.send(connection, warning);
-    if (isBinary) return this.respondError(connection, '', new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text'));
+    const message = this.read(data, isBinary);
+    // Parsed before it waits, so that what waits is a small command, never a large frame.
+    if (queue.busy) queue.run(() => this.answer(connection, warning, message));
+    else queue.track(this.answer(connection, warning, message));
+  }
+
+  /** A frame as a command, or the error to answer it with. */
+  private read(data: RawData, isBinary: boolean): CommandParse {
+    if (isBinary) return { ok: false, command_id: '', error: new HlsaudioError('E_MESSAGE', 'binary frames are not accepted: send each command as JSON text') };
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.options.wsMaxMessageBytes) {
       const error = new HlsaudioError('E_MESSAGE', `message of ${bytes.length} bytes is larger than the ${this.options.wsMaxMessageBytes}-byte limit; it was not read`);
-      return this.respondError(connection, sniffCommandId(bytes.subarray(0, 1024).toString('utf8')), error);
+      return { ok: false, command_id: sniffCommandId(bytes.subarray(0, 1024).toString('utf8')), error };
     }
-    const parsed = parseCommand(bytes.toString('utf8'));
-    if (!parsed.ok) return this.respondError(connection, parsed.command_id, parsed.error);
-    this.execute(connection, parsed.command);
+    return parseCommand(bytes.toString('utf8'));
+  }
+
+  /** Sends the rate warning due, then runs the command or answers its error; a promise while an asynchronous command runs. */
+  private answer(connection: RealtimeConnection, warning: RateLimitWarning | undefined, message: CommandParse): void | Promise<void> {
+    // A command that waited while the connection was being closed (a flood) is not run.
+    if (connection.isClosing) return;
+    if (warning) this.send(connection, warning);
+    if (!message.ok) return this.respondError(connection, message.command_id, message.error);
+    return this.execute(connection, message.command);
   }
 
   /**
@@ -248,7 +274,8 @@ export class WebSocketManager {
   private drop(connection: RealtimeConnection): void {
     this.counters.rate_limited_commands++;
     const { warning, flooding } = connection.dropped(this.options.wsFloodCloseAfterDrops, this.options.wsFloodWindowMs);
-    if (warning) this.send(connection, warning);
+    // In its place among the answers: the typed client takes it for its oldest unanswered command.
+    if (warning) connection.commands.run(() => this.send(connection, warning));
     if (!flooding) return;
     this.counters.flood_disconnects++;
     connection.close(CLOSE_CODES.policyViolation, `flooding: more than ${this.options.wsFloodCloseAfterDrops} commands over the rate limit within ${this.options.wsFloodWindowMs} ms`);
@@ -257,17 +284,32 @@ export class WebSocketManager {
     connection.stopReading();
   }
 
-  private execute(connection: RealtimeConnection, command: ClientCommand): void {
+  /** Runs a command and answers it; a promise while an asynchronous handler (a playlist store's) runs. */
+  private execute(connection: RealtimeConnection, command: ClientCommand): void | Promise<void> {
     const handler = COMMAND_HANDLERS[command.command] as (command: ClientCommand, context: CommandContext) => unknown;
     let data: unknown;
     try {
       data = handler(command, this.commandContext(connection));
     } catch (error) {
-      if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
-      this.parts.logger.error(`realtime: ${command.command} failed: ${errorText(error)}`);
-      return this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
+      return this.failed(connection, command, error);
     }
+    if (data instanceof Promise) {
+      return data.then(
+        (value: unknown) => this.succeeded(connection, command, value),
+        (error: unknown) => this.failed(connection, command, error),
+      );
+    }
+    this.succeeded(connection, command, data);
+  }
+
+  private succeeded(connection: RealtimeConnection, command: ClientCommand, data: unknown): void {
     this.send(connection, { event: 'CommandResponse', command_id: command.command_id, success: true, data: data ?? null, error: null });
+  }
+
+  private failed(connection: RealtimeConnection, command: ClientCommand, error: unknown): void {
+    if (isHlsaudioError(error)) return this.respondError(connection, command.command_id, error);
+    this.parts.logger.error(`realtime: ${command.command} failed: ${errorText(error)}`);
+    this.respondError(connection, command.command_id, new HlsaudioError('E_INTERNAL', `${command.command} failed on the server (logged)`));
   }
 
   private commandContext(connection: RealtimeConnection): CommandContext {
@@ -399,6 +441,7 @@ export class WebSocketManager {
 
   private forget(connection: RealtimeConnection): void {
     if (!this.connections.delete(connection.id)) return;
+    connection.commands.clear();
     this.parts.presence.set(connection.id, undefined);
     connection.dispose();
     if (connection.userId !== null) removeFrom(this.byUser, connection.userId, connection);

@@ -1,9 +1,10 @@
-import { readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { displayPath, HlsaudioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openSqlite } from '../sqlite.js';
+import type { RealtimeLimits } from './options.js';
 import type { PlaylistAction } from './protocol.js';
 
 /** The playlists database in the data folder. */
@@ -37,20 +38,38 @@ export interface PlaylistActor {
 }
 
 /**
- * Server-side playlists, as the event server uses them. Small and synchronous, so that a command's
- * events and answer stay in the order the commands came; a store shared between processes (Redis)
- * implements the same calls.
+ * Server-side playlists, as the event server uses them: SQLite in one process, Redis shared by
+ * several (redis-playlists.ts). Asynchronous because Redis is; the event server runs each
+ * connection's commands one after another (command-queue.ts), so answers keep their order. Every
+ * change is atomic with its quota checks, and both stores refuse with the same errors
+ * (`playlistErrors`). A store that cannot be reached rejects with E_UNAVAILABLE.
  */
 export interface PlaylistStore {
   /** Adds `trackId` at `position` (the end when null); a track already there moves instead (Reordered). Creates the playlist for `actor`, within the quotas. */
-  add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): PlaylistChange;
+  add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): Promise<PlaylistChange>;
   /** Removes the track; a playlist left empty is deleted (its id is free again). */
-  remove(playlistId: string, trackId: string, userId: string): PlaylistChange;
-  get(playlistId: string): PlaylistRecord | undefined;
+  remove(playlistId: string, trackId: string, userId: string): Promise<PlaylistChange>;
+  get(playlistId: string): Promise<PlaylistRecord | undefined>;
   /** The owner, for delivering the playlist's PlaylistUpdated to that user only. */
-  ownerOf(playlistId: string): string | undefined;
-  close(): void;
+  ownerOf(playlistId: string): Promise<string | undefined>;
+  close(): Promise<void>;
 }
+
+/** The refusals of every store, worded once. */
+export const playlistErrors = {
+  forbidden: (playlistId: string) => new HlsaudioError('E_FORBIDDEN', `playlist ${playlistId} belongs to another user`, { field: 'playlist_id' }),
+  unknown: (playlistId: string) => new HlsaudioError('E_PLAYLIST', `unknown playlist ${playlistId}`, { field: 'playlist_id' }),
+  notIn: (playlistId: string, trackId: string) => new HlsaudioError('E_PLAYLIST', `track ${trackId} is not in playlist ${playlistId}`, { field: 'track_id' }),
+  full: (playlistId: string, maxTracks: number) => new HlsaudioError('E_PLAYLIST', `playlist ${playlistId} is full (${maxTracks} tracks)`, { field: 'playlist_id' }),
+  pastEnd: (playlistId: string, at: number, length: number) =>
+    new HlsaudioError('E_PLAYLIST', `position ${at} is past the end of playlist ${playlistId}: positions go from 0 to ${length}`, { field: 'position' }),
+  serverFull: (playlistId: string, maxCount: number) =>
+    new HlsaudioError('E_PLAYLIST', `cannot create playlist ${playlistId}: the server holds its maximum of ${maxCount} playlists`, { field: 'playlist_id' }),
+  userQuota: (playlistId: string, userId: string, maxPerUser: number) =>
+    new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: user ${userId} owns its maximum of ${maxPerUser} playlists; empty one to free its place`, { field: 'playlist_id' }),
+  addressQuota: (playlistId: string, maxPerAddress: number) =>
+    new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: connections from this address without a token created their maximum of ${maxPerAddress} playlists`, { field: 'playlist_id' }),
+};
 
 export interface PlaylistLimits {
   maxTracks: number;
@@ -59,6 +78,11 @@ export interface PlaylistLimits {
   /** Per owner and per address (E_QUOTA beyond); 0 disables. */
   maxPerUser: number;
   maxPerAddress: number;
+}
+
+/** The playlist limits of the event server's options (`playlistMax*`, defaults.ts). */
+export function playlistLimitsOf(options: Pick<RealtimeLimits, 'playlistMaxTracks' | 'playlistMaxCount' | 'playlistMaxPerUser' | 'playlistMaxPerAddress'>): PlaylistLimits {
+  return { maxTracks: options.playlistMaxTracks, maxCount: options.playlistMaxCount, maxPerUser: options.playlistMaxPerUser, maxPerAddress: options.playlistMaxPerAddress };
 }
 
 const MIGRATIONS = [
@@ -123,12 +147,12 @@ export class SqlitePlaylistStore implements PlaylistStore {
     }
   }
 
-  get(playlistId: string): PlaylistRecord | undefined {
+  async get(playlistId: string): Promise<PlaylistRecord | undefined> {
     const row = this.row(playlistId);
     return row && { owner: row.owner, tracks: row.tracks, updated_at: new Date(row.updated_at_ms).toISOString() };
   }
 
-  ownerOf(playlistId: string): string | undefined {
+  async ownerOf(playlistId: string): Promise<string | undefined> {
     return this.row(playlistId)?.owner;
   }
 
@@ -136,20 +160,16 @@ export class SqlitePlaylistStore implements PlaylistStore {
     return this.total;
   }
 
-  add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): PlaylistChange {
+  async add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): Promise<PlaylistChange> {
     const playlist = this.row(playlistId);
     if (playlist) this.checkOwner(playlistId, playlist.owner, actor.userId);
     else this.checkRoom(playlistId, actor);
     const current = playlist?.tracks ?? [];
     const existing = current.indexOf(trackId);
     const tracks = existing === -1 ? [...current] : current.filter((_, index) => index !== existing);
-    if (existing === -1 && tracks.length >= this.limits.maxTracks) {
-      throw new HlsaudioError('E_PLAYLIST', `playlist ${playlistId} is full (${this.limits.maxTracks} tracks)`, { field: 'playlist_id' });
-    }
+    if (existing === -1 && tracks.length >= this.limits.maxTracks) throw playlistErrors.full(playlistId, this.limits.maxTracks);
     const at = position ?? tracks.length;
-    if (at > tracks.length) {
-      throw new HlsaudioError('E_PLAYLIST', `position ${at} is past the end of playlist ${playlistId}: positions go from 0 to ${tracks.length}`, { field: 'position' });
-    }
+    if (at > tracks.length) throw playlistErrors.pastEnd(playlistId, at, tracks.length);
     tracks.splice(at, 0, trackId);
     if (playlist) {
       this.update.run(JSON.stringify(tracks), Date.now(), playlistId);
@@ -160,12 +180,12 @@ export class SqlitePlaylistStore implements PlaylistStore {
     return { action: existing === -1 ? 'Added' : 'Reordered', position: at, track_count: tracks.length };
   }
 
-  remove(playlistId: string, trackId: string, userId: string): PlaylistChange {
+  async remove(playlistId: string, trackId: string, userId: string): Promise<PlaylistChange> {
     const playlist = this.row(playlistId);
-    if (!playlist) throw new HlsaudioError('E_PLAYLIST', `unknown playlist ${playlistId}`, { field: 'playlist_id' });
+    if (!playlist) throw playlistErrors.unknown(playlistId);
     this.checkOwner(playlistId, playlist.owner, userId);
     const at = playlist.tracks.indexOf(trackId);
-    if (at === -1) throw new HlsaudioError('E_PLAYLIST', `track ${trackId} is not in playlist ${playlistId}`, { field: 'track_id' });
+    if (at === -1) throw playlistErrors.notIn(playlistId, trackId);
     const tracks = playlist.tracks.filter((_, index) => index !== at);
     if (tracks.length > 0) {
       this.update.run(JSON.stringify(tracks), Date.now(), playlistId);
@@ -177,7 +197,7 @@ export class SqlitePlaylistStore implements PlaylistStore {
     return { action: 'Removed', position: at, track_count: tracks.length };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
@@ -191,20 +211,26 @@ export class SqlitePlaylistStore implements PlaylistStore {
   /** A new playlist fits the server, its user's quota and, for an unverified user, its address's. */
   private checkRoom(playlistId: string, actor: PlaylistActor): void {
     const { maxCount, maxPerUser, maxPerAddress } = this.limits;
-    if (this.total >= maxCount) {
-      throw new HlsaudioError('E_PLAYLIST', `cannot create playlist ${playlistId}: the server holds its maximum of ${maxCount} playlists`, { field: 'playlist_id' });
-    }
-    if (maxPerUser > 0 && (this.countOwner.get(actor.userId) as { n: number }).n >= maxPerUser) {
-      throw new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: user ${actor.userId} owns its maximum of ${maxPerUser} playlists; empty one to free its place`, { field: 'playlist_id' });
-    }
+    if (this.total >= maxCount) throw playlistErrors.serverFull(playlistId, maxCount);
+    if (maxPerUser > 0 && (this.countOwner.get(actor.userId) as { n: number }).n >= maxPerUser) throw playlistErrors.userQuota(playlistId, actor.userId, maxPerUser);
     if (maxPerAddress > 0 && actor.address !== null && (this.countAddress.get(actor.address) as { n: number }).n >= maxPerAddress) {
-      throw new HlsaudioError('E_QUOTA', `cannot create playlist ${playlistId}: connections from this address without a token created their maximum of ${maxPerAddress} playlists`, { field: 'playlist_id' });
+      throw playlistErrors.addressQuota(playlistId, maxPerAddress);
     }
   }
 
   private checkOwner(playlistId: string, owner: string, userId: string): void {
-    if (owner !== userId) throw new HlsaudioError('E_FORBIDDEN', `playlist ${playlistId} belongs to another user`, { field: 'playlist_id' });
+    if (owner !== userId) throw playlistErrors.forbidden(playlistId);
   }
+}
+
+/** A playlist as a file of the data folder holds it, for moving it into another store. */
+export interface StoredPlaylist {
+  id: string;
+  owner: string;
+  /** The creating address (per-address quota), null for a verified user or an imported JSON playlist. */
+  address: string | null;
+  tracks: string[];
+  updatedAtMs: number;
 }
 
 /**
@@ -213,6 +239,28 @@ export class SqlitePlaylistStore implements PlaylistStore {
  * Empty playlists are left behind. A crash before the rename runs it again: existing ids are kept.
  */
 function migrateLegacyFile(db: DatabaseSync, file: string): number | undefined {
+  const playlists = readLegacyFile(file);
+  if (playlists === undefined) return undefined;
+  const insert = db.prepare('INSERT OR IGNORE INTO playlists (id, owner, address, tracks, updated_at_ms) VALUES (?, ?, NULL, ?, ?)');
+  let moved = 0;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const playlist of playlists) moved += Number(insert.run(playlist.id, playlist.owner, JSON.stringify(playlist.tracks), playlist.updatedAtMs).changes);
+    db.exec('COMMIT');
+  } catch (cause) {
+    db.exec('ROLLBACK');
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: cannot move its playlists into the database (${(cause as Error).message})`, { file, cause });
+  }
+  try {
+    renameSync(file, `${file}.migrated`);
+  } catch (cause) {
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: moved into the database, but cannot be renamed aside (${(cause as Error).message})`, { file, cause });
+  }
+  return moved;
+}
+
+/** The non-empty playlists of a `playlists.json`, or undefined when there is no such file; E_DATA when it is unreadable. */
+export function readLegacyFile(file: string): StoredPlaylist[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -233,24 +281,28 @@ function migrateLegacyFile(db: DatabaseSync, file: string): number | undefined {
   } catch (cause) {
     throw new HlsaudioError('E_DATA', `${displayPath(file)}: not a playlists file hlsaudio can read (${(cause as Error).message})`, { file, cause });
   }
-  const insert = db.prepare('INSERT OR IGNORE INTO playlists (id, owner, address, tracks, updated_at_ms) VALUES (?, ?, NULL, ?, ?)');
-  let moved = 0;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    for (const [id, playlist] of playlists) {
-      if (playlist.tracks.length === 0) continue;
+  return playlists
+    .filter(([, playlist]) => playlist.tracks.length > 0)
+    .map(([id, playlist]) => {
       const at = Date.parse(playlist.updated_at ?? '');
-      moved += Number(insert.run(id, playlist.owner, JSON.stringify(playlist.tracks), Number.isFinite(at) ? at : Date.now()).changes);
-    }
-    db.exec('COMMIT');
-  } catch (cause) {
-    db.exec('ROLLBACK');
-    throw new HlsaudioError('E_DATA', `${displayPath(file)}: cannot move its playlists into the database (${(cause as Error).message})`, { file, cause });
-  }
+      return { id, owner: playlist.owner, address: null, tracks: playlist.tracks, updatedAtMs: Number.isFinite(at) ? at : Date.now() };
+    });
+}
+
+/** Every playlist of a `playlists.db`, read without changing it; undefined when there is no such file, E_DATA when it is unreadable. */
+export function readPlaylistsDb(file: string): StoredPlaylist[] | undefined {
+  if (!existsSync(file)) return undefined;
+  let db: DatabaseSync | undefined;
   try {
-    renameSync(file, `${file}.migrated`);
+    // As openSqlite does: a Node without node:sqlite gets this error, not a failed import of serve.
+    const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') | undefined;
+    if (!sqlite) throw new Error(`Node ${process.version} has no node:sqlite`);
+    db = new sqlite.DatabaseSync(file, { readOnly: true });
+    const rows = db.prepare('SELECT id, owner, address, tracks, updated_at_ms FROM playlists ORDER BY id').all() as { id: string; owner: string; address: string | null; tracks: string; updated_at_ms: number }[];
+    return rows.map((row) => ({ id: row.id, owner: row.owner, address: row.address, tracks: JSON.parse(row.tracks) as string[], updatedAtMs: row.updated_at_ms }));
   } catch (cause) {
-    throw new HlsaudioError('E_DATA', `${displayPath(file)}: moved into the database, but cannot be renamed aside (${(cause as Error).message})`, { file, cause });
+    throw new HlsaudioError('E_DATA', `${displayPath(file)}: cannot read its playlists (${(cause as Error).message})`, { file, cause });
+  } finally {
+    db?.close();
   }
-  return moved;
 }

@@ -8,7 +8,10 @@ import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { RealtimeBroker } from '../realtime/broker.js';
 import type { SessionDirectory } from '../realtime/deps.js';
-import type { RealtimeOptions } from '../realtime/options.js';
+import { type RealtimeOptions, resolveRealtimeOptions } from '../realtime/options.js';
+import { playlistLimitsOf } from '../realtime/playlists.js';
+import { importDataFolderPlaylists } from '../realtime/redis-playlist-import.js';
+import { RedisPlaylistStore } from '../realtime/redis-playlists.js';
 import { stderrLogger } from '../log.js';
 import { newNodeId, RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
 import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-presence.js';
@@ -70,13 +73,18 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let broker: RedisBroker | undefined;
   let sessionStore: RedisSessionStore | undefined;
   let presence: RedisPresence | undefined;
+  let playlists: RedisPlaylistStore | undefined;
+  const notices: string[] = [];
   try {
     if (redisOptions) {
-      // One name per node for the bus, the sessions and the presence (CLIENT LIST shows hlsaudio-<role>-<node>).
+      // One id for every Redis connection of this process (CLIENT LIST shows hlsaudio-<role>-<node>).
       const nodeId = redisOptions.nodeId ?? newNodeId();
       broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
       sessionStore = await RedisSessionStore.connect({ ...redisOptions, nodeId });
       presence = await RedisPresence.connect({ logger, ...redisOptions, nodeId });
+      playlists = await RedisPlaylistStore.connect({ ...redisOptions, nodeId, limits: playlistLimitsOf(resolveRealtimeOptions(realtimeOptions)) });
+      const imported = await importDataFolderPlaylists(playlists, dataDir);
+      if (imported) notices.push(imported);
     }
     hls = await createHlsServer({
       ...hlsOptions,
@@ -94,14 +102,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
-    const notices: string[] = [];
     if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas },
+      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats and connection quotas are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)}); playlists stay per node`);
+    if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats, connection quotas and server-side playlists are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)})`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.
@@ -119,6 +126,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
       close: async () => {
         await eventServer.close();
         await redisPresence?.close();
+        await playlists?.close();
         await redisBroker?.close();
         await server.close();
         await sessionStore?.close();
@@ -128,6 +136,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   } catch (error) {
     await realtime?.close();
     await presence?.close();
+    await playlists?.close();
     await broker?.close();
     await hls?.close();
     await sessionStore?.close();

@@ -187,8 +187,8 @@ describe('shutdown and restart', () => {
     expect(stats).toMatchObject({ total_connections: 2, current_connections: 0, refused_upgrades: 1 });
     expect(JSON.parse(readFileSync(join(harness.dataDir, STATS_FILE), 'utf8'))).toMatchObject({ total_connections: 2, messages_received: 1, closed_at: expect.any(String) });
     const stored = SqlitePlaylistStore.open(harness.dataDir, { maxTracks: 10, maxCount: 10, maxPerUser: 0, maxPerAddress: 0 }, logTo(() => {}));
-    expect(stored.get('late')).toMatchObject({ owner: 'stays', tracks: ['song-a'] });
-    stored.close();
+    expect(await stored.get('late')).toMatchObject({ owner: 'stays', tracks: ['song-a'] });
+    await stored.close();
     tcp(stalled).resume();
   });
 

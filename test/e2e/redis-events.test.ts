@@ -68,9 +68,13 @@ function gaps(connection: TestClient): EventsGap[] {
   return connection.named('ServerMessage').flatMap((event) => parseEventsGap(event) ?? []);
 }
 
+/** The Redis connections one `serve --redis` node opens, each named hlsaudio-<role>-<node>. */
+const NODE_ROLES = ['reader', 'publisher', 'sessions', 'presence', 'playlists'];
+const NODE_CONNECTION = new RegExp(` name=hlsaudio-(${NODE_ROLES.join('|')})-`);
+
 async function nodeConnections(redis: RedisServer): Promise<number> {
   const list = String(await redis.admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
-  return list.split('\n').filter((line) => / name=hlsaudio-(reader|publisher|sessions|presence)-/.test(line)).length;
+  return list.split('\n').filter((line) => NODE_CONNECTION.test(line)).length;
 }
 
 async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -134,12 +138,11 @@ describe('serve --redis: events across two nodes', () => {
     const killed: number[] = [];
     await publishNumbered(a, 1000, async (batch) => {
       if (batch !== 2 && batch !== 6) return;
-      // Both nodes' readers, publishers, session stores and presences (named hlsaudio-reader-…,
-      // hlsaudio-publisher-…, hlsaudio-sessions-… and hlsaudio-presence-…), once all eight are connected again.
-      await untilAsync(async () => (await nodeConnections(redis)) === 8, 5000, 'eight node connections');
+      // Every Redis connection of both nodes (hlsaudio-<role>-<node>), once all are connected again.
+      await untilAsync(async () => (await nodeConnections(redis)) === 2 * NODE_ROLES.length, 5000, 'every node connection');
       killed.push(Number(await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')));
     });
-    expect(killed).toEqual([6, 6]);
+    expect(killed).toEqual([2 * NODE_ROLES.length, 2 * NODE_ROLES.length]);
     await until(() => likes(onB).length >= 1000, 15_000, 'node B to deliver 1,000 events');
     expect(likes(onA)).toEqual(oneToN(1000));
     expect(likes(onB)).toEqual(oneToN(1000));
