@@ -16,16 +16,14 @@
  *
  * Needs redis-server on PATH. Everything listens on 127.0.0.1, free ports.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { child as spawnChild } from './lib/child.js';
+import { startRedisServer } from './lib/redis-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -59,7 +57,7 @@ async function serverRole(redisUrl) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const broker = redisUrl ? await RedisBroker.connect({ url: redisUrl }) : undefined;
-  const realtime = await attachRealtime(http, { tracks: { get: () => undefined }, dataDir, logger: quiet, broker }, { wsMaxConnections: 0, liveStatsIntervalMs: 0 });
+  const realtime = await attachRealtime(http, { tracks: { get: () => undefined }, dataDir, logger: quiet, broker }, { wsMaxConnections: 0, wsMaxConnectionsPerAddress: 0, liveStatsIntervalMs: 0 });
   process.send({ type: 'listening', url: `ws://127.0.0.1:${http.address().port}/api/ws` });
   process.on('message', async (message) => {
     if (message.type === 'count') process.send({ type: 'count', connections: realtime.manager.size });
@@ -126,32 +124,6 @@ async function clientRole() {
 }
 
 // The orchestrator.
-
-async function startRedisServer() {
-  const probe = createNetServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'hlsaudio-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    proc.stdout.setEncoding('utf8').on('data', (text) => {
-      output += text;
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      const gone = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await gone;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];

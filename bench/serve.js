@@ -11,14 +11,12 @@
  *
  *   npm run bench:serve [-- --seconds 180 --rounds 5 --duration 6 --connections 16]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeMusic } from '../fixtures/make-fixtures.js';
+import { checkTools, packagedTrack, runWrk, segmentRequests, startHlsaudio, startStaticNginx, stop, wrkScript } from './lib/ranges.js';
 import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -30,162 +28,25 @@ const { values } = parseArgs({
   },
 });
 const root = dirname(fileURLToPath(import.meta.url));
-const work = join(root, 'output', 'serve');
-const out = join(work, 'out');
-const nginxBin = process.env.NGINX_PATH || '/usr/sbin/nginx';
-for (const [tool, probe] of [['wrk', ['wrk', ['--version']]], ['nginx', [nginxBin, ['-v']]]]) {
-  const result = spawnSync(probe[0], probe[1], { stdio: 'ignore' });
-  if (result.error) throw new Error(`bench/serve needs ${tool} (Debian: apt-get install -y ${tool}); ${result.error.message}`);
-}
+checkTools();
 
-/** The track to serve: packaged once and kept in bench/output/serve. */
-function packageTrack() {
-  mkdirSync(work, { recursive: true });
-  const source = makeMusic(Number(values.seconds), join(work, `music-${values.seconds}s.wav`));
-  const result = spawnSync(process.execPath, [join(root, '..', 'bin', 'hlsaudio.js'), 'package', source, '-o', out, '--id', 'bench', '--quiet'], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('hlsaudio package failed');
-  return JSON.parse(readFileSync(join(out, 'bench', 'track.json'), 'utf8'));
-}
-
-/** Every segment of every variant as [path, Range header]. */
-function segmentRequests(track) {
-  const requests = [];
-  for (const variant of track.variants) {
-    const text = readFileSync(join(out, track.id, variant.playlist), 'utf8');
-    let next = 0;
-    for (const match of text.matchAll(/#EXT-X-BYTERANGE:(\d+)(?:@(\d+))?\n(.+)/g)) {
-      const length = Number(match[1]);
-      const offset = match[2] === undefined ? next : Number(match[2]);
-      next = offset + length;
-      requests.push([`/hls/${track.id}/${dirname(variant.playlist)}/${match[3]}`, `bytes=${offset}-${offset + length - 1}`]);
-    }
-  }
-  return requests;
-}
-
-/** A wrk script that cycles through the requests and prints its figures as JSON. */
-function wrkScript(requests, dir) {
-  const table = requests.map(([path, range]) => `{${JSON.stringify(path)}, ${JSON.stringify(range)}}`).join(',\n  ');
-  const file = join(dir, 'ranges.lua');
-  writeFileSync(
-    file,
-    `local requests = {\n  ${table}\n}
-local counter = 0
-request = function()
-  counter = counter + 1
-  local r = requests[(counter % #requests) + 1]
-  return wrk.format("GET", r[1], { ["Range"] = r[2] })
-end
-done = function(summary, latency, _)
-  local non2xx = summary.errors.status
-  io.write(string.format('WRK_JSON {"requests":%d,"duration_us":%d,"p99_us":%d,"p50_us":%d,"errors":%d,"bytes":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(99), latency:percentile(50),
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + non2xx, summary.bytes))
-end
-`,
-  );
-  return file;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `hlsaudio serve --port 0` and resolves with its port, read from the startup line. */
-function startHlsaudio(extraArgs = []) {
-  const child = spawn(process.execPath, [join(root, '..', 'bin', 'hlsaudio.js'), 'serve', out, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      text += chunk;
-      const match = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(text);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`hlsaudio serve exited (${code}) before listening`)));
-  });
-}
-
-/** Starts nginx in the foreground with a config of our own, serving `out` under /hls/ as the routes do. */
-async function startNginx(dir) {
-  const port = await freePort();
-  const config = join(dir, 'nginx.conf');
-  writeFileSync(
-    config,
-    `${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes 1;
-daemon off;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  # tcp_nopush (TCP_CORK) is off: measured here, with it on nginx answers these ranges in 25 ms each
-  # (617 req/s instead of 14,500), which would flatter hlsaudio.
-  tcp_nopush off;
-  keepalive_timeout 65s;
-  keepalive_requests 100000;
-  client_body_temp_path ${join(dir, 'body')};
-  proxy_temp_path ${join(dir, 'proxy')};
-  fastcgi_temp_path ${join(dir, 'fastcgi')};
-  uwsgi_temp_path ${join(dir, 'uwsgi')};
-  scgi_temp_path ${join(dir, 'scgi')};
-  types { application/vnd.apple.mpegurl m3u8; audio/aac aac; audio/mpeg mp3; }
-  server {
-    listen 127.0.0.1:${port};
-    location /hls/ { alias ${out}/; }
-  }
-}
-`,
-  );
-  const child = spawn(nginxBin, ['-c', config, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let tries = 0; tries < 100; tries++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}); see ${join(dir, 'error.log')}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/hls/bench/track.json`).then((r) => r.ok, () => false);
-    if (ok) return { child, port };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('nginx did not start');
-}
-
-function runWrk(port, script) {
-  const result = spawnSync('wrk', ['-t1', `-c${values.connections}`, `-d${values.duration}s`, '--latency', '-s', script, `http://127.0.0.1:${port}`], { encoding: 'utf8' });
-  const line = /WRK_JSON (.+)/.exec(result.stdout);
-  if (!line) throw new Error(`wrk failed: ${result.stdout}${result.stderr}`);
-  const figures = JSON.parse(line[1]);
-  if (figures.errors > 0) throw new Error(`wrk saw ${figures.errors} errors or non-2xx answers against port ${port}`);
-  return { rps: figures.requests / (figures.duration_us / 1e6), p99Ms: figures.p99_us / 1000, p50Ms: figures.p50_us / 1000, mbps: (figures.bytes * 8) / figures.duration_us };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-const track = existsSync(join(out, 'bench', 'track.json')) ? JSON.parse(readFileSync(join(out, 'bench', 'track.json'), 'utf8')) : packageTrack();
-const requests = segmentRequests(track);
+const { out, track } = packagedTrack(join(root, 'output', 'serve'), Number(values.seconds));
+const requests = segmentRequests(out, track);
+const wrkOptions = { connections: Number(values.connections), durationSec: Number(values.duration) };
 const dir = mkdtempSync(join(tmpdir(), 'hlsaudio-bench-serve-'));
 const script = wrkScript(requests, dir);
 const servers = {
-  hlsaudio: await startHlsaudio(),
-  'hlsaudio --media-cache 0': await startHlsaudio(['--media-cache', '0']),
-  'nginx (1 worker)': await startNginx(dir),
+  hlsaudio: await startHlsaudio(out),
+  'hlsaudio --media-cache 0': await startHlsaudio(out, ['--media-cache', '0']),
+  'nginx (1 worker)': await startStaticNginx(dir, out),
 };
 const names = Object.keys(servers);
 const results = Object.fromEntries(names.map((name) => [name, []]));
 try {
-  for (const name of names) runWrk(servers[name].port, script); // warm-up: page cache, JIT, range cache
+  for (const name of names) runWrk(servers[name].port, script, wrkOptions); // warm-up: page cache, JIT, range cache
   for (let round = 0; round < Number(values.rounds); round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) results[name].push(runWrk(servers[name].port, script));
+    for (const name of order) results[name].push(runWrk(servers[name].port, script, wrkOptions));
   }
 } finally {
   for (const server of Object.values(servers)) await stop(server.child);

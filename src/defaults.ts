@@ -202,6 +202,21 @@ export const serveOptions = {
 } satisfies OptionTable;
 export const serveDefaults = defaultsOf(serveOptions);
 
+/** `hlsaudio serve --workers`: the primary process that forks and watches the workers (owner: src/cli/serve-workers.ts). */
+export const workerOptions = {
+  /** Most workers `--workers` accepts (each holds its own Redis connections, caches and descriptors). */
+  maxWorkers: { default: 64, min: 1, integer: true },
+  /**
+   * A worker that dies after it listened is replaced after this long, doubled for each death in a row
+   * up to restartMaxDelayMs, so a worker that keeps crashing costs little CPU and fills no log.
+   */
+  restartDelayMs: { default: 500, min: 0 },
+  restartMaxDelayMs: { default: 30_000, min: 0 },
+  /** A worker up this long resets the delay: its next death is a fresh one, not part of a crash loop. */
+  restartResetAfterMs: { default: 60_000, min: 0 },
+} satisfies OptionTable;
+export const workerDefaults = defaultsOf(workerOptions);
+
 /**
  * AdaptiveStreamingManager: sessions, profile choice, quality monitor (owner: src/streaming).
  * README "Session rules" explains how these are used.

@@ -1,18 +1,27 @@
-import { join, resolve } from 'node:path';
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { CATALOG_FILE } from '../catalog/schema.js';
 import { readCatalog, listTrackIds } from '../catalog/store.js';
-import { displayPath, HlsaudioError } from '../errors.js';
+import { workerDefaults } from '../defaults.js';
+import { displayPath, HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { authOptionsFromEnv } from '../realtime/auth.js';
 import { checkRedisUrl } from '../realtime/redis-url.js';
 import { checkPostgresUrl, isPostgresUrl } from '../analytics/postgres-url.js';
 import { startServeApp } from '../serve/app.js';
 import { interrupt } from './context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import { numberOption } from './options.js';
+import { followPrimary, reportListening, reportStartFailure, superviseWorkers } from './serve-workers.js';
 
 /**
  * `hlsaudio serve <dir>`: checks that the folder is one `package` wrote, listens, prints where, and
- * runs until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish.
+ * runs until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish. With
+ * `--workers`, this process forks the workers (serve-workers.ts), each of which runs this same
+ * function as a node of its own.
  */
 export interface ServeCliOptions {
   port: string;
@@ -24,6 +33,7 @@ export interface ServeCliOptions {
   redis?: string;
   redisStreamMaxLen: string;
   redisPresenceTtl: string;
+  workers?: string;
 }
 
 export async function runServe(dir: string, options: ServeCliOptions): Promise<void> {
@@ -36,28 +46,71 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   const envDbUrl = process.env.HLSAUDIO_DB_URL || undefined;
   const dbUrl = options.db === undefined ? envDbUrl && checkPostgresUrl(envDbUrl, 'HLSAUDIO_DB_URL') : isPostgresUrl(options.db) ? checkPostgresUrl(options.db, '--db') : undefined;
   if (redisUrl !== undefined) checkRedisUrl(redisUrl, options.redis === undefined ? 'HLSAUDIO_REDIS_URL' : '--redis');
+  const workers = options.workers === undefined ? undefined : workerCount(options.workers);
+  if (workers !== undefined && redisUrl === undefined) {
+    throw new HlsaudioError(
+      'E_OPTION',
+      'Expected `--workers` to come with `--redis <url>` (or HLSAUDIO_REDIS_URL), got no Redis URL: each worker is a process of its own, and only a shared Redis carries the events between them',
+      { field: '--workers' },
+    );
+  }
   const root = resolve(dir);
   const trackCount = await checkOutputFolder(root);
+  const describe = (address: AddressInfo, notices: string[]) => {
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const processes = workers === undefined ? '' : `${workers} worker${workers === 1 ? '' : 's'}, `;
+    const listening = `hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (${processes}player: /, events: ws://${host}:${address.port}/api/ws; Ctrl-C stops)`;
+    process.stdout.write(`${[listening, ...notices.map((notice) => `hlsaudio ${notice}`)].join('\n')}\n`);
+  };
+  if (workers !== undefined && cluster.isPrimary) {
+    await superviseWorkers({ count: workers, announce: describe });
+    process.stdout.write('hlsaudio serve: stopped\n');
+    return;
+  }
+  const worker = cluster.isWorker ? cluster.worker : undefined;
+  if (worker) followPrimary();
   const env = authOptionsFromEnv();
-  const app = await startServeApp({
-    root,
-    mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20),
-    dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
-    dbFile: options.db === undefined || dbUrl !== undefined ? undefined : resolve(options.db),
-    dbUrl,
-    realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
-    redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, presenceTtlMs },
-  });
-  const address = await app.listen(port, options.host).catch(async (error: unknown) => {
-    await app.close();
-    throw error;
-  });
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const listening = `hlsaudio serve: ${trackCount} track${trackCount === 1 ? '' : 's'} from ${displayPath(root)} at http://${host}:${address.port}/ (player: /, events: ws://${host}:${address.port}/api/ws; Ctrl-C stops)`;
-  process.stdout.write(`${[listening, ...app.notices.map((notice) => `hlsaudio ${notice}`)].join('\n')}\n`);
+  let app: Awaited<ReturnType<typeof startServeApp>>;
+  let address: AddressInfo;
+  try {
+    app = await startServeApp({
+      root,
+      mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20),
+      dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+      dbFile: options.db === undefined || dbUrl !== undefined ? undefined : resolve(options.db),
+      dbUrl,
+      realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
+      // A worker's node id names it in Redis (CLIENT LIST) by its number as well.
+      redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, presenceTtlMs, ...(worker ? { nodeId: `worker-${worker.id}-${randomBytes(6).toString('hex')}` } : {}) },
+    });
+    const started = app;
+    address = await started.listen(port, options.host).catch(async (error: unknown) => {
+      await started.close();
+      throw error;
+    });
+  } catch (error) {
+    if (!worker) throw error;
+    // The primary prints it once for all workers, and exits with its status.
+    await reportStartFailure(error);
+    process.exitCode = isHlsaudioError(error) ? exitCodeFor(error.code) : EXIT.failures;
+    return;
+  }
+  if (worker) reportListening(address, app.notices);
+  else describe(address, app.notices);
   if (!interrupt.signal.aborted) await new Promise((done) => interrupt.signal.addEventListener('abort', done, { once: true }));
   await app.close();
-  process.stdout.write('hlsaudio serve: stopped\n');
+  // The IPC channel would keep a worker alive; the primary prints "stopped" once all have left.
+  if (worker) worker.disconnect();
+  else process.stdout.write('hlsaudio serve: stopped\n');
+}
+
+/** `--workers N|auto`: auto is one per core this process may use. */
+function workerCount(value: string): number {
+  if (value === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > workerDefaults.maxWorkers) {
+    throw optionError('--workers', `an integer from 1 to ${workerDefaults.maxWorkers}, or auto`, value);
+  }
+  return Number(value);
 }
 
 /**
