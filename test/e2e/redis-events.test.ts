@@ -23,7 +23,7 @@ beforeAll(async () => {
   await packageFixtures(out, ['short-22k-stereo.wav']);
 });
 
-/** A node with its own data folder and analytics file: until the rest of issue 11, those stay per node. */
+/** A node with its own data folder and analytics file (the events are what this file tests). */
 function startNode(redis: RedisServer, extra: string[] = []): Promise<RunningServer> {
   const own = tempDir('hlsaudio-node-');
   return startServe(out, ['--redis', redis.url, '--data-dir', own, '--db', join(own, 'analytics.db'), ...extra], ENV);
