@@ -16,16 +16,12 @@
  *
  * Needs redis-server on PATH; it listens on 127.0.0.1, a free port.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { redisPresenceDefaults } from '../dist/defaults.js';
 import { RedisPresence } from '../dist/realtime/index.js';
 import { percentile } from './lib/stats.js';
+import { startRedisServer } from './lib/redis-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,33 +34,6 @@ const { values } = parseArgs({
 const list = (text) => text.split(',').map(Number);
 const quiet = { error() {}, warn() {}, info() {} };
 const DEFAULT_HEARTBEAT_MS = redisPresenceDefaults.presenceTtlMs / redisPresenceDefaults.presenceBeatsPerTtl;
-
-async function startRedisServer() {
-  const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'hlsaudio-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    proc.stdout.setEncoding('utf8').on('data', (text) => {
-      output += text;
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop: async () => {
-      const gone = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await gone;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Redis's time per call of `command` since the last CONFIG RESETSTAT, in µs, and the calls. */
 async function commandStats(admin, command) {

@@ -13,13 +13,10 @@
  *
  * Needs redis-server on PATH and `npm run build` (it imports dist/). Listens on 127.0.0.1, a free port.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { median, percentile } from './lib/stats.js';
+import { startRedisServer } from './lib/redis-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,32 +47,6 @@ const track = {
 const tracks = { getTrack: async () => track };
 const capabilities = { estimated_bandwidth_kbps: 1000, buffer_duration_ms: 5000, connection_type: 'Wifi', device_type: 'Desktop', preferred_quality: null, adaptive_enabled: true };
 
-async function startRedis() {
-  const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'hlsaudio-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    proc.stdout.setEncoding('utf8').on('data', (text) => {
-      output += text;
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      const gone = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await gone;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** One round: creations, then the reports; returns {reportsPerSec, p50, p99} (ms). */
 async function round(managers) {
   const ids = [];
@@ -102,7 +73,7 @@ async function round(managers) {
   return { reportsPerSec: REPORTS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-const redis = await startRedis();
+const redis = await startRedisServer();
 const results = { memory: [], redis: [] };
 try {
   for (let r = 0; r < ROUNDS; r++) {

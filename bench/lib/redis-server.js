@@ -22,6 +22,7 @@ export async function startRedisServer() {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     stop: async () => {
       const gone = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGTERM');
