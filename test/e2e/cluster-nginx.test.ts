@@ -4,19 +4,21 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { makeMusic } from '../../fixtures/make-fixtures.js';
-import type { ServerEvent } from '../../src/realtime/protocol.js';
+import type { LiveStats, QualityChanged, ServerEvent } from '../../src/realtime/protocol.js';
 import { runCli } from '../helpers/cli.js';
 import { type NginxServer, startNginx } from '../helpers/nginx.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { TestClient } from '../helpers/realtime.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { request, type RawResponse, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
 /**
- * A cluster as a platform runs it: redis-server, two `serve --redis` nodes and Debian's nginx in
- * front of them (round robin, WebSocket upgrades proxied), all real and started here. Every property
- * is one `it` on the one shared setup; nginx names the node behind each answer (`X-Upstream`), and
- * `nodeOf` turns that into 'a' or 'b'. A test that stops a node starts it again on the same port.
+ * A cluster as a platform runs it (issue 11, point 5): redis-server, PostgreSQL, two `serve --redis`
+ * nodes writing their analytics to one PostgreSQL database, and Debian's nginx in front of them (round
+ * robin, WebSocket upgrades proxied), all real and started here. Every property is one `it` on the one
+ * shared setup; nginx names the node behind each answer (`X-Upstream`), and `nodeOf` turns that into
+ * 'a' or 'b'. A test that stops a node starts it again on the same port.
  */
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const ENV = { HLSAUDIO_JWT_SECRET: SECRET };
@@ -24,18 +26,26 @@ const ENV = { HLSAUDIO_JWT_SECRET: SECRET };
 const FAIL_TIMEOUT_SEC = 2;
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
 const TRACK = 'groove';
+/** How long the nodes go on counting a node that stopped heartbeating (`--redis-presence-ttl`). */
+const PRESENCE_TTL_MS = 1000;
+/** `serve` pushes LiveStats every liveStatsIntervalMs (5 s, no flag): a wait for one allows two periods and slack. */
+const LIVE_STATS_WAIT_MS = 15_000;
+const CAPABILITIES = { estimated_bandwidth_kbps: 2000, connection_type: 'Ethernet', device_type: 'Desktop' };
 const root = tempDir();
 const out = join(root, 'out');
 
 type NodeName = 'a' | 'b';
 let redis: RedisServer;
+let postgres: PostgresServer;
+/** The one analytics database of both nodes. */
+let dbUrl: string;
 let nginx: NginxServer;
 const nodes = {} as Record<NodeName, RunningServer>;
 const dataDirs = { a: tempDir('hlsaudio-node-a-'), b: tempDir('hlsaudio-node-b-') };
 
 /** Starts node `name` (again, on its former port when it had one). */
 async function startNode(name: NodeName, port?: number): Promise<RunningServer> {
-  const args = ['--redis', redis.url, '--data-dir', dataDirs[name], '--db', join(dataDirs[name], 'analytics.db')];
+  const args = ['--redis', redis.url, '--redis-presence-ttl', String(PRESENCE_TTL_MS), '--data-dir', dataDirs[name], '--db', dbUrl];
   nodes[name] = await startServe(out, port === undefined ? args : [...args, '--port', String(port)], ENV);
   return nodes[name];
 }
@@ -56,9 +66,10 @@ function token(subject: string, scope?: string): Promise<string> {
   return new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
 }
 
-/** A WebSocket through nginx, with the node it reached. */
-async function connectViaNginx(user: string, scope?: string): Promise<{ client: TestClient; node: NodeName }> {
-  const socket = new WebSocket(`ws://127.0.0.1:${nginx.port}/api/ws?token=${await token(user, scope)}`);
+/** A WebSocket through nginx, with the node it reached; `sessionId` names a streaming session (`?session_id=`). */
+async function connectViaNginx(user: string, scope?: string, sessionId?: string): Promise<{ client: TestClient; node: NodeName }> {
+  const session = sessionId === undefined ? '' : `&session_id=${sessionId}`;
+  const socket = new WebSocket(`ws://127.0.0.1:${nginx.port}/api/ws?token=${await token(user, scope)}${session}`);
   const client = new TestClient(socket);
   const node = await new Promise<NodeName>((resolve, reject) => {
     let reached: NodeName | undefined;
@@ -70,25 +81,50 @@ async function connectViaNginx(user: string, scope?: string): Promise<{ client: 
   return { client, node };
 }
 
-/** One client through nginx on each node (round robin; retried while nginx leaves a restarted node out). */
-async function clientOnEachNode(user: string, scope?: string): Promise<Record<NodeName, TestClient>> {
+/** One client through nginx on each node of `wanted` (round robin; retried while nginx leaves a restarted node out). */
+async function clientOnEachNode(user: string, scope?: string, sessionId?: string, wanted: NodeName[] = ['a', 'b']): Promise<Record<NodeName, TestClient>> {
   const found: Partial<Record<NodeName, TestClient>> = {};
   const extra: TestClient[] = [];
   const deadline = Date.now() + (FAIL_TIMEOUT_SEC + 5) * 1000;
-  while (!(found.a && found.b)) {
+  while (!wanted.every((name) => found[name])) {
     if (Date.now() > deadline) throw new Error(`nginx sent every connection to one node: ${Object.keys(found)}`);
-    const { client, node } = await connectViaNginx(user, scope);
-    if (found[node]) extra.push(client);
+    const { client, node } = await connectViaNginx(user, scope, sessionId);
+    if (found[node] || !wanted.includes(node)) extra.push(client);
     else found[node] = client;
   }
   await Promise.all(extra.map((client) => client.close()));
   return found as Record<NodeName, TestClient>;
 }
 
+/** One listener through nginx on each node, each playing TRACK. */
+async function listenerOnEachNode(user: string): Promise<Record<NodeName, TestClient>> {
+  const clients = await clientOnEachNode(user);
+  for (const client of Object.values(clients)) expect((await client.command({ command: 'Play', track_id: TRACK })).success).toBe(true);
+  return clients;
+}
+
+/** A client through nginx subscribed to LiveStats, on node `name`. */
+async function liveStatsWatcher(name: NodeName): Promise<TestClient> {
+  const { [name]: watcher } = await clientOnEachNode('dashboard', undefined, undefined, [name]);
+  expect((await watcher.command({ command: 'Subscribe', events: ['LiveStats'], filters: {} })).success).toBe(true);
+  return watcher;
+}
+
+/** The first LiveStats from now on that passes `match`. */
+function nextLiveStats(watcher: TestClient, match: (stats: LiveStats) => boolean, timeoutMs = LIVE_STATS_WAIT_MS): Promise<LiveStats> {
+  const from = watcher.events.length;
+  return watcher.waitFor((event): event is LiveStats => event.event === 'LiveStats' && watcher.events.indexOf(event) >= from && match(event), timeoutMs);
+}
+
+async function closeAll(clients: TestClient[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.close()));
+}
+
 afterAll(stopServers);
 beforeAll(async () => {
   const packaged = runCli(['package', makeMusic(12, join(root, `${TRACK}.wav`)), '-o', out, '--segment-duration', '2', '--quiet']);
-  redis = await startRedis();
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  dbUrl = await postgres.createDatabase();
   expect((await packaged).code).toBe(0);
   await Promise.all([startNode('a'), startNode('b')]);
   nginx = await startNginx({ upstreams: [nodes.a.port, nodes.b.port], failTimeoutSec: FAIL_TIMEOUT_SEC });
@@ -137,8 +173,76 @@ describe('two serve nodes behind nginx, on one Redis', () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));
   });
 
-  it('keeps serving through nginx from the other node after kill -9 of one', async () => {
+  it('reports to a streaming session through the node that did not create it, and pushes its recommendation to the listener on the first', async () => {
+    const user = 'roaming-listener';
+    const headers = { authorization: `Bearer ${await token(user)}`, 'content-type': 'application/json' };
+    const created = await viaNginx('POST', '/api/streaming/session', { headers, body: JSON.stringify({ track_id: TRACK, client_capabilities: CAPABILITIES }) });
+    expect(created.status, created.body.toString()).toBe(201);
+    const creator = nodeOf(created.headers);
+    const other: NodeName = creator === 'a' ? 'b' : 'a';
+    const { session_id: id } = created.json() as { session_id: string };
+    // What these capabilities get (redis-sessions.test.ts), so that a rebuffer has somewhere to step down to.
+    const from = 'high';
+    // The listener's WebSocket names the session, on the node that made it.
+    const { [creator]: listener } = await clientOnEachNode(user, undefined, id, [creator]);
+    // A new rebuffer steps down at once (the values of redis-sessions.test.ts): a decision the other node makes.
+    const report = await request(nodes[other].port, 'POST', `/api/streaming/session/${id}/metrics`, {
+      headers,
+      body: JSON.stringify({ buffer_health_percentage: 40, download_speed_kbps: 0, rebuffer_count: 1, rebuffer_duration_ms: 700 }),
+    });
+    expect(report.status, report.body.toString()).toBe(200);
+    const { recommendation } = report.json() as { recommendation: { from_quality: string; to_quality: string; reason: string } };
+    expect(recommendation).toMatchObject({ from_quality: from, reason: 'rebuffer' });
+    expect(recommendation.to_quality).not.toBe(from);
+    const pushed = (await listener.waitFor((event) => event.event === 'QualityChanged', 5000)) as QualityChanged;
+    expect(pushed).toMatchObject({ session_id: id, from_quality: from, to_quality: recommendation.to_quality, reason: 'rebuffer', direction: 'down', user_id: user });
+    // Both nodes, asked directly, hold the report and the new quality.
+    for (const name of ['a', 'b'] as const) {
+      const session = await request(nodes[name].port, 'GET', `/api/streaming/session/${id}`, { headers });
+      expect(session.json(), name).toMatchObject({ session_id: id, current_quality: recommendation.to_quality, performance_metrics: { buffer_health_percentage: 40 } });
+    }
+    await listener.close();
+  });
+
+  it('counts the listeners of both nodes in the LiveStats of each', async () => {
+    const watchers = await Promise.all([liveStatsWatcher('a'), liveStatsWatcher('b')]);
+    const listeners = await listenerOnEachNode('live-listener');
+    try {
+      // One listener per node: a node counting only its own says 1.
+      for (const watcher of watchers) {
+        const both = await nextLiveStats(watcher, (stats) => stats.concurrent_listeners === 2);
+        expect(both.top_tracks.map(({ track_id, current_listeners }) => [track_id, current_listeners])).toEqual([[TRACK, 2]]);
+      }
+    } finally {
+      await closeAll([...Object.values(listeners), ...watchers]);
+    }
+  });
+
+  it('writes the plays of both nodes to one PostgreSQL database, and every node answers with both', async () => {
+    const since = Date.now();
+    const listeners = await listenerOnEachNode('analytics-listener');
+    await closeAll(Object.values(listeners));
+    const reader = { authorization: `Bearer ${await token('dashboard', 'analytics:read')}` };
+    const summary = async (port: number) => {
+      const answer = await request(port, 'GET', `/api/analytics/summary?since=${since}`, { headers: reader });
+      expect(answer.status, answer.body.toString()).toBe(200);
+      const { generated_at: _, ...rest } = answer.json();
+      return rest;
+    };
+    // Each node writes its plays within flushIntervalMs (1 s) of their end; nginx answers from either.
+    await expect.poll(async () => (await summary(nginx.port)).totals, { timeout: 10_000, interval: 100 }).toMatchObject({ plays: 2, ended_plays: 2 });
+    const [onA, onB] = await Promise.all([summary(nodes.a.port), summary(nodes.b.port)]);
+    expect(onA.totals).toMatchObject({ plays: 2, ended_plays: 2 });
+    expect(onB).toEqual(onA);
+    expect(await postgres.query(dbUrl, 'SELECT COUNT(DISTINCT node)::int AS nodes, COUNT(*)::int AS plays FROM play_sessions WHERE user_id = $1', ['analytics-listener'])).toEqual([{ nodes: 2, plays: 2 }]);
+  });
+
+  it('keeps serving through nginx from the other node after kill -9 of one, and stops counting its listeners within the presence TTL', async () => {
+    const watcher = await liveStatsWatcher('a');
+    const listeners = await listenerOnEachNode('doomed-listener');
+    await nextLiveStats(watcher, (stats) => stats.concurrent_listeners === 2);
     const { port } = nodes.b;
+    const killedAt = Date.now();
     nodes.b.child.kill('SIGKILL');
     await nodes.b.stop();
     // nginx meets the refused node, passes the request to the other one and leaves it out for fail_timeout.
@@ -149,6 +253,12 @@ describe('two serve nodes behind nginx, on one Redis', () => {
     expect((await client.command({ command: 'Ping' })).success).toBe(true);
     await client.close();
     expect(nginx.errorLog()).toMatch(/connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+    // Node b's listener is a ghost: node a counts its own listener alone once b's presence expired.
+    const alone = await nextLiveStats(watcher, (stats) => stats.concurrent_listeners === 1);
+    expect(alone.top_tracks.map(({ track_id, current_listeners }) => [track_id, current_listeners])).toEqual([[TRACK, 1]]);
+    // The TTL, one LiveStats period (5 s) and slack for a loaded machine.
+    expect(Date.now() - killedAt).toBeLessThan(PRESENCE_TTL_MS + 5000 + 3000);
+    await closeAll([listeners.a, watcher]);
     // Back as it was for whatever runs next: node b again, and in nginx's rotation once fail_timeout is over.
     await startNode('b', port);
     const deadline = Date.now() + (FAIL_TIMEOUT_SEC + 5) * 1000;
