@@ -8,7 +8,7 @@ import { type Logger, stderrLogger } from '../log.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { QueuedRow } from './batch-writer.js';
 import { PlaySession, type PlaySessionRow } from './play-session.js';
-import { maskPostgresUrl } from './postgres-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 import { querySummary, queryTrackDetails } from './queries.js';
 import { SqliteStore } from './sqlite-store.js';
 import { type AnalyticsStore, errorText } from './store.js';
@@ -120,7 +120,7 @@ export class AnalyticsEngine {
       this.file = undefined;
       this.store = opened.store;
     } else {
-      if (options.url !== undefined) throw optionError('url', 'opened with AnalyticsEngine.open (PostgreSQL connects asynchronously)', maskPostgresUrl(options.url));
+      if (options.url !== undefined) throw optionError('url', 'opened with AnalyticsEngine.open (PostgreSQL connects asynchronously)', maskUrlCredentials(options.url));
       if (options.file === undefined && options.outDir === undefined) throw optionError('file', 'a path, or `outDir` to be given', undefined);
       this.file = options.file ?? analyticsFile(options.outDir!);
       this.store = new SqliteStore(this.file, this.options);

@@ -4,7 +4,7 @@ import type { Reader } from './background.js';
 import { ENDING, endingValues, identityValues, INSERT_COLUMNS, TOTALS, totalsValues } from './batch-writer.js';
 import { postgresDialect } from './dialect.js';
 import type { PlaySession, PlaySessionRow } from './play-session.js';
-import { maskPostgresUrl } from './postgres-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 import { MIGRATIONS } from './schema.js';
 import { type AnalyticsStore, CLAIM_STATEMENTS, claimParams, errorText, HEARTBEAT_STATEMENT, LEAVE_STATEMENT, type WriteBatch } from './store.js';
 
@@ -58,7 +58,7 @@ export class PostgresStore implements AnalyticsStore {
    * masked. A schema that cannot be applied, or one newer than this hlsaudio: E_ANALYTICS_DB.
    */
   static async connect(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
-    const location = `PostgreSQL at ${maskPostgresUrl(url)}`;
+    const location = `PostgreSQL at ${maskUrlCredentials(url)}`;
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize,

@@ -14,4 +14,4 @@ export { LEGACY_PLAYLISTS_FILE, PLAYLISTS_DB_FILE, type PlaylistStore, SqlitePla
 export * from './protocol.js';
 export { RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 export { RedisPresence, type RedisPresenceOptions } from './redis-presence.js';
-export { maskRedisUrl } from './redis-url.js';
+export { maskUrlCredentials as maskRedisUrl } from '../url-credentials.js';

@@ -11,7 +11,7 @@ import { RedisOutage } from './redis-outage.js';
 import { StreamPublisher } from './redis-publisher.js';
 import { StreamReader } from './redis-reader.js';
 import { streamKeys } from './redis-stream.js';
-import { maskRedisUrl } from './redis-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 
 type Limits = OptionValues<typeof redisOptions>;
 
@@ -48,7 +48,7 @@ export class RedisBroker implements RealtimeBroker {
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const resolved = resolveBrokerOptions(options);
     const nodeId = checkRedisName('nodeId', options.nodeId ?? newNodeId());
-    const where = maskRedisUrl(options.url);
+    const where = maskUrlCredentials(options.url);
     const open = (role: string, socketTimeoutMs: number) => openRedisConnection({ ...resolved, socketTimeoutMs, url: options.url, name: `hlsaudio-${role}-${nodeId}` });
     const publisherConnection = await open('publisher', resolved.socketTimeoutMs);
     let readerConnection: Redis | undefined;

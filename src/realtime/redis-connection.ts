@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { HlsaudioError } from '../errors.js';
-import { maskRedisUrl } from './redis-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -45,7 +45,7 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   } catch (error) {
     if (redis.status !== 'end') redis.disconnect();
     const why = (lastError ?? (error as Error)).message;
-    throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskRedisUrl(options.url)}: ${why}`, { field: '--redis', cause: error });
+    throw new HlsaudioError('E_REDIS', `cannot reach Redis at ${maskUrlCredentials(options.url)}: ${why}`, { field: '--redis', cause: error });
   }
   started = true;
   return redis;

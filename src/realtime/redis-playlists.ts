@@ -6,7 +6,7 @@ import type { PlaylistActor, PlaylistChange, PlaylistLimits, PlaylistRecord, Pla
 import { playlistErrors } from './playlists.js';
 import { openRedisConnection } from './redis-connection.js';
 import { ADD_SCRIPT, GET_SCRIPT, IMPORT_SCRIPT, REMOVE_SCRIPT } from './redis-playlist-scripts.js';
-import { maskRedisUrl } from './redis-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 
 type ConnectionLimits = OptionValues<typeof redisOptions>;
 type ImportLimits = OptionValues<typeof redisPlaylistOptions>;
@@ -91,7 +91,7 @@ export class RedisPlaylistStore implements PlaylistStore {
     const redis = await openRedisConnection({ ...connection, url: options.url, name: `hlsaudio-playlists-${options.nodeId}` });
     return new RedisPlaylistStore(redis, playlistKeys(connection.keyPrefix), options.limits, {
       ...imports,
-      where: maskRedisUrl(options.url),
+      where: maskUrlCredentials(options.url),
       nodeId: options.nodeId,
       now: options.now ?? Date.now,
     });

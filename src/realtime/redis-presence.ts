@@ -9,7 +9,7 @@ import { checkRedisName, newNodeId } from './redis-broker.js';
 import { openRedisConnection } from './redis-connection.js';
 import { HEARTBEAT_SCRIPT, type PresenceKeys, presenceKeys } from './redis-presence-scripts.js';
 import { RedisQuotas } from './redis-quotas.js';
-import { maskRedisUrl } from './redis-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 
 type Limits = OptionValues<typeof redisOptions> & OptionValues<typeof redisPresenceOptions>;
 
@@ -71,7 +71,7 @@ export class RedisPresence implements Presence {
     const nodeId = checkRedisName('nodeId', options.nodeId ?? newNodeId());
     const logger = options.logger ?? stderrLogger;
     const redis = await openRedisConnection({ ...resolved, url: options.url, name: `hlsaudio-presence-${nodeId}` });
-    const presence = new RedisPresence(redis, presenceKeys(resolved.keyPrefix), nodeId, { ...resolved, where: maskRedisUrl(options.url), log: (line) => logger.warn(line) });
+    const presence = new RedisPresence(redis, presenceKeys(resolved.keyPrefix), nodeId, { ...resolved, where: maskUrlCredentials(options.url), log: (line) => logger.warn(line) });
     await presence.beat();
     const interval = Math.max(10, Math.round(resolved.presenceTtlMs / resolved.presenceBeatsPerTtl));
     presence.timer = setInterval(() => void presence.beat(), interval);

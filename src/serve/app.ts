@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnalyticsEngine, analyticsFile } from '../analytics/engine.js';
 import { analyticsHandlers } from '../analytics/http.js';
-import { maskPostgresUrl } from '../analytics/postgres-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 import { analyticsDefaults } from '../defaults.js';
 import { attachRealtime, type RealtimeServer } from '../realtime/attach.js';
 import type { RealtimeBroker } from '../realtime/broker.js';
@@ -15,7 +15,6 @@ import { RedisPlaylistStore } from '../realtime/redis-playlists.js';
 import { stderrLogger } from '../log.js';
 import { newNodeId, RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
 import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-presence.js';
-import { maskRedisUrl } from '../realtime/redis-url.js';
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import { RedisSessionStore } from '../streaming/redis-session-store.js';
 import type { QualityChange } from '../streaming/types.js';
@@ -102,13 +101,13 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).
     const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
-    if (dbUrl !== undefined) notices.push(`analytics: written to ${maskPostgresUrl(dbUrl)}, shared with the other nodes`);
+    if (dbUrl !== undefined) notices.push(`analytics: written to ${maskUrlCredentials(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
       { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists },
       realtimeOptions,
     );
-    if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats, connection quotas and server-side playlists are shared with the other nodes through Redis (${maskRedisUrl(redisOptions.url)})`);
+    if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats, connection quotas and server-side playlists are shared with the other nodes through Redis (${maskUrlCredentials(redisOptions.url)})`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));
     // Plays hold listeners' addresses and user agents: in JWT mode only a token with the scope reads them.

@@ -3,7 +3,7 @@ import { redisOptions, redisSessionOptions } from '../defaults.js';
 import { HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import { openRedisConnection } from '../realtime/redis-connection.js';
-import { maskRedisUrl } from '../realtime/redis-url.js';
+import { maskUrlCredentials } from '../url-credentials.js';
 import { CLAIM_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REPLACE_SCRIPT } from './redis-session-scripts.js';
 import type { SessionRecord } from './session-record.js';
 import { copyOf, type CreateOutcome, type SessionLimits, type SessionStore, type VersionedRecord } from './session-store.js';
@@ -66,7 +66,7 @@ export class RedisSessionStore implements SessionStore {
     const { url, nodeId, ...rest } = options;
     const bus = resolveOptions(redisOptions, rest, optionError);
     const redis = await openRedisConnection({ ...bus, url, name: `hlsaudio-sessions-${nodeId}` });
-    return new RedisSessionStore(redis, { ...rest, keyPrefix: bus.keyPrefix, where: maskRedisUrl(url) });
+    return new RedisSessionStore(redis, { ...rest, keyPrefix: bus.keyPrefix, where: maskUrlCredentials(url) });
   }
 
   /** Ends the connection (after the HTTP server stopped: no request is left to answer). */

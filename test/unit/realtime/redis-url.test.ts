@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkRedisUrl, maskRedisUrl } from '../../../src/realtime/redis-url.js';
+import { checkRedisUrl } from '../../../src/realtime/redis-url.js';
+import { maskUrlCredentials } from '../../../src/url-credentials.js';
 
 describe('Redis URLs', () => {
   it('masks the password, keeps the rest', () => {
-    expect(maskRedisUrl('redis://hls:s3cret@cache:6379/2')).toBe('redis://hls:***@cache:6379/2');
-    expect(maskRedisUrl('rediss://:s3cret@cache:6380')).toBe('rediss://:***@cache:6380');
-    expect(maskRedisUrl('redis://cache:6379')).toBe('redis://cache:6379');
+    expect(maskUrlCredentials('redis://hls:s3cret@cache:6379/2')).toBe('redis://hls:***@cache:6379/2');
+    expect(maskUrlCredentials('rediss://:s3cret@cache:6380')).toBe('rediss://:***@cache:6380');
+    expect(maskUrlCredentials('redis://cache:6379')).toBe('redis://cache:6379');
     // Unparsable: whatever sits where credentials would is hidden.
-    expect(maskRedisUrl('redis://us er:s3cret@ca che')).toBe('redis://***@ca che');
+    expect(maskUrlCredentials('redis://us er:s3cret@ca che')).toBe('redis://***@ca che');
   });
 
   it('accepts redis:// and rediss:// with a host, and refuses the rest without showing the password', () => {
