@@ -26,9 +26,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { median, percentile } from './lib/stats.js';
 import { child as spawnChild } from './lib/child.js';
+import { clientRole } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -135,62 +136,6 @@ async function serverRole(kind, dist) {
       process.disconnect();
     }
   });
-}
-
-// A client process: `count` connections; per phase, every delivery's latency and the last delivery time.
-
-async function clientRole() {
-  const sockets = [];
-  let phase;
-  let commands;
-  process.on('message', async (message) => {
-    if (message.type === 'connect') {
-      const started = now();
-      const { url, count } = message;
-      for (let i = 0; i < count; i += 100) {
-        const batch = [];
-        for (let j = i; j < Math.min(count, i + 100); j++) batch.push(open(url));
-        sockets.push(...(await Promise.all(batch)));
-      }
-      process.send({ type: 'connected', count: sockets.length, ms: now() - started });
-    }
-    if (message.type === 'commands') {
-      commands = { remaining: message.count * sockets.length, firstAt: now() };
-      const text = JSON.stringify({ command: 'Ping', command_id: 'p' });
-      for (const socket of sockets) for (let i = 0; i < message.count; i++) socket.send(text);
-    }
-    if (message.type === 'expect') {
-      phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0 };
-    }
-    if (message.type === 'close') {
-      await Promise.all(sockets.map((socket) => (socket.readyState === WebSocket.CLOSED ? null : new Promise((resolve) => socket.once('close', resolve)))));
-      process.send({ type: 'closed' });
-      process.disconnect();
-    }
-  });
-
-  function open(url) {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false });
-      socket.once('error', reject);
-      socket.once('open', () => socket.send(JSON.stringify({ command: 'Subscribe', command_id: 's', events: ['ServerMessage'] })));
-      socket.on('message', (data) => {
-        const at = now();
-        const event = JSON.parse(data);
-        if (event.event === 'CommandResponse' && commands) {
-          if (--commands.remaining === 0) process.send({ type: 'commanded', firstAt: commands.firstAt, lastAt: at });
-          return;
-        }
-        if (event.event === 'CommandResponse') return event.success ? resolve(socket) : reject(new Error(event.error));
-        if (event.event !== 'ServerMessage' || !phase) return;
-        const [name, , sentAt] = event.message.split(' ');
-        if (name !== phase.name) return;
-        phase.latencies.push(at - Number(sentAt));
-        phase.lastAt = at;
-        if (--phase.remaining === 0) process.send({ type: 'phase', name, lastAt: phase.lastAt, latencies: phase.latencies });
-      });
-    });
-  }
 }
 
 // The orchestrator.

@@ -21,9 +21,10 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { WebSocket } from 'ws';
 import { child as spawnChild } from './lib/child.js';
 import { startRedisServer } from './lib/redis-server.js';
+import { median, percentile } from './lib/stats.js';
+import { clientRole } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -81,52 +82,8 @@ async function serverRole(redisUrl) {
   });
 }
 
-// A client process: `count` connections to one server; per phase, every delivery's latency.
-
-async function clientRole() {
-  const sockets = [];
-  let phase;
-  process.on('message', async (message) => {
-    if (message.type === 'connect') {
-      for (let i = 0; i < message.count; i += 100) {
-        const batch = [];
-        for (let j = i; j < Math.min(message.count, i + 100); j++) batch.push(open(message.url));
-        sockets.push(...(await Promise.all(batch)));
-      }
-      process.send({ type: 'connected', count: sockets.length });
-    }
-    if (message.type === 'expect') phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0 };
-    if (message.type === 'close') {
-      await Promise.all(sockets.map((socket) => (socket.readyState === WebSocket.CLOSED ? null : new Promise((resolve) => socket.once('close', resolve)))));
-      process.send({ type: 'closed' });
-      process.disconnect();
-    }
-  });
-
-  function open(url) {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false });
-      socket.once('error', reject);
-      socket.once('open', () => socket.send(JSON.stringify({ command: 'Subscribe', command_id: 's', events: ['ServerMessage'] })));
-      socket.on('message', (data) => {
-        const at = now();
-        const event = JSON.parse(data);
-        if (event.event === 'CommandResponse') return event.success ? resolve(socket) : reject(new Error(event.error));
-        if (event.event !== 'ServerMessage' || !phase) return;
-        const [name, , sentAt] = event.message.split(' ');
-        if (name !== phase.name) return;
-        phase.latencies.push(at - Number(sentAt));
-        phase.lastAt = at;
-        if (--phase.remaining === 0) process.send({ type: 'phase', lastAt: phase.lastAt, latencies: phase.latencies });
-      });
-    });
-  }
-}
-
 // The orchestrator.
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 async function round(setup, options) {
   const redis = setup === 'two' ? await startRedisServer() : undefined;
