@@ -6,7 +6,7 @@ import { type Logger, stderrLogger } from '../log.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
 import { type EventsGap, gapMessage } from './events-gap.js';
-import { openRedisConnection } from './redis-connection.js';
+import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
 import { RedisOutage } from './redis-outage.js';
 import { StreamPublisher } from './redis-publisher.js';
 import { StreamReader } from './redis-reader.js';
@@ -101,7 +101,7 @@ export class RedisBroker implements RealtimeBroker {
       const left = await this.publisher.drain(this.options.shutdownFlushMs);
       if (left > 0) this.options.log(`realtime: ${left} publications never reached Redis (unreachable at shutdown); the other nodes did not get them`);
       await this.reader.close();
-      await this.publisherConnection.quit().catch(() => this.publisherConnection.disconnect());
+      await closeRedisConnection(this.publisherConnection);
       this.listeners.clear();
     })());
   }

@@ -51,6 +51,16 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   return redis;
 }
 
+/**
+ * Ends a connection: QUIT (Redis answers what is in flight first), or a plain disconnect when Redis
+ * does not answer. Nothing for a connection already ended: ioredis's `disconnect()` would still arm
+ * its disconnect timer there.
+ */
+export async function closeRedisConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  await redis.quit().catch(() => redis.disconnect());
+}
+
 /** Exponential backoff with ±20 % jitter, so that nodes cut off together do not retry together. */
 export function backoffMs(attempt: number, minMs: number, maxMs: number): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));

@@ -4,7 +4,7 @@ import { HlsaudioError, optionError } from '../errors.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { PlaylistActor, PlaylistChange, PlaylistLimits, PlaylistRecord, PlaylistStore, StoredPlaylist } from './playlists.js';
 import { playlistErrors } from './playlists.js';
-import { openRedisConnection } from './redis-connection.js';
+import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
 import { ADD_SCRIPT, GET_SCRIPT, IMPORT_SCRIPT, REMOVE_SCRIPT } from './redis-playlist-scripts.js';
 import { maskUrlCredentials } from '../url-credentials.js';
 
@@ -182,10 +182,7 @@ export class RedisPlaylistStore implements PlaylistStore {
   }
 
   close(): Promise<void> {
-    return (this.closing ??= this.redis.quit().then(
-      () => undefined,
-      () => this.redis.disconnect(),
-    ));
+    return (this.closing ??= closeRedisConnection(this.redis));
   }
 
   private call(script: Script, playlistId: string, args: (string | number)[]): Promise<unknown> {

@@ -6,7 +6,7 @@ import { type Logger, stderrLogger } from '../log.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import { InProcessPresence, type Presence } from './presence.js';
 import { checkRedisName, newNodeId } from './redis-broker.js';
-import { openRedisConnection } from './redis-connection.js';
+import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
 import { HEARTBEAT_SCRIPT, type PresenceKeys, presenceKeys } from './redis-presence-scripts.js';
 import { RedisQuotas } from './redis-quotas.js';
 import { maskUrlCredentials } from '../url-credentials.js';
@@ -121,8 +121,7 @@ export class RedisPresence implements Presence {
           .exec()
           .catch(() => {});
       }
-      if (this.redis.status === 'end') return;
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      await closeRedisConnection(this.redis);
     })());
   }
 

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { redisOptions, redisSessionOptions } from '../defaults.js';
 import { HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
-import { openRedisConnection } from '../realtime/redis-connection.js';
+import { closeRedisConnection, openRedisConnection } from '../realtime/redis-connection.js';
 import { maskUrlCredentials } from '../url-credentials.js';
 import { CLAIM_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REPLACE_SCRIPT } from './redis-session-scripts.js';
 import type { SessionRecord } from './session-record.js';
@@ -71,8 +71,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Ends the connection (after the HTTP server stopped: no request is left to answer). */
   async close(): Promise<void> {
-    if (this.redis.status === 'end') return;
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedisConnection(this.redis);
   }
 
   create(record: SessionRecord, limits: SessionLimits): Promise<CreateOutcome> {
