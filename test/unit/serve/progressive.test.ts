@@ -1,4 +1,4 @@
-import { readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,10 +7,11 @@ import { timestampTag } from '../../../src/hls/id3.js';
 import { formatMediaPlaylist } from '../../../src/hls/playlist.js';
 import { type FileInfo, fileInfo } from '../../../src/serve/file-cache.js';
 import { buildFrameView, frameViewBody } from '../../../src/serve/progressive.js';
+import { openFdsUnder } from '../../helpers/fds.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const dir = tempDir();
-const openFds = () => readdirSync('/proc/self/fd').length;
+const openFds = () => openFdsUnder(`${dir}/`);
 
 /** What the file cache would say of the file now. */
 function info(path: string): FileInfo {
