@@ -22,6 +22,8 @@ export interface RedisBrokerOptions extends Partial<Limits> {
   nodeId?: string;
   /** One warning per outage, recovery and gap; stderr by default. */
   logger?: Logger;
+  /** The node's outage, shared by all its Redis connections (`serve`); its own otherwise. */
+  outage?: RedisOutage;
 }
 
 /**
@@ -41,6 +43,7 @@ export class RedisBroker implements RealtimeBroker {
     private readonly publisher: StreamPublisher,
     private readonly reader: StreamReader,
     private readonly outage: RedisOutage,
+    private readonly unwatch: () => void,
     private readonly options: Limits & { log: (line: string) => void },
   ) {}
 
@@ -63,13 +66,13 @@ export class RedisBroker implements RealtimeBroker {
         gap: (gap) => broker?.signalGap(gap),
         log: resolved.log,
       });
-      const outage = new RedisOutage(where, resolved.log, {
-        lost: () => `events still reach this node's connections; its publications wait for the other nodes (up to ${resolved.publishBufferEntries})`,
+      const outage = options.outage ?? new RedisOutage(where, resolved.log);
+      const role = {
+        without: `events reach this node's connections only, its publications waiting for the other nodes (up to ${resolved.publishBufferEntries})`,
         back: () => `${publisher.backlog ? `${publisher.backlog} publications waiting are being sent` : 'no publication was waiting'}${publisher.dropped ? `; ${publisher.dropped} dropped since the start (the other nodes signal the gap)` : ''}`,
-      });
-      outage.watch(publisherConnection, 'publisher');
-      outage.watch(readerConnection, 'reader');
-      broker = new RedisBroker(publisherConnection, publisher, reader, outage, resolved);
+      };
+      const unwatch = [outage.watch(publisherConnection, 'publisher', role), outage.watch(readerConnection, 'reader', role)];
+      broker = new RedisBroker(publisherConnection, publisher, reader, outage, () => unwatch.forEach((stop) => stop()), resolved);
       await reader.start();
       return broker;
     } catch (error) {
@@ -89,7 +92,7 @@ export class RedisBroker implements RealtimeBroker {
     return () => this.listeners.delete(listener);
   }
 
-  /** Why this node is degraded (Redis unreachable), or undefined. `/healthz` shows it. */
+  /** Why this node is degraded (Redis unreachable), or undefined. */
   degradedReason(): string | undefined {
     return this.outage.reason;
   }
@@ -97,7 +100,7 @@ export class RedisBroker implements RealtimeBroker {
   /** Sends what is still waiting (at most shutdownFlushMs), then closes both connections. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      this.outage.stop();
+      this.unwatch();
       const left = await this.publisher.drain(this.options.shutdownFlushMs);
       if (left > 0) this.options.log(`realtime: ${left} publications never reached Redis (unreachable at shutdown); the other nodes did not get them`);
       await this.reader.close();

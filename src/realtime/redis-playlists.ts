@@ -5,6 +5,7 @@ import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { PlaylistActor, PlaylistChange, PlaylistLimits, PlaylistRecord, PlaylistStore, StoredPlaylist } from './playlists.js';
 import { playlistErrors } from './playlists.js';
 import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
+import type { RedisOutage } from './redis-outage.js';
 import { ADD_SCRIPT, GET_SCRIPT, IMPORT_SCRIPT, REMOVE_SCRIPT } from './redis-playlist-scripts.js';
 import { maskUrlCredentials } from '../url-credentials.js';
 
@@ -18,6 +19,8 @@ export interface RedisPlaylistStoreOptions extends Partial<ConnectionLimits>, Pa
   limits: PlaylistLimits;
   /** Wall clock in ms (updated_at); Date.now by default. */
   now?: () => number;
+  /** The node's outage (`serve`), told when this connection is down: `/healthz` says so. */
+  outage?: RedisOutage;
 }
 
 /**
@@ -66,6 +69,7 @@ export class RedisPlaylistStore implements PlaylistStore {
   private readonly getScript: Script;
   private readonly importScript: Script;
   private closing: Promise<void> | undefined;
+  private unwatch: (() => void) | undefined;
 
   private constructor(
     private readonly redis: Redis,
@@ -89,12 +93,14 @@ export class RedisPlaylistStore implements PlaylistStore {
     const connection = resolveOptions(redisOptions, options, optionError);
     const imports = resolveOptions(redisPlaylistOptions, options, optionError);
     const redis = await openRedisConnection({ ...connection, url: options.url, name: `hlsaudio-playlists-${options.nodeId}` });
-    return new RedisPlaylistStore(redis, playlistKeys(connection.keyPrefix), options.limits, {
+    const store = new RedisPlaylistStore(redis, playlistKeys(connection.keyPrefix), options.limits, {
       ...imports,
       where: maskUrlCredentials(options.url),
       nodeId: options.nodeId,
       now: options.now ?? Date.now,
     });
+    store.unwatch = options.outage?.watch(redis, 'playlists', { without: 'server-side playlist commands are refused (E_UNAVAILABLE)' });
+    return store;
   }
 
   async add(playlistId: string, trackId: string, position: number | null, actor: PlaylistActor): Promise<PlaylistChange> {
@@ -182,6 +188,7 @@ export class RedisPlaylistStore implements PlaylistStore {
   }
 
   close(): Promise<void> {
+    this.unwatch?.();
     return (this.closing ??= closeRedisConnection(this.redis));
   }
 

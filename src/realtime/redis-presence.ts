@@ -7,6 +7,7 @@ import { type OptionValues, resolveOptions } from '../option-table.js';
 import { InProcessPresence, type Presence } from './presence.js';
 import { checkRedisName, newNodeId } from './redis-broker.js';
 import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
 import { HEARTBEAT_SCRIPT, type PresenceKeys, presenceKeys } from './redis-presence-scripts.js';
 import { RedisQuotas } from './redis-quotas.js';
 import { maskUrlCredentials } from '../url-credentials.js';
@@ -19,6 +20,8 @@ export interface RedisPresenceOptions extends Partial<Limits> {
   nodeId?: string;
   /** One warning when Redis is lost, one when it is back; stderr by default. */
   logger?: Logger;
+  /** The node's outage, shared by all its Redis connections (`serve`); its own otherwise. */
+  outage?: RedisOutage;
 }
 
 type HeartbeatCommand = (...args: (string | number)[]) => Promise<[number, (string | string[])[]]>;
@@ -36,7 +39,7 @@ interface NodeView {
  * tracks, load) to this node's hash, which expires after presenceTtlMs, and reads every other live node's, so that `listeners()`
  * stays synchronous: this node's own now plus the others' as of the last heartbeat. A node that
  * dies stops being counted within presenceTtlMs plus one heartbeat. While Redis cannot be reached
- * LiveStats counts this node's listeners only, and `degradedReason` says so.
+ * LiveStats counts this node's listeners only, and the node's RedisOutage says so.
  */
 export class RedisPresence implements Presence {
   readonly quotas: RedisQuotas;
@@ -47,21 +50,32 @@ export class RedisPresence implements Presence {
   private loadMark: EventLoopUtilization = performance.eventLoopUtilization();
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
-  private lostSinceMs: number | undefined;
+  private lost = false;
+  private readonly unwatch: () => void;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly redis: Redis,
     private readonly keys: PresenceKeys,
     private readonly nodeId: string,
-    private readonly options: Limits & { where: string; log: (line: string) => void },
+    private readonly options: Limits,
+    outage: RedisOutage,
   ) {
     this.listeningKey = keys.listening + nodeId;
     redis.defineCommand('hlsaudioHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT_SCRIPT });
     this.heartbeatCommand = (redis as unknown as Record<'hlsaudioHeartbeat', HeartbeatCommand>).hlsaudioHeartbeat.bind(redis);
     this.quotas = new RedisQuotas(redis, keys, nodeId, options);
-    redis.on('close', () => this.lost());
-    redis.on('ready', () => this.back());
+    this.unwatch = outage.watch(redis, 'presence', { without: "LiveStats counts this node's listeners only and connection quotas are checked on this node alone" });
+    redis.on('close', () => {
+      this.lost = true;
+      this.others = { nodes: [], readAtMs: 0 };
+    });
+    // Back: every count is shared again from this heartbeat on.
+    redis.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      void this.beat();
+    });
   }
 
   /** Connects and writes the first heartbeat; rejects with E_REDIS (the URL masked) when Redis cannot be reached. */
@@ -71,7 +85,8 @@ export class RedisPresence implements Presence {
     const nodeId = checkRedisName('nodeId', options.nodeId ?? newNodeId());
     const logger = options.logger ?? stderrLogger;
     const redis = await openRedisConnection({ ...resolved, url: options.url, name: `hlsaudio-presence-${nodeId}` });
-    const presence = new RedisPresence(redis, presenceKeys(resolved.keyPrefix), nodeId, { ...resolved, where: maskUrlCredentials(options.url), log: (line) => logger.warn(line) });
+    const outage = options.outage ?? new RedisOutage(maskUrlCredentials(options.url), (line) => logger.warn(line));
+    const presence = new RedisPresence(redis, presenceKeys(resolved.keyPrefix), nodeId, resolved, outage);
     await presence.beat();
     const interval = Math.max(10, Math.round(resolved.presenceTtlMs / resolved.presenceBeatsPerTtl));
     presence.timer = setInterval(() => void presence.beat(), interval);
@@ -102,16 +117,11 @@ export class RedisPresence implements Presence {
     return Math.max(ownLoad, ...this.liveOthers().map((node) => node.load));
   }
 
-  /** Why this node counts alone (Redis unreachable), or undefined. */
-  degradedReason(): string | undefined {
-    if (this.lostSinceMs === undefined) return undefined;
-    return `Redis at ${this.options.where} unreachable since ${new Date(this.lostSinceMs).toISOString()}: LiveStats counts this node's listeners only and connection quotas are checked on this node alone`;
-  }
-
   /** Stops the heartbeat and removes this node's entries at once (the others stop counting it now, not after the TTL). */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       clearInterval(this.timer);
+      this.unwatch();
       await this.beating;
       if (this.redis.status === 'ready') {
         await this.redis
@@ -156,21 +166,6 @@ export class RedisPresence implements Presence {
     for (let i = 0; i + 1 < flat.length; i += 2) nodes.push(nodeView(flat[i + 1] as string[]));
     this.others = { nodes, readAtMs: Date.now() };
     await this.quotas.heartbeatDone(complete === 1);
-  }
-
-  private lost(): void {
-    if (this.closing || this.lostSinceMs !== undefined) return;
-    this.lostSinceMs = Date.now();
-    this.others = { nodes: [], readAtMs: 0 };
-    this.options.log(`realtime: presence cut off from Redis at ${this.options.where}: LiveStats counts this node's listeners only and connection quotas are checked on this node alone until it is back`);
-  }
-
-  private back(): void {
-    if (this.lostSinceMs === undefined) return;
-    const seconds = ((Date.now() - this.lostSinceMs) / 1000).toFixed(1);
-    this.lostSinceMs = undefined;
-    this.options.log(`realtime: presence reaches Redis at ${this.options.where} again after ${seconds} s; LiveStats and quotas count every node from the next heartbeat`);
-    void this.beat();
   }
 }
 

@@ -11,6 +11,7 @@ import type { SessionDirectory } from '../realtime/deps.js';
 import { type RealtimeOptions, resolveRealtimeOptions } from '../realtime/options.js';
 import { playlistLimitsOf } from '../realtime/playlists.js';
 import { importDataFolderPlaylists } from '../realtime/redis-playlist-import.js';
+import { RedisOutage } from '../realtime/redis-outage.js';
 import { RedisPlaylistStore } from '../realtime/redis-playlists.js';
 import { stderrLogger } from '../log.js';
 import { newNodeId, RedisBroker, type RedisBrokerOptions } from '../realtime/redis-broker.js';
@@ -73,15 +74,19 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
   let sessionStore: RedisSessionStore | undefined;
   let presence: RedisPresence | undefined;
   let playlists: RedisPlaylistStore | undefined;
+  let redisOutage: RedisOutage | undefined;
   const notices: string[] = [];
   try {
     if (redisOptions) {
       // One id for every Redis connection of this process (CLIENT LIST shows hlsaudio-<role>-<node>).
       const nodeId = redisOptions.nodeId ?? newNodeId();
-      broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId });
-      sessionStore = await RedisSessionStore.connect({ ...redisOptions, nodeId });
-      presence = await RedisPresence.connect({ logger, ...redisOptions, nodeId });
-      playlists = await RedisPlaylistStore.connect({ ...redisOptions, nodeId, limits: playlistLimitsOf(resolveRealtimeOptions(realtimeOptions)) });
+      // One outage for the node's connections: one warning when Redis goes, one when it is back.
+      const outage = new RedisOutage(maskUrlCredentials(redisOptions.url), (line) => logger.warn(line));
+      redisOutage = outage;
+      broker = await RedisBroker.connect({ logger, ...redisOptions, nodeId, outage });
+      sessionStore = await RedisSessionStore.connect({ ...redisOptions, nodeId, outage });
+      presence = await RedisPresence.connect({ logger, ...redisOptions, nodeId, outage });
+      playlists = await RedisPlaylistStore.connect({ ...redisOptions, nodeId, outage, limits: playlistLimitsOf(resolveRealtimeOptions(realtimeOptions)) });
       const imported = await importDataFolderPlaylists(playlists, dataDir);
       if (imported) notices.push(imported);
     }
@@ -96,7 +101,8 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     const redisBroker = broker;
     const redisPresence = presence;
     // Every shared service's reason, joined: one outage never hides another.
-    hls.context.degradedReason = () => [redisBroker?.degradedReason() ?? redisPresence?.degradedReason(), analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
+    const outage = redisOutage;
+    hls.context.degradedReason = () => [outage?.reason, analytics.degradedReason()].filter((reason) => reason !== undefined).join('; ') || undefined;
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).

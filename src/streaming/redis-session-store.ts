@@ -3,6 +3,7 @@ import { redisOptions, redisSessionOptions } from '../defaults.js';
 import { HlsaudioError, isHlsaudioError, optionError } from '../errors.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import { closeRedisConnection, openRedisConnection } from '../realtime/redis-connection.js';
+import type { RedisOutage } from '../realtime/redis-outage.js';
 import { maskUrlCredentials } from '../url-credentials.js';
 import { CLAIM_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REPLACE_SCRIPT } from './redis-session-scripts.js';
 import type { SessionRecord } from './session-record.js';
@@ -19,7 +20,13 @@ export interface RedisSessionStoreOptions extends Partial<Limits> {
 }
 
 /** What `serve --redis` gives: the URL, this node's id (the broker's), the bus's connection options and ours. */
-export type RedisSessionConnectOptions = Partial<OptionValues<typeof redisOptions>> & Partial<Limits> & { url: string; nodeId: string };
+export type RedisSessionConnectOptions = Partial<OptionValues<typeof redisOptions>> &
+  Partial<Limits> & {
+    url: string;
+    nodeId: string;
+    /** The node's outage (`serve`), told when this connection is down: `/healthz` says so. */
+    outage?: RedisOutage;
+  };
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 type Scripts = Record<'hlsaudioSessionCreate' | 'hlsaudioSessionReplace' | 'hlsaudioSessionRemove' | 'hlsaudioSessionClaim', Script>;
@@ -43,6 +50,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly copies = new Map<string, SessionRecord>();
   private readonly where: string;
   private lastCount = 0;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -63,14 +71,17 @@ export class RedisSessionStore implements SessionStore {
    * with E_REDIS (the URL masked) when Redis cannot be reached. `close` ends it.
    */
   static async connect(options: RedisSessionConnectOptions): Promise<RedisSessionStore> {
-    const { url, nodeId, ...rest } = options;
+    const { url, nodeId, outage, ...rest } = options;
     const bus = resolveOptions(redisOptions, rest, optionError);
     const redis = await openRedisConnection({ ...bus, url, name: `hlsaudio-sessions-${nodeId}` });
-    return new RedisSessionStore(redis, { ...rest, keyPrefix: bus.keyPrefix, where: maskUrlCredentials(url) });
+    const store = new RedisSessionStore(redis, { ...rest, keyPrefix: bus.keyPrefix, where: maskUrlCredentials(url) });
+    store.unwatch = outage?.watch(redis, 'sessions', { without: 'the streaming sessions API answers 503 (E_UNAVAILABLE)' });
+    return store;
   }
 
   /** Ends the connection (after the HTTP server stopped: no request is left to answer). */
   async close(): Promise<void> {
+    this.unwatch?.();
     await closeRedisConnection(this.redis);
   }
 
