@@ -7,7 +7,7 @@ import type {
   EventOf,
   ServerEvent,
 } from '../realtime/protocol.js';
-import { type EventsGap, parseEventsGap } from '../realtime/events-gap.js';
+import type { Gap } from '../realtime/events-gap.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { describeOption, expectedMessage, resolveOptions } from '../option-table.js';
 import { clientOptions } from './defaults.js';
@@ -165,15 +165,12 @@ export class RealtimeClient {
   }
 
   /**
-   * Events this connection missed: a `serve` node sharing events through Redis could not read part
-   * of the shared stream (carried by ServerMessage, level Warning). Refetch what the missed events
-   * would have told (playlists, status) rather than trust the state built from events.
+   * Events this connection missed (the EventsGap event): a `serve` node sharing events through Redis
+   * could not read part of the shared stream. Refetch what the missed events would have told
+   * (playlists, status) rather than trust the state built from events.
    */
-  onGap(listener: (gap: EventsGap) => void): () => void {
-    return this.on('ServerMessage', (event) => {
-      const gap = parseEventsGap(event);
-      if (gap) listener(gap);
-    });
+  onGap(listener: (gap: Gap) => void): () => void {
+    return this.on('EventsGap', ({ missed, reason }) => listener({ missed, reason }));
   }
 
   /** Connection state changes; `detail` holds the close code and reason when the connection dropped. */

@@ -1,4 +1,5 @@
 import type { ServerEvent } from '../realtime/protocol.js';
+import { describeGap } from '../realtime/events-gap.js';
 import { qualityChangeOf } from './quality-changed.js';
 
 /** The command a CommandResponse answers: PlaybackSync's commands carry ids `<Command>-…`. */
@@ -35,6 +36,8 @@ export function describeEvent(event: ServerEvent): string {
       return `${event.from_user} shared ${event.track_id} with ${event.to_users.join(', ')}`;
     case 'ServerMessage':
       return `${event.level}: ${event.message}`;
+    case 'EventsGap':
+      return `Events missed: ${describeGap(event)}; what the page shows may be out of date`;
     case 'RateLimitWarning':
       return `Slow down: ${event.remaining_requests} requests left, reset in ${event.reset_time_seconds} s`;
     default: {

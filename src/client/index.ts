@@ -32,4 +32,4 @@ export type { ClientCatalogEntry as CatalogEntry, ClientMasterInfo as MasterInfo
 export type { ClientCapabilities, PerformanceMetrics, StreamingSession } from '../streaming/types.js';
 export * from '../realtime/protocol.js';
 export type { QualityChange, QualityChangeReason, SwitchDirection } from '../streaming/types.js';
-export { parseEventsGap, type EventsGap } from '../realtime/events-gap.js';
+export { describeGap, type Gap } from '../realtime/events-gap.js';

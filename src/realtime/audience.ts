@@ -10,7 +10,7 @@ import type { ServerEvent } from './protocol.js';
  *   store knows (WebSocketManager.audienceOf looks it up; the commands name the owner themselves,
  *   since the playlist may just have been deleted). Without it, nobody;
  * - QualityChanged (never broadcast): the session's user;
- * - ServerMessage, LiveStats, RateLimitWarning and CommandResponse name nobody: public.
+ * - ServerMessage, LiveStats, RateLimitWarning, CommandResponse and EventsGap name nobody: public.
  * A token with `eventsReadAllScope` receives every broadcast (dashboards). In anonymous mode nothing
  * is verified, so nothing is restricted: any client may claim any user_id.
  */
@@ -37,6 +37,7 @@ export function audienceOf(event: ServerEvent): readonly string[] | null {
     case 'LiveStats':
     case 'RateLimitWarning':
     case 'CommandResponse':
+    case 'EventsGap':
       return null;
   }
 }

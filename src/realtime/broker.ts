@@ -12,7 +12,7 @@ export type Delivery =
   | { to: 'connection'; connection_id: string; event: ServerEvent }
   /** A streaming session's QualityChanged: its connections, and its user's that named no session. */
   | { to: 'session'; session_id: string; user_id: string | null; event: ServerEvent }
-  /** Every connection of this process, subscribed or not: a broker's own notices (events_gap), never published. */
+  /** Every connection of this process, subscribed or not: a broker's own notices (EventsGap), never published. */
   | { to: 'all'; event: ServerEvent };
 
 /**

@@ -43,6 +43,7 @@ const EVENT_FIELDS: Record<EventName, readonly string[]> = {
   RateLimitWarning: [],
   CommandResponse: [],
   QualityChanged: ['track_id', 'user_id'],
+  EventsGap: [],
   LiveStats: [],
 };
 

@@ -6,7 +6,7 @@ export { InProcessPresence, type Presence } from './presence.js';
 export type { ConnectionQuotas, QuotaAsk, QuotaReservation } from './connection-quotas.js';
 export { type RealtimeDeps, type SessionDirectory, type TrackDirectory, type TrackSummary, tracksFromCatalog } from './deps.js';
 export type { EventsHandler } from './events-endpoint.js';
-export { type EventsGap, gapMessage, parseEventsGap } from './events-gap.js';
+export { describeGap, type Gap, gapEvent } from './events-gap.js';
 export { FILTER_KEYS } from './filters.js';
 export { WebSocketManager, type WebSocketStats } from './manager.js';
 export { type RealtimeOptions, resolveRealtimeOptions } from './options.js';

@@ -125,6 +125,23 @@ export interface QualityChanged extends QualityChange {
   event: 'QualityChanged';
 }
 
+/**
+ * hlsaudio's second extension: events this connection may have missed. With several `serve` nodes
+ * sharing events through Redis, a node that cannot read part of the shared stream tells every one
+ * of its connections, subscribed or not, rather than losing events silently (events-gap.ts). Sent
+ * by the server only; neither Subscribe nor `POST /api/events` takes it.
+ */
+export interface EventsGap {
+  event: 'EventsGap';
+  /** How many events were missed, or null when nobody can know (Redis lost its data). */
+  missed: number | null;
+  /**
+   * `trimmed`: this node fell further behind than the stream keeps; `reset`: Redis restarted without
+   * its data; `dropped`: another node could not reach Redis for longer than its buffer holds.
+   */
+  reason: 'trimmed' | 'reset' | 'dropped';
+}
+
 /** The spec's 14 events. */
 export type SpecEvent =
   | PlaybackStarted
@@ -142,7 +159,7 @@ export type SpecEvent =
   | CommandResponse
   | LiveStats;
 
-export type ServerEvent = SpecEvent | QualityChanged;
+export type ServerEvent = SpecEvent | QualityChanged | EventsGap;
 
 export type EventName = ServerEvent['event'];
 export type SpecEventName = SpecEvent['event'];
@@ -165,9 +182,10 @@ const EVENT_ORIGINS: Record<EventName, 'spec' | 'hlsaudio'> = {
   CommandResponse: 'spec',
   LiveStats: 'spec',
   QualityChanged: 'hlsaudio',
+  EventsGap: 'hlsaudio',
 };
 
-/** The 15 event names: the spec's 14 in its order, then hlsaudio's QualityChanged. */
+/** The 16 event names: the spec's 14 in its order, then hlsaudio's QualityChanged and EventsGap. */
 export const EVENT_NAMES = Object.keys(EVENT_ORIGINS) as readonly EventName[];
 /** The spec's 14: what Subscribe and `POST /api/events` take. */
 export const SPEC_EVENT_NAMES = EVENT_NAMES.filter((name): name is SpecEventName => EVENT_ORIGINS[name] === 'spec');

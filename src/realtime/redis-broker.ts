@@ -5,7 +5,7 @@ import { optionError } from '../errors.js';
 import { type Logger, stderrLogger } from '../log.js';
 import { type OptionValues, resolveOptions } from '../option-table.js';
 import type { Delivery, RealtimeBroker } from './broker.js';
-import { type EventsGap, gapMessage } from './events-gap.js';
+import { describeGap, type Gap, gapEvent } from './events-gap.js';
 import { closeRedisConnection, openRedisConnection } from './redis-connection.js';
 import { RedisOutage } from './redis-outage.js';
 import { StreamPublisher } from './redis-publisher.js';
@@ -113,14 +113,9 @@ export class RedisBroker implements RealtimeBroker {
     for (const listener of this.listeners) listener(delivery);
   }
 
-  private signalGap(gap: EventsGap): void {
-    const what = {
-      trimmed: `${gap.missed} events were trimmed from the shared stream before this node read them`,
-      reset: 'Redis lost the shared stream (restarted without its data): events the other nodes published before may be lost',
-      dropped: `another node dropped ${gap.missed} events it could not send to Redis`,
-    }[gap.reason];
-    this.options.log(`realtime: ${what}; this node's connections were told (events_gap)`);
-    this.deliver({ to: 'all', event: gapMessage(gap) });
+  private signalGap(gap: Gap): void {
+    this.options.log(`realtime: ${describeGap(gap)}; this node's connections were told (EventsGap)`);
+    this.deliver({ to: 'all', event: gapEvent(gap) });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Delivery } from './broker.js';
-import type { EventsGap } from './events-gap.js';
+import type { Gap } from './events-gap.js';
 import { whenReady } from './redis-connection.js';
 import { parseRecord, sequenceGap, type StreamKeys } from './redis-stream.js';
 
@@ -13,7 +13,7 @@ export interface ReaderOptions {
 export interface ReaderSinks {
   /** A publication of another node, in stream order. */
   delivery(delivery: Delivery): void;
-  gap(gap: EventsGap): void;
+  gap(gap: Gap): void;
   log(line: string): void;
 }
 

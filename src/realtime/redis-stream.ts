@@ -1,5 +1,5 @@
 import type { Delivery } from './broker.js';
-import type { EventsGap } from './events-gap.js';
+import type { Gap } from './events-gap.js';
 
 /**
  * The layout of the shared stream, which every node reads and writes. One entry per publication:
@@ -48,7 +48,7 @@ export function parseRecord(fields: string[]): StreamRecord | undefined {
  * when it follows; the count skipped when entries were trimmed before this node read them; an
  * unknown count when the numbers start again (Redis lost the stream and its counter).
  */
-export function sequenceGap(lastN: number, n: number): EventsGap | undefined {
+export function sequenceGap(lastN: number, n: number): Gap | undefined {
   if (n === lastN + 1) return undefined;
   if (n > lastN + 1) return { missed: n - lastN - 1, reason: 'trimmed' };
   return { missed: null, reason: 'reset' };

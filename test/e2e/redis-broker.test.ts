@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/realtime/broker.js';
-import { parseEventsGap } from '../../src/realtime/events-gap.js';
 import { logTo } from '../../src/log.js';
 import { RedisBroker } from '../../src/realtime/redis-broker.js';
 import { until } from '../helpers/realtime.js';
@@ -54,8 +53,8 @@ describe('RedisBroker', () => {
     await until(() => numbers(b.got).at(-1) === 40, 5000, 'node B to get the last publication');
     const gapAt = b.got.findIndex((delivery) => delivery.to === 'all');
     const gap = b.got[gapAt]!;
-    expect(gap.event.event === 'ServerMessage' && parseEventsGap(gap.event)).toMatchObject({ reason: 'dropped' });
-    const missed = gap.event.event === 'ServerMessage' ? parseEventsGap(gap.event)!.missed! : 0;
+    expect(gap.event).toMatchObject({ event: 'EventsGap', reason: 'dropped' });
+    const missed = gap.event.event === 'EventsGap' ? gap.event.missed! : 0;
     const before = numbers(b.got.slice(0, gapAt));
     const after = numbers(b.got.slice(gapAt + 1));
     // What came is in order, the gap counts exactly what did not, and the buffer's bound held.
@@ -77,7 +76,7 @@ describe('RedisBroker', () => {
     await until(() => b.got.length === 2, 5000, 'the gap signal');
     const gap = b.got[1]!;
     expect(gap.to).toBe('all');
-    expect(gap.event.event === 'ServerMessage' && parseEventsGap(gap.event)).toEqual({ missed: null, reason: 'reset' });
+    expect(gap.event).toEqual({ event: 'EventsGap', missed: null, reason: 'reset' });
     // And it reads the new stream from its start.
     a.broker.publish(numbered(2));
     await until(() => b.got.length === 3, 5000, 'node B after the restart');

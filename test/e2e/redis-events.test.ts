@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimeClient } from '../../src/client/index.js';
-import { parseEventsGap, type EventsGap } from '../../src/realtime/events-gap.js';
+import type { Gap } from '../../src/realtime/events-gap.js';
 import type { ServerEvent, TrackLiked } from '../../src/realtime/protocol.js';
 import { runCli } from '../helpers/cli.js';
 import { connect, type TestClient, until } from '../helpers/realtime.js';
@@ -64,8 +64,8 @@ function likes(connection: TestClient): number[] {
   return connection.named('TrackLiked').map((event) => event.total_likes);
 }
 
-function gaps(connection: TestClient): EventsGap[] {
-  return connection.named('ServerMessage').flatMap((event) => parseEventsGap(event) ?? []);
+function gaps(connection: TestClient): Gap[] {
+  return connection.named('EventsGap').map(({ missed, reason }) => ({ missed, reason }));
 }
 
 /** The Redis connections one `serve --redis` node opens, each named hlsaudio-<role>-<node>. */
@@ -179,7 +179,7 @@ describe('serve --redis: Redis restarted without its data', () => {
     const [onA, onB] = await Promise.all([client(a, 'ana'), client(b, 'bob')]);
     // The typed client surfaces the gap.
     const typed = new RealtimeClient({ url: `ws://127.0.0.1:${b.port}/api/ws`, token: () => token('cleo'), reconnect: false });
-    const typedGaps: EventsGap[] = [];
+    const typedGaps: Gap[] = [];
     typed.onGap((gap) => typedGaps.push(gap));
     await typed.connect();
     await publish(a, liked(1, 1));
@@ -215,7 +215,7 @@ describe('serve --redis: Redis restarted without its data', () => {
     await until(() => typedGaps.length > 0, 2000, 'the typed client\'s onGap');
     expect(typedGaps).toEqual([{ missed: null, reason: 'reset' }]);
     await typed.close();
-    const gapIndex = onB.events.findIndex((event) => event.event === 'ServerMessage');
+    const gapIndex = onB.events.findIndex((event) => event.event === 'EventsGap');
     const firstAfter = onB.events.findIndex((event) => event.event === 'TrackLiked' && event.total_likes === 2);
     expect(gapIndex).toBeLessThan(firstAfter);
     // And the subscriptions work on the new Redis: a fresh broadcast from each side.

@@ -139,11 +139,12 @@ describe('toEvent', () => {
     { event: 'LiveStats', concurrent_listeners: 1247, top_tracks: [{ track_id: 'trending_001', title: 'Summer Vibes', artist: 'DJ Sunshine', current_listeners: 89 }], server_load: 0.32 },
   ];
 
-  test('reads every event of the spec, and refuses the server-only QualityChanged', () => {
+  test('reads every event of the spec, and refuses the server-only QualityChanged and EventsGap', () => {
     expect(examples.map((example) => example.event)).toEqual(SPEC_EVENT_NAMES);
-    expect(EVENT_NAMES).toEqual([...SPEC_EVENT_NAMES, 'QualityChanged']);
+    expect(EVENT_NAMES).toEqual([...SPEC_EVENT_NAMES, 'QualityChanged', 'EventsGap']);
     for (const example of examples) expect(toEvent(example)).toEqual(example);
     expect(() => toEvent({ event: 'QualityChanged', session_id: 's' })).toThrow(expect.objectContaining({ field: 'event' }));
+    expect(() => toEvent({ event: 'EventsGap', missed: 1, reason: 'trimmed' })).toThrow(expect.objectContaining({ field: 'event' }));
   });
 
   test('absent Options become null, unknown fields are dropped', () => {
