@@ -4,6 +4,7 @@ import type { ServerEvent } from './protocol.js';
  * Where an event goes: every subscribed connection (`broadcast_event`), every connection of a user
  * (`send_to_user`), one connection (`send_to_connection`), or a session's. All pass through the broker,
  * because with several `serve` processes the user's or the connection's socket may sit in another one.
+ * One kind carries no event: a session's rebuffers, which the analytics of another node may need.
  */
 export type Delivery =
   /** `audience`: in JWT mode, the only users who may receive it (audience.ts); null: anyone subscribed. */
@@ -13,7 +14,12 @@ export type Delivery =
   /** A streaming session's QualityChanged: its connections, and its user's that named no session. */
   | { to: 'session'; session_id: string; user_id: string | null; event: ServerEvent }
   /** Every connection of this process, subscribed or not: a broker's own notices (EventsGap), never published. */
-  | { to: 'all'; event: ServerEvent };
+  | { to: 'all'; event: ServerEvent }
+  /**
+   * For no socket: new stalls a session's player reported to whichever node took the report, for the
+   * analytics of the node that holds the session's plays (serve/listening-recorder.ts).
+   */
+  | { to: 'rebuffers'; session_id: string; count: number; added_ms: number };
 
 /**
  * Carries deliveries between the processes that hold connections. Every process publishes what it

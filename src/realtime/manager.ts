@@ -401,6 +401,8 @@ export class WebSocketManager {
       }
       case 'all':
         return this.sendEach(this.connections.values(), delivery.event);
+      case 'rebuffers':
+        return; // for the analytics, not for sockets
     }
   }
 

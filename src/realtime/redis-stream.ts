@@ -37,7 +37,7 @@ export function parseRecord(fields: string[]): StreamRecord | undefined {
   if (dropped !== undefined) return Number.isSafeInteger(Number(dropped)) ? { n, origin, seq, dropped: Number(dropped) } : undefined;
   try {
     const delivery = JSON.parse(map.get('d') ?? '') as Delivery;
-    return typeof delivery?.to === 'string' && typeof delivery.event?.event === 'string' ? { n, origin, seq, delivery } : undefined;
+    return isDelivery(delivery) ? { n, origin, seq, delivery } : undefined;
   } catch {
     return undefined;
   }
@@ -54,3 +54,10 @@ export function sequenceGap(lastN: number, n: number): Gap | undefined {
   return { missed: null, reason: 'reset' };
 }
 
+
+/** Whether what an entry holds has a Delivery's shape: an event's, or a session's rebuffers. */
+function isDelivery(value: Delivery | null): value is Delivery {
+  if (typeof value?.to !== 'string') return false;
+  if (value.to !== 'rebuffers') return typeof value.event?.event === 'string';
+  return typeof value.session_id === 'string' && Number.isSafeInteger(value.count) && value.count > 0 && Number.isFinite(value.added_ms) && value.added_ms >= 0;
+}

@@ -19,7 +19,7 @@ import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-pres
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import { RedisSessionStore } from '../streaming/redis-session-store.js';
 import type { QualityChange } from '../streaming/types.js';
-import { ListeningRecorder } from './listening-recorder.js';
+import { ListeningRecorder, type QualityChanges, type RebufferReports, rebuffersOf } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
 import { addWebRoutes } from './web-routes.js';
 
@@ -106,7 +106,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     // One catalog store for all: HTTP routes and sessions (in hls), the event server, the analytics.
     const tracks = hls.context.tracks;
     // With Redis, every node's quality changes reach this node's plays through the bus (each once).
-    const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busQualityChanges(redisBroker));
+    const recorder = new ListeningRecorder(analytics, hls.streaming, logger, redisBroker && busSources(hls.streaming, redisBroker));
     if (dbUrl !== undefined) notices.push(`analytics: written to ${maskUrlCredentials(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
@@ -177,10 +177,24 @@ function sessionDirectory(streaming: AdaptiveStreamingManager, broker: RealtimeB
   };
 }
 
-/** The QualityChanged deliveries of the bus, this node's own included (delivered here once, at once). */
-function busQualityChanges(broker: RealtimeBroker): (listener: (change: QualityChange) => void) => void {
-  return (listener) =>
-    broker.subscribe((delivery) => {
-      if (delivery.to === 'session' && delivery.event.event === 'QualityChanged') listener(delivery.event);
-    });
+/**
+ * The recorder's sources with several nodes: the QualityChanged deliveries of the bus, and the
+ * rebuffers of the reports this node takes, published for the node holding the session's plays;
+ * this node's own come back through the bus too, once, at once.
+ */
+function busSources(streaming: AdaptiveStreamingManager, broker: RealtimeBroker): { qualityChanges: QualityChanges; rebuffers: RebufferReports } {
+  streaming.on('metrics-reported', (session, previous) => {
+    const rebuffers = rebuffersOf(session, previous);
+    if (rebuffers) broker.publish({ to: 'rebuffers', ...rebuffers });
+  });
+  return {
+    qualityChanges: (listener) =>
+      broker.subscribe((delivery) => {
+        if (delivery.to === 'session' && delivery.event.event === 'QualityChanged') listener(delivery.event);
+      }),
+    rebuffers: (listener) =>
+      broker.subscribe((delivery) => {
+        if (delivery.to === 'rebuffers') listener(delivery);
+      }),
+  };
 }

@@ -9,6 +9,23 @@ import type { PerformanceMetrics, QualityChange, StreamingSession } from '../str
 /** Calls the listener with every change of a session's quality; the manager's `quality-changed` by default. */
 export type QualityChanges = (listener: (change: QualityChange) => void) => void;
 
+/** New stalls of a session, from one report: the rise of its running `rebuffer_count`, and of its time. */
+export interface Rebuffers {
+  session_id: string;
+  count: number;
+  added_ms: number;
+}
+
+/** Calls the listener with the new stalls of every report; from the manager's `metrics-reported` by default. */
+export type RebufferReports = (listener: (rebuffers: Rebuffers) => void) => void;
+
+/** What a report adds to the session's stalls, or undefined when it adds none. */
+export function rebuffersOf(session: StreamingSession, previous: PerformanceMetrics): Rebuffers | undefined {
+  const count = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
+  if (count <= 0) return undefined;
+  return { session_id: session.session_id, count, added_ms: Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms) };
+}
+
 interface Play {
   playId: string;
   sessionId: string | null;
@@ -18,10 +35,9 @@ interface Play {
  * Records listening analytics from what the player tells the server: the WebSocket commands (Play,
  * Pause, Seek, Stop, or the connection closing) open, advance and end a play; the streaming session
  * the connection named (`?session_id=`) adds its quality switches and rebuffers. A failure to record
- * is logged and never reaches the listener. With several nodes, a session's changes may be made on
- * another node than the one holding the listener's connection: serve then passes the changes the
- * event bus carries from every node (`qualityChanges`). Rebuffers are recorded from the reports this
- * node takes (docs/design-notes.md "Sessions on Redis", limits).
+ * is logged and never reaches the listener. With several nodes, a session's changes and reports may
+ * be taken by another node than the one holding the listener's connection: serve then passes the
+ * quality changes and rebuffers the event bus carries from every node (`sources`).
  */
 export class ListeningRecorder {
   private readonly plays = new Map<string, Play>();
@@ -30,10 +46,10 @@ export class ListeningRecorder {
     private readonly analytics: AnalyticsEngine,
     private readonly streaming: AdaptiveStreamingManager,
     private readonly logger: Logger,
-    qualityChanges: QualityChanges = (listener) => streaming.on('quality-changed', listener),
+    sources: { qualityChanges: QualityChanges; rebuffers: RebufferReports } = localSources(streaming),
   ) {
-    qualityChanges((change) => this.qualityChanged(change));
-    streaming.on('metrics-reported', (session, previous) => this.metricsReported(session, previous));
+    sources.qualityChanges((change) => this.qualityChanged(change));
+    sources.rebuffers((rebuffers) => this.rebuffered(rebuffers));
   }
 
   /** The event server's `onPlayback`. */
@@ -79,18 +95,15 @@ export class ListeningRecorder {
    * added time. Anyone may report metrics, so one report records at most maxRebuffersPerReport of them
    * (the time is still shared in full): a claim of millions would otherwise write millions of rows.
    */
-  private metricsReported(session: StreamingSession, previous: PerformanceMetrics): void {
-    const stalls = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
-    if (stalls <= 0) return;
-    const plays = this.playsOf(session.session_id);
+  private rebuffered({ session_id, count, added_ms }: Rebuffers): void {
+    const plays = this.playsOf(session_id);
     if (plays.length === 0) return;
-    const recorded = Math.min(stalls, analyticsDefaults.maxRebuffersPerReport);
-    if (recorded < stalls) {
-      this.logger.warn(`analytics: session ${session.session_id} reported ${stalls} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
+    const recorded = Math.min(count, analyticsDefaults.maxRebuffersPerReport);
+    if (recorded < count) {
+      this.logger.warn(`analytics: session ${session_id} reported ${count} new rebuffers at once; recorded ${recorded} (maxRebuffersPerReport)`);
     }
-    const addedMs = Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms);
     for (const play of plays) {
-      for (let i = 0; i < recorded; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, addedMs / recorded));
+      for (let i = 0; i < recorded; i++) this.safely(() => this.analytics.recordRebuffer(play.playId, added_ms / recorded));
     }
   }
 
@@ -117,6 +130,18 @@ export class ListeningRecorder {
       this.logger.error(`analytics: ${(error as Error)?.message ?? String(error)}`);
     }
   }
+}
+
+/** One node's sources: its own manager's quality changes and reports. */
+function localSources(streaming: AdaptiveStreamingManager): { qualityChanges: QualityChanges; rebuffers: RebufferReports } {
+  return {
+    qualityChanges: (listener) => streaming.on('quality-changed', listener),
+    rebuffers: (listener) =>
+      streaming.on('metrics-reported', (session, previous) => {
+        const rebuffers = rebuffersOf(session, previous);
+        if (rebuffers) listener(rebuffers);
+      }),
+  };
 }
 
 /** The platform a User-Agent names, as the analytics count them. */

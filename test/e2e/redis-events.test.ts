@@ -5,7 +5,7 @@ import { RealtimeClient } from '../../src/client/index.js';
 import type { Gap } from '../../src/realtime/events-gap.js';
 import type { ServerEvent, TrackLiked } from '../../src/realtime/protocol.js';
 import { runCli } from '../helpers/cli.js';
-import { connect, type TestClient, until } from '../helpers/realtime.js';
+import { connect, type TestClient, until, untilAsync } from '../helpers/realtime.js';
 import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
 import { packageFixtures, request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
@@ -77,13 +77,6 @@ async function nodeConnections(redis: RedisServer): Promise<number> {
   return list.split('\n').filter((line) => NODE_CONNECTION.test(line)).length;
 }
 
-async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logTo } from '../../src/log.js';
 import type { LiveStats } from '../../src/realtime/protocol.js';
 import { startServeApp, type ServeApp } from '../../src/serve/app.js';
-import { connect, type TestClient, until } from '../helpers/realtime.js';
+import { connect, type TestClient, until, untilAsync } from '../helpers/realtime.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { packageFixtures, request, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
@@ -98,13 +98,6 @@ function closeAll(sockets: (WebSocket | undefined)[]): Promise<unknown> {
   return Promise.all(sockets.map((socket) => socket && new Promise((resolve) => (socket.once('close', resolve), socket.close()))));
 }
 
-async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('serve --redis: LiveStats across nodes', () => {
   it('counts the listeners of another node, merges top tracks, and forgets a node killed with -9 within the TTL', async () => {

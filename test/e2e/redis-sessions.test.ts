@@ -2,10 +2,10 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QualityChanged } from '../../src/realtime/protocol.js';
 import type { StreamingSession } from '../../src/streaming/types.js';
-import { connect, until } from '../helpers/realtime.js';
+import { connect, until, untilAsync } from '../helpers/realtime.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
-import { listen, OUT, send, startApp, trackDetails, TRACK } from '../helpers/serve-app.js';
+import { GOOD_REPORT, listen, OUT, send, startApp, trackDetails, TRACK } from '../helpers/serve-app.js';
 import { tempDir } from '../helpers/temp.js';
 
 /**
@@ -145,6 +145,21 @@ describe('serve --redis: expiry and outages (startServeApp in this process)', ()
     const details = await trackDetails(a);
     expect(details.quality_switches).toEqual([{ from: 'high', to: 'mobile', reason: 'player', count: 1 }]);
     expect((await trackDetails(b)).quality_switches).toEqual([]);
+  });
+
+  it('records the rebuffers a player reports to node B in the play of the listener connected to node A, once', async () => {
+    const redis = await startRedis();
+    const [a, b] = await Promise.all([startApp({ redis: { url: redis.url } }), startApp({ redis: { url: redis.url } })]);
+    const { sessionId } = await listen(a);
+    const metrics = `/api/streaming/session/${sessionId}/metrics`;
+    expect((await send(b.base, 'POST', metrics, { ...GOOD_REPORT, rebuffer_count: 2, rebuffer_duration_ms: 900 })).status).toBe(200);
+    // The same running totals again add nothing; a third stall on node A adds one.
+    expect((await send(b.base, 'POST', metrics, { ...GOOD_REPORT, rebuffer_count: 2, rebuffer_duration_ms: 900 })).status).toBe(200);
+    expect((await send(a.base, 'POST', metrics, { ...GOOD_REPORT, rebuffer_count: 3, rebuffer_duration_ms: 1200 })).status).toBe(200);
+    let play: { rebuffers: number; rebuffer_ms: number } | undefined;
+    await untilAsync(async () => (play = (await trackDetails(a)).recent_sessions[0])?.rebuffers === 3, 5000, 'node A to record the rebuffers');
+    expect(play).toMatchObject({ rebuffers: 3, rebuffer_ms: 1200 });
+    expect((await trackDetails(b)).recent_sessions).toEqual([]);
   });
 
   it('answers session requests with 503 E_UNAVAILABLE and Retry-After while Redis is down, and keeps serving HLS files', async () => {

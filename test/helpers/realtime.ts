@@ -173,3 +173,12 @@ export async function until(check: () => boolean, timeoutMs = 3000, what = 'cond
     await delay(10);
   }
 }
+
+/** `until` for a check that must wait for something (an HTTP answer, a Redis read). */
+export async function untilAsync(check: () => Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
