@@ -146,8 +146,9 @@ export const serveOptions = {
   /**
    * TCP connections one remote address may hold at once; one more is closed as soon as it is
    * accepted, so a client holding its maximum of idle sockets does not starve the others. A browser
-   * opens about 6 per host; an office behind one NAT address many times that. Behind a reverse proxy
-   * every client has the proxy's address: raise it or disable it (0) there.
+   * opens about 6 per host; an office behind one NAT address many times that. A trusted proxy's
+   * connections (`--trust-proxy`) are not counted: they carry many clients. Behind a proxy not
+   * trusted, every client has its address: raise it or disable it (0) there.
    */
   maxConnectionsPerAddress: { default: 512, min: 0, integer: true, zeroDisables: true },
   /** Largest JSON request body of the sessions API; a larger one is answered 413 unread. */

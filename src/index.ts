@@ -7,6 +7,7 @@ export { packageCatalog, type PackageOptions, type PackageSummary, type TrackOut
 export type { CatalogInfo, CatalogEntry, TrackInfo, VariantInfo, MasterInfo } from './catalog/schema.js';
 export { rebuildCatalog, readTrack, listTrackIds } from './catalog/store.js';
 export { createHlsServer, type HlsServer, type HlsServerOptions } from './serve/server.js';
+export { TrustedProxies } from './trusted-proxies.js';
 export { Router, type RequestContext, type RouteHandler } from './serve/router.js';
 export { AdaptiveStreamingManager, type StreamingOptions, type TrackSource } from './streaming/manager.js';
 export type { ClientCapabilities, ConnectionType, DeviceType, PerformanceMetrics, QualityChange, QualityChangeReason, QualityRecommendation, StreamingEvents, StreamingSession, StreamingStats } from './streaming/types.js';

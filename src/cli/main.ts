@@ -85,6 +85,7 @@ program
   .option('--redis <url>', 'share events, streaming sessions, LiveStats, connection quotas and server-side playlists with the other serve nodes through this Redis, redis://host:6379 (or HLSAUDIO_REDIS_URL, the place for a password: a command line is visible to every user of the machine)')
   .option('--redis-stream-max-len <entries>', 'events the shared Redis stream keeps: a node away for longer than that many events gets a gap signal', String(redisDefaults.streamMaxLen))
   .option('--redis-presence-ttl <ms>', 'how long the other nodes keep counting a node that stopped (its listeners in LiveStats, its connections in the quotas), after its last heartbeat', String(redisPresenceDefaults.presenceTtlMs))
+  .option('--trust-proxy <list>', 'the load balancers in front of this node, whose X-Forwarded-For names the client: comma-separated IP addresses and CIDR ranges, or loopback for 127.0.0.0/8 and ::1 (or HLSAUDIO_TRUST_PROXY). Per-address limits, WebSocket and session records and the analytics then count the client it names; a request from any other address is counted by its own, header ignored')
   .option('--workers <n|auto>', 'run n processes on this machine sharing the port (auto: one per core), each a node on the --redis given (required); a worker that dies is replaced, Ctrl-C stops them all')
   .action(async (dir: string, options: import('./serve.js').ServeCliOptions) => {
     const { runServe } = await import('./serve.js');

@@ -12,6 +12,7 @@ import { authOptionsFromEnv } from '../realtime/auth.js';
 import { checkRedisUrl } from '../realtime/redis-url.js';
 import { checkPostgresUrl, isPostgresUrl } from '../analytics/postgres-url.js';
 import { startServeApp } from '../serve/app.js';
+import { TrustedProxies } from '../trusted-proxies.js';
 import { interrupt } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { numberOption } from './options.js';
@@ -33,6 +34,7 @@ export interface ServeCliOptions {
   redis?: string;
   redisStreamMaxLen: string;
   redisPresenceTtl: string;
+  trustProxy?: string;
   workers?: string;
 }
 
@@ -46,6 +48,8 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
   const envDbUrl = process.env.HLSAUDIO_DB_URL || undefined;
   const dbUrl = options.db === undefined ? envDbUrl && checkPostgresUrl(envDbUrl, 'HLSAUDIO_DB_URL') : isPostgresUrl(options.db) ? checkPostgresUrl(options.db, '--db') : undefined;
   if (redisUrl !== undefined) checkRedisUrl(redisUrl, options.redis === undefined ? 'HLSAUDIO_REDIS_URL' : '--redis');
+  const trustProxyList = options.trustProxy ?? (process.env.HLSAUDIO_TRUST_PROXY || undefined);
+  const trustProxy = trustProxyList === undefined ? undefined : TrustedProxies.parse(trustProxyList, options.trustProxy === undefined ? 'HLSAUDIO_TRUST_PROXY' : '--trust-proxy');
   const workers = options.workers === undefined ? undefined : workerCount(options.workers);
   if (workers !== undefined && redisUrl === undefined) {
     throw new HlsaudioError(
@@ -80,6 +84,7 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
       dbFile: options.db === undefined || dbUrl !== undefined ? undefined : resolve(options.db),
       dbUrl,
       realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },
+      trustProxy,
       // A worker's node id names it in Redis (CLIENT LIST) by its number as well.
       redis: redisUrl === undefined ? undefined : { url: redisUrl, streamMaxLen, presenceTtlMs, ...(worker ? { nodeId: `worker-${worker.id}-${randomBytes(6).toString('hex')}` } : {}) },
     });

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, WebSocketServer } from 'ws';
-import { addressKey } from '../client-address.js';
+import { addressKey, clientAddress } from '../client-address.js';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
 import { idError, isId } from '../ids.js';
@@ -130,7 +130,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
     }
     if (socket.destroyed) return;
     if (manager.isShuttingDown) return refuse(socket, new HlsaudioError('E_UNAVAILABLE', 'the event server is shutting down'), retryAfter);
-    const ipAddress = req.socket.remoteAddress ?? '';
+    const ipAddress = clientAddress(req.socket, req.headers, deps.trustProxy);
     const asks = quotaAsks(identity, addressKey(ipAddress));
     const overQuota = quotaRefusal(asks);
     if (overQuota) return refuse(socket, overQuota, retryAfter);

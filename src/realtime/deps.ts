@@ -6,6 +6,7 @@ import type { ConnectionQuotas } from './connection-quotas.js';
 import type { PlaylistStore } from './playlists.js';
 import type { Presence } from './presence.js';
 import type { QualityChange } from '../streaming/types.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 
 /**
  * What the event server needs from the rest of `serve`, as small interfaces (the serve command
@@ -74,6 +75,8 @@ export interface RealtimeDeps {
   logger?: Logger | undefined;
   /** Startup information (the authentication mode), for the host to print; `logger.info` by default. */
   announce?: ((line: string) => void) | undefined;
+  /** Whose `X-Forwarded-For` names the client of an upgrade (`serve --trust-proxy`); absent: the TCP peer, header ignored. */
+  trustProxy?: TrustedProxies | undefined;
   /** Wall clock in ms (playback positions, rate limits, idle times); Date.now by default. Tests pass their own. */
   now?: (() => number) | undefined;
 }

@@ -110,9 +110,10 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     if (dbUrl !== undefined) notices.push(`analytics: written to ${maskUrlCredentials(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists },
+      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists, trustProxy: options.trustProxy },
       realtimeOptions,
     );
+    if (options.trustProxy) notices.push(`serve: clients are counted by X-Forwarded-For on connections from ${options.trustProxy.entries.join(', ')} (--trust-proxy)`);
     if (redisOptions) notices.push(`realtime: events, streaming sessions, presence, LiveStats, connection quotas and server-side playlists are shared with the other nodes through Redis (${maskUrlCredentials(redisOptions.url)})`);
     const eventServer = realtime;
     hls.router.add('POST', eventServer.eventsPath, ({ req, res }) => eventServer.handleEvents(req, res));

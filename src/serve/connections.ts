@@ -6,6 +6,7 @@ import type { ErrorCode } from '../errors.js';
 import { rawErrorResponse } from '../http/reply.js';
 import { httpStatusOf } from '../http/status.js';
 import { Tally } from '../tally.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 import type { ServeOptions } from './context.js';
 
 /**
@@ -19,13 +20,17 @@ import type { ServeOptions } from './context.js';
  * connection beyond it before any JavaScript object is made for it) and `maxConnectionsPerAddress`
  * per remote address (client-address.ts key), counted from `connection` to `close`; one more is
  * destroyed at once, unanswered. WebSocket connections are the same sockets: they count too.
+ * A trusted proxy's connections (`--trust-proxy`) carry many clients, which no request has named
+ * yet at this point: they are left out of the per-address count (the total still holds), and the
+ * per-client limits apply to the address each request names (client-address.ts).
  */
-export function limitConnections(server: Server, limits: Pick<ServeOptions, 'maxConnections' | 'maxConnectionsPerAddress'>): void {
+export function limitConnections(server: Server, limits: Pick<ServeOptions, 'maxConnections' | 'maxConnectionsPerAddress'>, trusted: TrustedProxies | undefined): void {
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   const perAddress = limits.maxConnectionsPerAddress;
   if (perAddress <= 0) return;
   const held = new Tally();
   server.on('connection', (socket: Socket) => {
+    if (trusted?.contains(socket.remoteAddress)) return;
     const key = addressKey(socket.remoteAddress);
     if (held.count(key) >= perAddress) {
       socket.destroy();

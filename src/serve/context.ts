@@ -9,6 +9,7 @@ import type { FrameViews } from './frame-views.js';
 import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import type { TextFiles } from './text-files.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 
 /** The serve options every route reads (serveOptions in defaults.ts gives each its default, bounds and meaning). */
 export type ServeOptions = OptionValues<typeof serveOptions>;
@@ -40,6 +41,8 @@ export interface ServeContext {
   identify: RequestUserResolver;
   logger: Logger;
   options: ServeOptions;
+  /** Whose `X-Forwarded-For` names the client (`--trust-proxy`), for `clientAddress`. */
+  trustProxy: TrustedProxies | undefined;
   startedAtMs: number;
   /** Why this node serves in a degraded state (`/healthz`), or undefined; set by whoever runs a shared service (the Redis event bus). */
   degradedReason?: (() => string | undefined) | undefined;

@@ -24,6 +24,7 @@ import { Router } from './router.js';
 import { addStreamRoute } from './stream-route.js';
 import { addStreamingRoutes } from './streaming-routes.js';
 import { TextFiles } from './text-files.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 
 export interface HlsServerOptions extends Partial<ServeOptions> {
   /** The folder `package` wrote. */
@@ -40,6 +41,12 @@ export interface HlsServerOptions extends Partial<ServeOptions> {
    * one). By default the `user_id` the client gives, unverified: its sessions count per address.
    */
   identify?: RequestUserResolver;
+  /**
+   * The load balancers whose `X-Forwarded-For` names the client (`serve --trust-proxy`): every
+   * per-address limit and record then counts that client (client-address.ts), and their own
+   * connections are left out of `maxConnectionsPerAddress`. Absent: the TCP peer, header ignored.
+   */
+  trustProxy?: TrustedProxies | undefined;
 }
 
 export interface HlsServer {
@@ -58,7 +65,7 @@ export interface HlsServer {
 
 /** The HTTP server of `hlsaudio serve` on a folder written by `package`. */
 export async function createHlsServer(options: HlsServerOptions): Promise<HlsServer> {
-  const { root, streaming: streamingOptions, sessionStore, qualityMonitor, logger = stderrLogger, identify, ...overrides } = options;
+  const { root, streaming: streamingOptions, sessionStore, qualityMonitor, logger = stderrLogger, identify, trustProxy, ...overrides } = options;
   const settings: ServeOptions = resolveOptions(serveOptions, overrides, optionError);
   const files = await FileCache.create(root, { ttlMs: settings.fileCacheTtlMs, capacity: settings.fileCacheEntries });
   const texts = new TextFiles({ maxBytes: settings.maxPlaylistBytes, capacity: settings.fileCacheEntries });
@@ -77,6 +84,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
     streaming,
     identify: identify ?? (async (_req, claimed) => ({ userId: claimed ?? null, verified: false })),
     options: settings,
+    trustProxy,
     logger,
     startedAtMs: performance.now(),
     bootId: randomUUID(),
@@ -127,7 +135,7 @@ export async function createHlsServer(options: HlsServerOptions): Promise<HlsSer
   );
   server.setTimeout(settings.socketIdleTimeoutMs);
   server.on('clientError', clientErrorHandler(settings));
-  limitConnections(server, settings);
+  limitConnections(server, settings, trustProxy);
 
   return {
     server,

@@ -1,5 +1,5 @@
 import { playbackLoudness } from '../catalog/schema.js';
-import { addressKey } from '../client-address.js';
+import { addressKey, clientAddress } from '../client-address.js';
 import { parseCreateSession, parseMetrics, parseQualityRequest } from '../streaming/validate.js';
 import { readJsonBody } from '../http/body.js';
 import type { ServeContext } from './context.js';
@@ -24,12 +24,13 @@ export function addStreamingRoutes(router: Router, context: ServeContext): void 
   router.add('POST', '/api/streaming/session', async ({ req, res, query }) => {
     const request = parseCreateSession(await body(req), query);
     const user = await context.identify(req, request.user_id);
+    const address = clientAddress(req.socket, req.headers, context.trustProxy);
     const { session, profile } = await streaming.createSession({
       trackId: request.track_id,
       capabilities: request.client_capabilities,
-      clientId: request.client_id ?? req.socket.remoteAddress ?? 'unknown',
+      clientId: request.client_id ?? (address || 'unknown'),
       // Quotas count a verified user's sessions per user, anyone else's per address: client_id and an unverified user_id are the client's say.
-      requester: { userId: user.userId, verified: user.verified, address: addressKey(req.socket.remoteAddress) },
+      requester: { userId: user.userId, verified: user.verified, address: addressKey(address) },
     });
     // What the player needs besides the stream: the variant's loudness (to set its own gain) and the waveform.
     const track = await context.tracks.getTrack(session.track_id);
