@@ -23,7 +23,7 @@ interface Entry {
 
 /**
  * Resolves paths below the served folder to regular files that really lie inside it (a symlink that
- * points out is "not found", as is a folder), with the results kept `ttlMs` in a small LRU map: the
+ * points out is "not found", as is a folder), with the results kept `ttlMs` in a small map: the
  * hot path of a segment request then makes no file-system call but the read itself. Concurrent
  * lookups of one path share one promise. Entries are dropped oldest first past `capacity`: a hit does
  * not move its entry, which lives `ttlMs` at most anyway (moving it cost a measurable share of a

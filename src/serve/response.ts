@@ -1,14 +1,16 @@
 import { type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
+const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
+
 /**
  * The server's response class: headers every answer carries (CORS, nosniff) are added in
  * `writeHead`, also for routes other modules add and for implicit heads (`res.end()` alone), unless
  * the route set them itself. Added there rather than with `setHeader` before routing, because a
  * header set with `setHeader` turns Node's `writeHead(status, headers)` into a header-by-header
  * merge: measured in bench/serve, that merge cost about a tenth of the segment request rate.
+ * Headers given as a flat list are taken as they are: sendEntity builds its list, base headers
+ * included, once per entity (headerListWithBase).
  */
-const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
-
 export class HlsResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** Set by the server for each request, before routing (one object for all: nothing writes to it). */
   baseHeaders: OutgoingHttpHeaders = NO_HEADERS;
