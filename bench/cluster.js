@@ -17,7 +17,10 @@
  *             connection (target: at most 10 KiB) and the projection for 50,000 per node.
  *
  *   npm run bench:cluster [-- --only delivery,ranges,idle --connections 10000 --rounds 3
- *                              --duration 8 --wrk-connections 64 --idle-per-node 18000]
+ *                              --duration 8 --wrk-connections 64 --idle-per-node 18000 --baseline DIR]
+ *
+ * `--baseline DIR`: ranges also runs `serve --workers 2` of another build (a checkout of main with its
+ * dist/ built) in the same rounds. Each server's CPU time per request (its workers included) is shown.
  *
  * Needs redis-server, nginx and wrk. Prints the load average, since the machine may be shared.
  */
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     'idle-nodes': { type: 'string', default: '3' },
     'client-max': { type: 'string', default: '15000' },
     redis: { type: 'string' },
+    baseline: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -90,6 +94,9 @@ async function ranges() {
     'serve --workers 2': await startHlsaudio(out, ['--workers', '2', '--redis', redis.url, '--data-dir', join(dir, 'data')]),
     'nginx (worker_processes auto)': await startStaticNginx(dir, out, 'auto'),
     'serve (one process)': await startHlsaudio(out, ['--data-dir', join(dir, 'data-one')]),
+    ...(values.baseline && {
+      'baseline serve --workers 2': await startHlsaudio(out, ['--workers', '2', '--redis', redis.url, '--data-dir', join(dir, 'data-baseline')], { bin: join(values.baseline, 'bin', 'hlsaudio.js') }),
+    }),
   };
   const names = Object.keys(servers);
   const results = Object.fromEntries(names.map((name) => [name, []]));
@@ -98,7 +105,7 @@ async function ranges() {
     for (const name of names) runWrk(servers[name].port, script, { ...wrkOptions, durationSec: 2 }); // warm-up: page cache, JIT, range cache
     for (let round = 0; round < Number(values.rounds); round++) {
       const order = round % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) results[name].push(runWrk(servers[name].port, script, wrkOptions));
+      for (const name of order) results[name].push(runWrk(servers[name].port, script, { ...wrkOptions, pid: servers[name].child.pid }));
     }
   } finally {
     for (const server of Object.values(servers)) await stop(server.child);
@@ -107,12 +114,17 @@ async function ranges() {
   }
   for (const name of names) {
     const list = results[name];
-    console.log(`  ${name.padEnd(30)} ${median(list.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p99 ${median(list.map((r) => r.p99Ms)).toFixed(2)} ms   rounds: ${list.map((r) => r.rps.toFixed(0)).join(', ')}`);
+    const cpu = median(list.map((r) => r.userUsPerRequest + r.systemUsPerRequest));
+    console.log(`  ${name.padEnd(30)} ${median(list.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p99 ${median(list.map((r) => r.p99Ms)).toFixed(2)} ms   CPU ${cpu.toFixed(1)} µs/request   rounds: ${list.map((r) => r.rps.toFixed(0)).join(', ')}`);
   }
   const nginx = results['nginx (worker_processes auto)'];
-  for (const name of ['serve --workers 2', 'serve (one process)']) {
+  for (const name of names.filter((each) => each.startsWith('serve') || each.startsWith('baseline'))) {
     const ratios = results[name].map((round, index) => round.rps / nginx[index].rps);
     console.log(`  => ${name} / nginx: ${median(ratios).toFixed(2)} of its req/s (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})${name.includes('workers') ? '; target >= 1.0' : ''}`);
+  }
+  if (values.baseline) {
+    const ratios = results['serve --workers 2'].map((round, index) => round.rps / results['baseline serve --workers 2'][index].rps);
+    console.log(`  => serve --workers 2 / baseline: ${median(ratios).toFixed(2)} of its req/s (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
   }
   console.log(`  (load average ${load()})`);
 }

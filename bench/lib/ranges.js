@@ -4,7 +4,7 @@
  * the same folder.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,9 +85,12 @@ export function freePort() {
   });
 }
 
-/** Starts `hlsaudio serve <out> --port 0` and resolves with its port, read from the startup line. */
-export function startHlsaudio(out, extraArgs = []) {
-  const child = spawn(process.execPath, [BIN, 'serve', out, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts `hlsaudio serve <out> --port 0` and resolves with its port, read from the startup line.
+ * `bin`: another build's bin/hlsaudio.js (bench/serve.js `--baseline`), this checkout's by default.
+ */
+export function startHlsaudio(out, extraArgs = [], { bin = BIN } = {}) {
+  const child = spawn(process.execPath, [bin, 'serve', out, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -144,14 +147,51 @@ http {
   throw new Error('nginx did not start');
 }
 
-/** One wrk run of `script` against the port: requests/s, p50 and p99 in ms, Mbit/s; throws on any error or non-2xx. */
-export function runWrk(port, script, { threads = 1, connections, durationSec }) {
+/**
+ * One wrk run of `script` against the port: requests/s, p50 and p99 in ms, Mbit/s; throws on any error
+ * or non-2xx. With `pid`, also the CPU time that process and its children (nginx's workers, serve's
+ * cluster workers) spent per request, in µs: user, and system (mostly the kernel's copy into the
+ * socket); it moves less than requests/s with what else the shared machine runs.
+ */
+export function runWrk(port, script, { threads = 1, connections, durationSec, pid }) {
+  const cpuBefore = pid === undefined ? undefined : treeCpuSeconds(pid);
   const result = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, '--latency', '-s', script, `http://127.0.0.1:${port}`], { encoding: 'utf8' });
   const line = /WRK_JSON (.+)/.exec(result.stdout);
   if (!line) throw new Error(`wrk failed: ${result.stdout}${result.stderr}`);
   const figures = JSON.parse(line[1]);
   if (figures.errors > 0) throw new Error(`wrk saw ${figures.errors} errors or non-2xx answers against port ${port}`);
-  return { rps: figures.requests / (figures.duration_us / 1e6), p99Ms: figures.p99_us / 1000, p50Ms: figures.p50_us / 1000, mbps: (figures.bytes * 8) / figures.duration_us };
+  const cpuAfter = pid === undefined ? undefined : treeCpuSeconds(pid);
+  const perRequestUs = (seconds) => (seconds * 1e6) / figures.requests;
+  return {
+    rps: figures.requests / (figures.duration_us / 1e6),
+    p99Ms: figures.p99_us / 1000,
+    p50Ms: figures.p50_us / 1000,
+    mbps: (figures.bytes * 8) / figures.duration_us,
+    ...(cpuBefore && { userUsPerRequest: perRequestUs(cpuAfter.user - cpuBefore.user), systemUsPerRequest: perRequestUs(cpuAfter.system - cpuBefore.system) }),
+  };
+}
+
+/** User and system CPU seconds of `pid` and its descendants so far, from /proc (Linux; clock ticks of 10 ms). */
+function treeCpuSeconds(pid) {
+  const stats = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces: state ppid … utime stime.
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.push({ pid: Number(entry), ppid: Number(fields[1]), user: Number(fields[11]), system: Number(fields[12]) });
+    } catch {
+      // exited in between
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const stat of stats) if (!tree.has(stat.pid) && tree.has(stat.ppid)) grown = tree.add(stat.pid) !== undefined;
+  }
+  const mine = stats.filter((stat) => tree.has(stat.pid));
+  return { user: mine.reduce((sum, stat) => sum + stat.user, 0) / 100, system: mine.reduce((sum, stat) => sum + stat.system, 0) / 100 };
 }
 
 export async function stop(child) {
@@ -160,4 +200,3 @@ export async function stop(child) {
   child.kill('SIGTERM');
   await exited;
 }
-

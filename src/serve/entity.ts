@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { HlsaudioError, isHlsaudioError } from '../errors.js';
 import { type FileInfo, openDescribed } from './file-cache.js';
@@ -8,6 +8,7 @@ import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
 import { parseRange } from './range.js';
+import { headerListWithBase, HlsResponse } from './response.js';
 
 /**
  * One representation a GET or HEAD answers with, whatever holds its bytes (a file, a buffer, the
@@ -29,6 +30,8 @@ export interface Entity {
    * (and checked against its info) before the promise resolves, so that a failure is a clean error.
    */
   body(start: number, end: number): Readable | Buffer | Promise<Readable | Buffer>;
+  /** Kept by sendEntity: the head's fixed part for the base headers it was built with. */
+  head?: { base: OutgoingHttpHeaders; list: OutgoingHttpHeader[] };
 }
 
 /**
@@ -38,16 +41,8 @@ export interface Entity {
  * is already promised).
  */
 export async function sendEntity(req: IncomingMessage, res: ServerResponse, entity: Entity): Promise<void> {
-  const headers: OutgoingHttpHeaders = {
-    'Content-Type': entity.contentType,
-    'Cache-Control': entity.cacheControl,
-    ETag: entity.etag,
-    ...(entity.lastModified ? { 'Last-Modified': entity.lastModified } : {}),
-    ...(entity.ranges ? { 'Accept-Ranges': 'bytes' } : { 'Accept-Ranges': 'none' }),
-    ...entity.headers,
-  };
   if (isNotModified(req, entity.etag, entity.lastModified)) {
-    delete headers['Content-Type'];
+    const { 'Content-Type': _, ...headers } = entityHeaders(entity);
     res.writeHead(304, headers);
     res.end();
     return;
@@ -61,20 +56,21 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? entity.size - 1;
-  headers['Content-Length'] = end - start + 1;
-  if (range) headers['Content-Range'] = `bytes ${start}-${end}/${entity.size}`;
+  const head = [...fixedHead(entity, res), 'Content-Length', end - start + 1];
+  if (range) head.push('Content-Range', `bytes ${start}-${end}/${entity.size}`);
   if (req.method === 'HEAD' || entity.size === 0) {
-    res.writeHead(range ? 206 : 200, headers);
+    res.writeHead(range ? 206 : 200, head);
     res.end();
     return;
   }
-  const body = await entity.body(start, end); // bytes read before the status line, so a failed read is a clean 500
+  const read = entity.body(start, end);
+  const body = Buffer.isBuffer(read) ? read : await read; // bytes read before the status line, so a failed read is a clean 500
   if (res.destroyed) {
     // The client left while the bytes were read (players abort segment loads when they switch).
     if (!Buffer.isBuffer(body)) body.destroy();
     return;
   }
-  res.writeHead(range ? 206 : 200, headers);
+  res.writeHead(range ? 206 : 200, head);
   if (Buffer.isBuffer(body)) {
     res.end(body);
     return;
@@ -83,6 +79,30 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     if (error) res.destroy();
   });
 }
+
+function entityHeaders(entity: Entity): OutgoingHttpHeaders {
+  return {
+    'Content-Type': entity.contentType,
+    'Cache-Control': entity.cacheControl,
+    ETag: entity.etag,
+    ...(entity.lastModified ? { 'Last-Modified': entity.lastModified } : {}),
+    ...(entity.ranges ? { 'Accept-Ranges': 'bytes' } : { 'Accept-Ranges': 'none' }),
+    ...entity.headers,
+  };
+}
+
+/**
+ * The head of a 200 or 206 but for its length and range, with the server's base headers (HlsResponse),
+ * as a flat list: built on the entity's first answer and kept on it, so that an entity kept for many
+ * requests (a media file's, until its file info is looked up again) builds it once.
+ */
+function fixedHead(entity: Entity, res: ServerResponse): OutgoingHttpHeader[] {
+  const base = res instanceof HlsResponse ? res.baseHeaders : NO_HEADERS;
+  if (entity.head?.base !== base) entity.head = { base, list: headerListWithBase(entityHeaders(entity), base) };
+  return entity.head.list;
+}
+
+const NO_HEADERS: OutgoingHttpHeaders = {};
 
 /** A file's bytes as a stream, read `chunkBytes` at a time from the file `file` describes (E_FILE_CHANGED if replaced since). */
 export function fileBody(file: FileInfo, chunkBytes: number): (start: number, end: number) => Promise<Readable> {
@@ -95,14 +115,14 @@ export function fileBody(file: FileInfo, chunkBytes: number): (start: number, en
  */
 export function cachedFileBody(file: FileInfo, cache: RangeCache, openFiles: OpenFiles, chunkBytes: number): (start: number, end: number) => Buffer | Promise<Readable | Buffer> {
   const stream = fileBody(file, chunkBytes);
+  const key = `${file.path}\0${file.etag}`;
   return (start, end) => {
     const length = end - start + 1;
     if (length > cache.maxEntryBytes) return stream(start, end);
-    const key = `${file.path}\0${file.etag}\0${start}-${end}`;
-    const hit = cache.get(key);
+    const hit = cache.get(key, start, end);
     if (hit) return hit;
     return openFiles.read(file, start, length).then((bytes) => {
-      cache.set(key, bytes);
+      cache.set(key, start, bytes);
       return bytes;
     });
   };

@@ -78,6 +78,22 @@ export class FolderCatalog implements CatalogSnapshot {
     return { track: entry.track, file: await this.files.lookup([trackId, ...relative.split('/')]) };
   }
 
+  /**
+   * What `trackFile` would answer for a listed file, when all it needs is at hand and fresh (the
+   * parsed track.json, its file info and the file's): without waiting, for the hot path of a segment
+   * request. Undefined when anything must be looked up (then `trackFile` does).
+   */
+  trackFileAtHand(trackId: string, relative: string): { track: TrackInfo; file: FileInfo } | undefined {
+    const entry = this.loaded.get(trackId);
+    if (!entry || !this.listed.has(trackId) || !entry.files.has(relative)) return undefined;
+    if (this.files.peek(`${trackId}/${TRACK_FILE}`)?.etag !== entry.etag) return undefined;
+    const file = this.files.peek(`${trackId}/${relative}`);
+    if (!file) return undefined;
+    this.loaded.delete(trackId); // most recently used last, as `load` does
+    this.loaded.set(trackId, entry);
+    return { track: entry.track, file };
+  }
+
   /** Reads catalog.json again if it changed since the last look. */
   async refresh(): Promise<void> {
     this.files.forget([CATALOG_FILE]);

@@ -24,53 +24,84 @@ import type { RequestContext, Router } from './router.js';
 export function addHlsRoutes(router: Router, context: ServeContext): void {
   // A rebuilt track may replace a file between its (cached) lookup and its read: answer again afresh.
   const fresh = (request: RequestContext, trackId: string, answer: () => Promise<void>) => answerFromFreshFiles(request.res, () => context.files.forget([trackId]), answer);
+  const media = mediaEntities(context);
   router.add('GET', '/hls/:track_id/:file', async (request) => {
     const { track_id: trackId, file } = request.params as { track_id: string; file: string };
     const session = request.query.get('session');
     if (session !== null && isPlaylist(file)) return fresh(request, trackId, () => sendSessionMaster(request, context, trackId, file, session));
     if (file === PEAKS_ROUTE_FILE || isPeaksFile(file)) return fresh(request, trackId, () => sendPeaks(request, context, trackId, file));
-    return fresh(request, trackId, () => sendTrackFile(request, context, trackId, file));
+    return fresh(request, trackId, () => sendTrackFile(request, context, media, trackId, file));
   });
   router.add('GET', '/hls/:track_id/:quality/:file', (request) => {
     const { track_id: trackId, quality, file } = request.params as { track_id: string; quality: string; file: string };
     return fresh(request, trackId, async () => {
-      if (file !== VARIANT_PLAYLIST_FILE) return sendTrackFile(request, context, trackId, `${quality}/${file}`, quality);
+      if (file !== VARIANT_PLAYLIST_FILE) return sendTrackFile(request, context, media, trackId, `${quality}/${file}`, quality);
       // The spec's variant route: whichever playlist track.json names for this quality now.
       const track = await context.tracks.getTrack(trackId);
       if (!track) throw unknownTrack(trackId);
       const variant = track.variants.find((candidate) => candidate.quality_id === quality);
       if (!variant) throw unknownQuality(track, quality);
-      return sendTrackFile(request, context, trackId, variant.playlist, quality, { fixedName: true });
+      return sendTrackFile(request, context, media, trackId, variant.playlist, quality, { fixedName: true });
     });
   });
 }
 
 /** `fixedName`: asked for under a name a rebuild gives other bytes (the spec's variant route), so never immutable. */
-async function sendTrackFile(request: RequestContext, context: ServeContext, trackId: string, relative: string, quality?: string, { fixedName = false } = {}): Promise<void> {
-  const found = await context.tracks.trackFile(trackId, relative);
+async function sendTrackFile(
+  request: RequestContext,
+  context: ServeContext,
+  media: MediaEntities,
+  trackId: string,
+  relative: string,
+  quality?: string,
+  { fixedName = false } = {},
+): Promise<void> {
+  const found = context.tracks.trackFileAtHand(trackId, relative) ?? (await context.tracks.trackFile(trackId, relative));
   if (!found) throw unknownTrack(trackId);
   if (!found.file) {
     if (quality !== undefined && !found.track.profiles.some((profile) => profile.quality_id === quality)) throw unknownQuality(found.track, quality);
     throw notFound(`Track ${JSON.stringify(trackId)} has no file ${JSON.stringify(relative)}`);
   }
-  const file = found.file;
-  // A content-addressed name never gets other bytes (a rebuild writes new names): caches may keep it.
-  // A fixed name (a master, the spec's variant route, a folder written by hlsaudio 0.1) is looked at again.
-  const immutable = !fixedName && isContentAddressed(relative);
-  if (isPlaylist(relative)) return sendEntity(request.req, request.res, await playlistEntity(request, context, file, immutable));
-  return sendEntity(request.req, request.res, mediaEntity(context, file, contentTypeOf(relative), immutable));
+  const entity = media(found.file, relative, fixedName);
+  if (entity) return sendEntity(request.req, request.res, entity);
+  return sendEntity(request.req, request.res, await playlistEntity(request, context, found.file, isImmutable(relative, fixedName)));
 }
 
-/** A media file: `immutable` for a year under a content-addressed name, revalidated (`no-cache`) under any other. */
-function mediaEntity(context: ServeContext, file: FileInfo, contentType: string, immutable: boolean): Entity {
-  return {
-    size: file.size,
-    etag: file.etag,
-    lastModified: file.lastModified,
-    contentType,
-    cacheControl: immutable ? immutableCache(context) : 'public, no-cache',
-    ranges: true,
-    body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
+/**
+ * A content-addressed name never gets other bytes (a rebuild writes new names): caches may keep it.
+ * A fixed name (a master, the spec's variant route, a folder written by hlsaudio 0.1) is looked at again.
+ */
+function isImmutable(relative: string, fixedName: boolean): boolean {
+  return !fixedName && isContentAddressed(relative);
+}
+
+/** The entity of a media file asked for under `relative`; undefined for a playlist. */
+type MediaEntities = (file: FileInfo, relative: string, fixedName: boolean) => Entity | undefined;
+
+/**
+ * A media file's entity: `immutable` for a year under a content-addressed name, revalidated
+ * (`no-cache`) under any other. One per file info, kept while the file cache holds that info (its
+ * head is then built once for all the segment requests of that file, and its name looked at once):
+ * a rebuilt file gets new info, so a new entity, with its new validators.
+ */
+function mediaEntities(context: ServeContext): MediaEntities {
+  const entities = new WeakMap<FileInfo, { relative: string; fixedName: boolean; entity: Entity }>();
+  const yearLong = immutableCache(context);
+  return (file, relative, fixedName) => {
+    const known = entities.get(file);
+    if (known?.relative === relative && known.fixedName === fixedName) return known.entity;
+    if (isPlaylist(relative)) return undefined;
+    const entity: Entity = {
+      size: file.size,
+      etag: file.etag,
+      lastModified: file.lastModified,
+      contentType: contentTypeOf(relative),
+      cacheControl: isImmutable(relative, fixedName) ? yearLong : 'public, no-cache',
+      ranges: true,
+      body: cachedFileBody(file, context.ranges, context.openFiles, context.options.readChunkBytes),
+    };
+    entities.set(file, { relative, fixedName, entity });
+    return entity;
   };
 }
 

@@ -43,15 +43,16 @@ export class Router {
 
   /** The handler for a request, or the methods the path allows (405), or undefined (404). */
   match(method: string, segments: readonly string[]): RouteMatch {
-    const allowed = new Set<HttpMethod>();
+    let allowed: Set<HttpMethod> | undefined;
     for (const route of this.routes) {
       const params = matchPattern(route.pattern, segments);
       if (!params) continue;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      allowed ??= new Set();
       allowed.add(route.method);
       if (route.method === 'GET') allowed.add('HEAD');
     }
-    return allowed.size > 0 ? { allowed: [...allowed] } : undefined;
+    return allowed ? { allowed: [...allowed] } : undefined;
   }
 }
 

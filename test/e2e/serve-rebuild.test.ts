@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackInfo } from '../../src/catalog/schema.js';
@@ -70,5 +70,60 @@ describe('serve: a media file replaced within the file cache\'s lifetime', () =>
     expect(whole.status).toBe(200);
     expect(whole.headers.etag).toBe(etagOf(mediaOf('mobile')));
     expect(whole.body).toEqual(readFileSync(join(out, TRACK, mediaOf('mobile'))));
+  });
+
+  it('changes the head and ranges it kept for a media file (served from memory) once the replaced file is looked at again', async () => {
+    // The file info is kept 100 ms here: the cached head and ranges must follow the file when it lapses.
+    const quick = await createHlsServer({ root: out, fileCacheTtlMs: 100 });
+    try {
+      const { port: quickPort } = await quick.listen(0, '127.0.0.1');
+      const quickGet = (headers: Record<string, string>) => request(quickPort, 'GET', `/hls/${TRACK}/${mediaOf('low')}`, { headers });
+      const old = readFileSync(join(out, TRACK, mediaOf('low')));
+      const first = await quickGet({ Range: 'bytes=0-99' });
+      const cached = await quickGet({ Range: 'bytes=0-99' });
+      expect(cached.status).toBe(206);
+      expect(cached.body).toEqual(old.subarray(0, 100));
+      const { date: _first, ...firstHeaders } = first.headers;
+      const { date: _cached, ...cachedHeaders } = cached.headers;
+      expect(cachedHeaders).toEqual(firstHeaders);
+      expect(cachedHeaders).toMatchObject({
+        'content-type': 'audio/mpeg',
+        'cache-control': 'public, max-age=31536000, immutable',
+        etag: etagOf(mediaOf('low')),
+        'accept-ranges': 'bytes',
+        'content-range': `bytes 0-99/${old.length}`,
+        'content-length': '100',
+        'access-control-allow-origin': '*',
+        'x-content-type-options': 'nosniff',
+      });
+
+      const replacement = Buffer.from(old.subarray(0, 5000)).reverse();
+      replace(mediaOf('low'), replacement);
+      utimesSync(join(out, TRACK, mediaOf('low')), new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
+      let after = await quickGet({ Range: 'bytes=0-99' });
+      for (let tries = 0; after.headers.etag === first.headers.etag && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await quickGet({ Range: 'bytes=0-99' });
+      }
+      expect(after.status).toBe(206);
+      expect(after.headers).toMatchObject({ etag: etagOf(mediaOf('low')), 'last-modified': 'Sat, 03 Feb 2001 04:05:06 GMT', 'content-range': 'bytes 0-99/5000', 'x-content-type-options': 'nosniff' });
+      expect(after.body).toEqual(replacement.subarray(0, 100));
+      // If-Range naming the old file no longer holds: the whole new file.
+      const stale = await quickGet({ Range: 'bytes=0-99', 'If-Range': first.headers.etag! });
+      expect(stale.status).toBe(200);
+      expect(stale.headers['content-length']).toBe('5000');
+      expect(stale.body).toEqual(replacement);
+      expect((await quickGet({ Range: 'bytes=0-99', 'If-Range': after.headers.etag! })).status).toBe(206);
+      // A range the old file had, past the new end: 416 with the new size; one across the end is cut.
+      const past = await quickGet({ Range: `bytes=5000-${old.length - 1}` });
+      expect(past.status).toBe(416);
+      expect(past.headers['content-range']).toBe('bytes */5000');
+      expect(past.json()).toMatchObject({ error: 'E_RANGE_NOT_SATISFIABLE' });
+      const across = await quickGet({ Range: 'bytes=4990-6000' });
+      expect(across.headers['content-range']).toBe('bytes 4990-4999/5000');
+      expect(across.body).toEqual(replacement.subarray(4990));
+    } finally {
+      await quick.close();
+    }
   });
 });

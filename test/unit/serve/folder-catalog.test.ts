@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SCHEMA_VERSION, type TrackInfo } from '../../../src/catalog/schema.js';
 import { rebuildCatalog } from '../../../src/catalog/store.js';
 import { FileCache } from '../../../src/serve/file-cache.js';
@@ -41,5 +41,49 @@ describe('FolderCatalog: one store of the catalog for every reader', () => {
     expect(catalog.has('extra')).toBe(true);
     expect((await catalog.getTrack('extra'))?.title).toBe('Extra');
     catalog.close();
+  });
+
+  describe('trackFileAtHand: the hot path of a segment request, without waiting', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('answers what trackFile answers once its lookups are cached, and nothing when one is missing, expired, forgotten or another build', async () => {
+      vi.useFakeTimers({ toFake: ['performance'] });
+      const out = tempDir();
+      writeTrack(out, 'song', 'Song');
+      writeFileSync(join(out, 'song', 'master.m3u8'), '#EXTM3U\n');
+      await rebuildCatalog(out);
+      const files = await FileCache.create(out, { ttlMs: 1000, capacity: 100 });
+      const catalog = await FolderCatalog.open(files, { refreshMs: 0, capacity: 10 });
+
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toBeUndefined(); // nothing looked up yet
+      const found = await catalog.trackFile('song', 'master.m3u8');
+      expect(found?.file?.size).toBe(8);
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toEqual(found);
+      expect(files.peek('song/master.m3u8')).toBe(found?.file);
+      // Listed, but never looked up; not listed; not a listed track.
+      expect(catalog.trackFileAtHand('song', 'master-mp3.m3u8')).toBeUndefined();
+      expect(catalog.trackFileAtHand('song', 'track.json')).toBeUndefined();
+      expect(catalog.trackFileAtHand('other', 'master.m3u8')).toBeUndefined();
+
+      // Past the file cache's lifetime, the file is looked at again before it is answered.
+      vi.advanceTimersByTime(1001);
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toBeUndefined();
+      await catalog.trackFile('song', 'master.m3u8');
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toBeDefined();
+      files.forget(['song']); // as a route does on E_FILE_CHANGED
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toBeUndefined();
+
+      // A rebuild: the new track.json is seen by trackFile, and only then at hand.
+      await catalog.trackFile('song', 'master.m3u8');
+      writeTrack(out, 'song', 'Rebuilt');
+      files.forget(['song', 'track.json']);
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')).toBeUndefined();
+      const rebuilt = await catalog.trackFile('song', 'master.m3u8');
+      expect(rebuilt?.track.title).toBe('Rebuilt');
+      expect(catalog.trackFileAtHand('song', 'master.m3u8')?.track.title).toBe('Rebuilt');
+      catalog.close();
+    });
   });
 });

@@ -12,6 +12,15 @@ describe('parseRequestTarget', () => {
     expect(parse('/healthz/').segments).toEqual(['healthz', '']);
   });
 
+  it('gives a target without a query an empty one that cannot be changed (it is shared)', () => {
+    const query = parse('/hls/a/b.aac').query;
+    expect([...query]).toEqual([]);
+    expect(query.get('session')).toBeNull();
+    expect(() => query.append('session', 'x')).toThrow(TypeError);
+    expect(() => query.set('session', 'x')).toThrow(TypeError);
+    expect(parse('/hls/a/c.aac').query.get('session')).toBeNull();
+  });
+
   it('takes the path of an absolute-form target', () => {
     expect(parse('http://example.com/healthz?a=1').segments).toEqual(['healthz']);
   });
