@@ -10,8 +10,8 @@
  *   latency  `--paced` broadcasts `--interval` ms apart; latency = delivery time - send time, over
  *            every delivery to every connection (p50, p99); in the two-node case half of them crossed
  *            Redis.
- * Each round also reports the server CPU time (user + system, every node's, over both phases) per
- * delivery. Rounds alternate the two setups; medians are printed, with two-node / one-node ratios.
+ * Each round also reports the CPU time (user + system, over both phases) per delivery of the servers
+ * (every node's) and of the client processes, which share the same cores. Rounds alternate the two setups; medians are printed, with two-node / one-node ratios.
  * `--baseline <dir>` compares two nodes of this build against two nodes of hlsaudio built in another
  * folder (its `dist/`: an earlier commit, `git archive <commit> | tar -x`, then `npx tsc`) instead, to
  * measure a change.
@@ -118,7 +118,12 @@ async function round(setup, options) {
     for (const client of clients) client.send({ type: 'expect', phase: name, total });
     servers[0].send({ type: 'broadcast', phase: name, total, intervalMs });
     const [{ firstAt }, ...results] = await Promise.all([servers[0].next('sent'), ...clients.map((client) => client.next('phase'))]);
-    return { firstAt, lastAt: Math.max(...results.map((result) => result.lastAt)), latencies: results.flatMap((result) => result.latencies) };
+    return {
+      firstAt,
+      lastAt: Math.max(...results.map((result) => result.lastAt)),
+      latencies: results.flatMap((result) => result.latencies),
+      clientCpuMicros: results.reduce((sum, result) => sum + result.cpuMicros, 0),
+    };
   };
   const burst = await phase('rate', options.burst, 0);
   const paced = await phase('latency', options.paced, options.interval);
@@ -135,6 +140,7 @@ async function round(setup, options) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpuMicrosPerDelivery: cpuMicros / ((options.burst + options.paced) * options.connections),
+    clientCpuMicrosPerDelivery: (burst.clientCpuMicros + paced.clientCpuMicros) / ((options.burst + options.paced) * options.connections),
   };
 }
 
@@ -159,7 +165,7 @@ async function main() {
     for (const setup of order) {
       const result = await round(setup, options);
       results[setup].push(result);
-      console.log(`  round ${index + 1} ${label[setup]} ${result.broadcastsPerSec.toFixed(1).padStart(7)} broadcasts/s  server CPU ${result.cpuMicrosPerDelivery.toFixed(2)} µs/delivery  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms`);
+      console.log(`  round ${index + 1} ${label[setup]} ${result.broadcastsPerSec.toFixed(1).padStart(7)} broadcasts/s  server CPU ${result.cpuMicrosPerDelivery.toFixed(2)} µs/delivery (clients ${result.clientCpuMicrosPerDelivery.toFixed(2)})  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms`);
     }
   }
   const summary = Object.fromEntries(
@@ -170,12 +176,13 @@ async function main() {
         p50: median(list.map((result) => result.p50)),
         p99: median(list.map((result) => result.p99)),
         cpu: median(list.map((result) => result.cpuMicrosPerDelivery)),
+        clientCpu: median(list.map((result) => result.clientCpuMicrosPerDelivery)),
       },
     ]),
   );
   console.log('\nmedians');
   for (const [setup, figures] of Object.entries(summary)) {
-    console.log(`  ${label[setup]} ${figures.rate.toFixed(1)} broadcasts/s (${Math.round(figures.rate * options.connections)} deliveries/s)  server CPU ${figures.cpu.toFixed(2)} µs/delivery  p50 ${figures.p50.toFixed(1)} ms  p99 ${figures.p99.toFixed(1)} ms`);
+    console.log(`  ${label[setup]} ${figures.rate.toFixed(1)} broadcasts/s (${Math.round(figures.rate * options.connections)} deliveries/s)  server CPU ${figures.cpu.toFixed(2)} µs/delivery (clients ${figures.clientCpu.toFixed(2)})  p50 ${figures.p50.toFixed(1)} ms  p99 ${figures.p99.toFixed(1)} ms`);
   }
   console.log(`  two / ${base}: rate ${(summary.two.rate / summary[base].rate).toFixed(2)}, p50 ${(summary.two.p50 / summary[base].p50).toFixed(2)}, p99 ${(summary.two.p99 / summary[base].p99).toFixed(2)}, server CPU ${(summary.two.cpu / summary[base].cpu).toFixed(2)}`);
 }
