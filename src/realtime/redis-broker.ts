@@ -82,7 +82,7 @@ export class RedisBroker implements RealtimeBroker {
   publish(delivery: Delivery): void {
     // Handed to Redis first (the command is written at once when nothing is in flight), so that the
     // other nodes deliver it while this one writes to its own sockets, not after: with thousands of
-    // connections per node, writing to them is what takes time (docs/design-notes.md, "One frame").
+    // connections per node, those writes are what takes time (design-notes "One frame per broadcast").
     this.publisher.push(JSON.stringify(delivery));
     this.deliver(delivery);
   }
