@@ -1,7 +1,7 @@
 /**
  * The client side of the WebSocket benches (realtime, redis-events): a child process that opens
  * `count` connections to one event server, each subscribed to ServerMessage, and reports every
- * delivery's latency per phase and the answers to a burst of Pings. Messages from the orchestrator:
+ * delivery's latency and its own CPU time per phase, and the answers to a burst of Pings. Messages from the orchestrator:
  * `connect {url, count}`, `expect {phase, total}`, `commands {count}`, `close`.
  */
 import { WebSocket } from 'ws';
@@ -29,7 +29,7 @@ export async function clientRole() {
       for (const socket of sockets) for (let i = 0; i < message.count; i++) socket.send(text);
     }
     if (message.type === 'expect') {
-      phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0 };
+      phase = { name: message.phase, remaining: message.total * sockets.length, latencies: [], lastAt: 0, cpu: process.cpuUsage() };
     }
     if (message.type === 'close') {
       await Promise.all(sockets.map((socket) => (socket.readyState === WebSocket.CLOSED ? null : new Promise((resolve) => socket.once('close', resolve)))));
@@ -56,7 +56,9 @@ export async function clientRole() {
         if (name !== phase.name) return;
         phase.latencies.push(at - Number(sentAt));
         phase.lastAt = at;
-        if (--phase.remaining === 0) process.send({ type: 'phase', name, lastAt: phase.lastAt, latencies: phase.latencies });
+        if (--phase.remaining > 0) return;
+        const cpu = process.cpuUsage(phase.cpu);
+        process.send({ type: 'phase', name, lastAt: phase.lastAt, latencies: phase.latencies, cpuMicros: cpu.user + cpu.system });
       });
     });
   }

@@ -7,6 +7,7 @@ import type { PlaybackListener } from './deps.js';
 import { PlaybackState } from './playback.js';
 import type { EventFilters, EventName, RateLimitWarning } from './protocol.js';
 import { TokenBucket } from './rate-limiter.js';
+import { type TextFrame, writeFrame } from './ws-frame.js';
 
 /** What became of a message handed to `send`. */
 export type SendOutcome = 'sent' | 'closed' | 'slow-consumer';
@@ -145,12 +146,16 @@ export class RealtimeConnection {
     return true;
   }
 
-  /** Sends the bytes of an event, unless the connection is closing or more than `maxBufferedBytes` would wait for the client. */
-  send(data: Buffer, maxBufferedBytes: number): SendOutcome {
+  /**
+   * Sends an event's frame, unless the connection is closing or more than `maxBufferedBytes` would
+   * wait for the client. The frame's bytes go straight to the socket (ws-frame.ts) unless ws has
+   * something of its own waiting, in which case ws sends the payload after it.
+   */
+  send(message: TextFrame, maxBufferedBytes: number): SendOutcome {
     if (this.isClosing || this.socket.readyState !== WebSocket.OPEN) return 'closed';
     const queued = this.socket.bufferedAmount;
-    if (queued > 0 && queued + data.length > maxBufferedBytes) return 'slow-consumer';
-    this.socket.send(data, { binary: false });
+    if (queued > 0 && queued + message.payload.length > maxBufferedBytes) return 'slow-consumer';
+    if (!writeFrame(this.socket, message)) this.socket.send(message.payload, { binary: false });
     return 'sent';
   }
 

@@ -16,6 +16,7 @@ import type { PlaylistStore } from './playlists.js';
 import type { Presence } from './presence.js';
 import { CLOSE_CODES, type ClientCommand, type CommandResponse, type EventFilters, type EventName, type LiveStats, type RateLimitWarning, type ServerEvent } from './protocol.js';
 import { type CommandParse, parseCommand, sniffCommandId } from './validate.js';
+import { TextFrame } from './ws-frame.js';
 
 /** get_stats: the spec's five counters, then hlsaudio's own. */
 export interface WebSocketStats {
@@ -371,12 +372,12 @@ export class WebSocketManager {
         const targets = this.subscribers.get(event.event);
         if (!targets) return;
         const restricted = this.parts.privateEvents && audience !== null;
-        // Serialised once, sent as the same bytes to every target.
-        let data: Buffer | undefined;
+        // Serialised and framed once, sent as the same bytes to every target.
+        let data: TextFrame | undefined;
         for (const connection of targets) {
           if (restricted && !connection.readsAll && (connection.userId === null || !audience.includes(connection.userId))) continue;
           if (!matchesFilters(event, connection.filtersFor(event.event) ?? null)) continue;
-          data ??= Buffer.from(JSON.stringify(event));
+          data ??= new TextFrame(JSON.stringify(event));
           this.sendData(connection, data);
         }
         return;
@@ -412,15 +413,15 @@ export class WebSocketManager {
 
   private sendEach(targets: Iterable<RealtimeConnection> | undefined, event: ServerEvent): void {
     if (!targets) return;
-    const data = Buffer.from(JSON.stringify(event));
+    const data = new TextFrame(JSON.stringify(event));
     for (const connection of targets) this.sendData(connection, data);
   }
 
   private send(connection: RealtimeConnection, event: ServerEvent): void {
-    this.sendData(connection, Buffer.from(JSON.stringify(event)));
+    this.sendData(connection, new TextFrame(JSON.stringify(event)));
   }
 
-  private sendData(connection: RealtimeConnection, data: Buffer): void {
+  private sendData(connection: RealtimeConnection, data: TextFrame): void {
     const queued = connection.socket.bufferedAmount;
     const outcome = connection.send(data, this.options.wsMaxBufferedBytes);
     if (outcome === 'sent') {

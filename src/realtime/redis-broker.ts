@@ -27,9 +27,9 @@ export interface RedisBrokerOptions extends Partial<Limits> {
 }
 
 /**
- * The RealtimeBroker of several `serve` nodes, on one Redis Stream. A publication is delivered to
- * this node's connections at once (as the in-process broker does, so local delivery never waits
- * for Redis and keeps working while Redis is down), and added to the stream for the other nodes;
+ * The RealtimeBroker of several `serve` nodes, on one Redis Stream. A publication is handed to the
+ * stream for the other nodes, then delivered to this node's connections at once (as the in-process
+ * broker does, so local delivery never waits for Redis and keeps working while Redis is down);
  * each node reads the stream from its last entry and delivers the others' publications in stream
  * order. README "Events across several nodes (Redis)" states the guarantees; docs/design-notes.md
  * says why Streams and not pub/sub.
@@ -83,8 +83,11 @@ export class RedisBroker implements RealtimeBroker {
   }
 
   publish(delivery: Delivery): void {
-    this.deliver(delivery);
+    // Handed to Redis first (the command is written at once when nothing is in flight), so that the
+    // other nodes deliver it while this one writes to its own sockets, not after: with thousands of
+    // connections per node, those writes are what takes time (design-notes "One frame per broadcast").
     this.publisher.push(JSON.stringify(delivery));
+    this.deliver(delivery);
   }
 
   subscribe(listener: (delivery: Delivery) => void): () => void {
