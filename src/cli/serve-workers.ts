@@ -67,7 +67,8 @@ export function superviseWorkers(options: WorkersOptions): Promise<void> {
     };
 
     const fork = (index: number, deaths: number) => {
-      const slot: Slot = { index, worker: cluster.fork(), listeningSince: undefined, deaths };
+      // The slot's number, kept by a replacement: the worker's files are named by it.
+      const slot: Slot = { index, worker: cluster.fork({ [WORKER_INDEX_VARIABLE]: String(index) }), listeningSince: undefined, deaths };
       slots.add(slot);
       slot.worker.on('message', (report: WorkerReport) => {
         if (report.kind === 'start-failed') slot.failure = new HlsaudioError(report.code, report.message);
@@ -115,6 +116,14 @@ function order(worker: Worker, message: PrimaryOrder): void {
 
 function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** Tells a worker its number (1 to N), which its replacement keeps. */
+export const WORKER_INDEX_VARIABLE = 'HLSAUDIO_WORKER_INDEX';
+
+/** This worker's number, from the primary. */
+export function workerIndex(): string {
+  return process.env[WORKER_INDEX_VARIABLE] ?? '1';
 }
 
 /**

@@ -16,7 +16,7 @@ import { TrustedProxies } from '../trusted-proxies.js';
 import { interrupt } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { numberOption } from './options.js';
-import { followPrimary, reportListening, reportStartFailure, superviseWorkers } from './serve-workers.js';
+import { followPrimary, reportListening, reportStartFailure, superviseWorkers, workerIndex } from './serve-workers.js';
 
 /**
  * `hlsaudio serve <dir>`: checks that the folder is one `package` wrote, listens, prints where, and
@@ -81,6 +81,8 @@ export async function runServe(dir: string, options: ServeCliOptions): Promise<v
       root,
       mediaCacheBytes: Math.round(mediaCacheMiB * 2 ** 20),
       dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+      // Workers share the data folder: each writes its own stats at shutdown.
+      ...(worker ? { statsFile: `realtime-stats.worker-${workerIndex()}.json` } : {}),
       dbFile: options.db === undefined || dbUrl !== undefined ? undefined : resolve(options.db),
       dbUrl,
       realtime: { ...env, jwksFile: options.jwks ?? env.jwksFile },

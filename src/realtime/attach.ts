@@ -202,10 +202,11 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps, options
         wss.close();
         // An injected broker belongs to whoever made it.
         if (!deps.broker) await broker.close();
+        const statsFile = deps.statsFile ?? STATS_FILE;
         try {
-          await writeFileAtomic(join(deps.dataDir, STATS_FILE), `${JSON.stringify({ ...stats, closed_at: new Date(now()).toISOString() }, null, 2)}\n`);
+          await writeFileAtomic(join(deps.dataDir, statsFile), `${JSON.stringify({ ...stats, closed_at: new Date(now()).toISOString() }, null, 2)}\n`);
         } catch (error) {
-          logger.warn(`realtime: cannot write ${STATS_FILE} (${(error as Error).message})`);
+          logger.warn(`realtime: cannot write ${statsFile} (${(error as Error).message})`);
         }
         return stats;
       })()),

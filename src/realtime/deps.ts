@@ -63,6 +63,8 @@ export interface RealtimeDeps {
   onPlayback?: ((change: PlaybackChange) => void) | undefined;
   /** Folder for server-side playlists (`playlists.db`) and the stats written at shutdown. */
   dataDir: string;
+  /** The name, in `dataDir`, of the stats written at shutdown; STATS_FILE by default (each `--workers` worker has its own). */
+  statsFile?: string | undefined;
   /** Carries events between serve processes; the in-process broker by default. */
   broker?: RealtimeBroker | undefined;
   /** Who plays what, for LiveStats; this process's connections by default. */

@@ -26,6 +26,8 @@ import { addWebRoutes } from './web-routes.js';
 export interface ServeAppOptions extends HlsServerOptions {
   /** Server-side playlists and event-server stats (default `<root>/.hlsaudio`; dot-folders are never served). */
   dataDir?: string;
+  /** The event server's stats file in `dataDir` (default `realtime-stats.json`). */
+  statsFile?: string;
   /** The analytics database (default `<root>/.hlsaudio/analytics.db`). */
   dbFile?: string;
   /** Analytics in this PostgreSQL database instead (`--db postgres://…`); the URL is only shown masked. */
@@ -58,6 +60,7 @@ export interface ServeApp {
 export async function startServeApp(options: ServeAppOptions): Promise<ServeApp> {
   const {
     dataDir = join(options.root, '.hlsaudio'),
+    statsFile,
     dbFile = analyticsFile(options.root),
     dbUrl,
     realtime: realtimeOptions = {},
@@ -110,7 +113,7 @@ export async function startServeApp(options: ServeAppOptions): Promise<ServeApp>
     if (dbUrl !== undefined) notices.push(`analytics: written to ${maskUrlCredentials(dbUrl)}, shared with the other nodes`);
     realtime = await attachRealtime(
       hls.server,
-      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists, trustProxy: options.trustProxy },
+      { tracks, sessions: sessionDirectory(hls.streaming, broker), dataDir, statsFile, onPlayback: recorder.onPlayback, logger, announce: (line) => notices.push(line), broker, presence, quotas: presence?.quotas, playlists, trustProxy: options.trustProxy },
       realtimeOptions,
     );
     if (options.trustProxy) notices.push(`serve: clients are counted by X-Forwarded-For on connections from ${options.trustProxy.entries.join(', ')} (--trust-proxy)`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -22,8 +22,8 @@ beforeAll(async () => {
   trackId = JSON.parse(readFileSync(join(out, 'catalog.json'), 'utf8')).tracks[0].id;
 });
 
-function startWorkers(extra: string[] = []): Promise<RunningServer> {
-  return startServe(out, ['--workers', '2', '--redis', redis.url, '--data-dir', tempDir('hlsaudio-workers-'), ...extra]);
+function startWorkers(extra: string[] = [], dataDir = tempDir('hlsaudio-workers-')): Promise<RunningServer> {
+  return startServe(out, ['--workers', '2', '--redis', redis.url, '--data-dir', dataDir, ...extra]);
 }
 
 /** The worker processes: the primary's children. */
@@ -135,8 +135,9 @@ describe('serve --workers', () => {
     });
   });
 
-  it('stops every worker on SIGINT: clients get 1001, one "stopped" line, no process left', async () => {
-    const server = await startWorkers();
+  it('stops every worker on SIGINT: clients get 1001, one "stopped" line, each worker\'s stats in its own file, no process left', async () => {
+    const dataDir = tempDir('hlsaudio-workers-');
+    const server = await startWorkers([], dataDir);
     const pids = workerPids(server);
     expect(pids).toHaveLength(2);
     const clients = await clientsOnBothWorkers(server);
@@ -145,5 +146,12 @@ describe('serve --workers', () => {
     expect((await closes).map((close) => close.code)).toEqual([1001, 1001]);
     expect(server.stdout().match(/hlsaudio serve: stopped/g)).toHaveLength(1);
     await until(() => !pids.some(alive), 5000, 'the workers to exit');
+    // A client on each worker: each file counts its worker's, none overwrote the other.
+    expect(readdirSync(dataDir).filter((name) => name.startsWith('realtime-stats')).sort()).toEqual(['realtime-stats.worker-1.json', 'realtime-stats.worker-2.json']);
+    for (const name of ['realtime-stats.worker-1.json', 'realtime-stats.worker-2.json']) {
+      const stats = JSON.parse(readFileSync(join(dataDir, name), 'utf8'));
+      expect(stats).toMatchObject({ closed_at: expect.any(String) });
+      expect(stats.total_connections).toBeGreaterThanOrEqual(1);
+    }
   });
 });
