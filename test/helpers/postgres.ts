@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,11 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
+  /**
+   * Freezes the server (SIGSTOP to the postmaster and every backend: connections stay open, nothing
+   * answers, as in a partition that sends no reset); the returned function thaws it (SIGCONT).
+   */
+  freeze(): () => void;
 }
 
 const running = new Set<{ stop: () => Promise<void>; dir: string }>();
@@ -100,6 +105,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     query,
     stop,
     start,
+    freeze: () => {
+      const postmaster = child?.pid;
+      if (postmaster === undefined) throw new Error('postgres is not running');
+      // The backends are the postmaster's children; a backend forked meanwhile would not be frozen, and none is.
+      const pids = [postmaster, ...execFileSync('ps', ['--ppid', String(postmaster), '-o', 'pid='], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)];
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      return () => {
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
+      };
+    },
   };
 }
 

@@ -254,6 +254,39 @@ describe('PostgreSQL away at run time', () => {
     expect(await count(url, 'progress_updates')).toBe(5);
   });
 
+  it('gives up on a frozen PostgreSQL after postgresQueryTimeoutMs without blocking the process, and writes each row once when it thaws', async () => {
+    const url = await server.createDatabase();
+    const { store, clock, logs } = await openPostgres(url, { postgresQueryTimeoutMs: 500 });
+    const id = store.startPlaySession(play());
+    await store.flush();
+    const thaw = server.freeze();
+    try {
+      clock.advance(1000);
+      store.updatePlayProgress(id, 1000, 80);
+      // The process keeps running meanwhile: a 10 ms timer ticks all along the wait.
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      const startedAt = performance.now();
+      const failed = await store.flush().catch((error: unknown) => error);
+      const waitedMs = performance.now() - startedAt;
+      clearInterval(ticker);
+      expect(failed).toMatchObject({ code: 'E_ANALYTICS_WRITE' });
+      expect(waitedMs).toBeGreaterThanOrEqual(450);
+      expect(ticks).toBeGreaterThan(waitedMs / 10 / 4);
+      expect(store.degradedReason()).toMatch(/failing since .*; 1 failed writes, 1 rows waiting$/);
+      clock.advance(1000);
+      store.updatePlayProgress(id, 2000, 80);
+    } finally {
+      thaw();
+    }
+    await vi.waitFor(async () => expect(await store.flush()).toBe(2), { timeout: 10_000, interval: 200 });
+    expect(store.degradedReason()).toBeUndefined();
+    expect(logs.filter((line) => line.startsWith('warn '))).toHaveLength(1);
+    // The write cut short by the timeout left nothing behind: each row is there once.
+    expect(await server.query(url, 'SELECT position_ms FROM progress_updates ORDER BY at_ms')).toEqual([{ position_ms: 1000 }, { position_ms: 2000 }]);
+    expect(await server.query(url, 'SELECT listened_ms, progress_updates FROM play_sessions')).toEqual([{ listened_ms: 2000, progress_updates: 2 }]);
+  });
+
   it('keeps at most maxQueuedRows rows, dropping the oldest', async () => {
     const url = await server.createDatabase();
     const { store, clock } = await openPostgres(url, { maxQueuedRows: 3 });
