@@ -137,9 +137,11 @@ export interface EventsGap {
   missed: number | null;
   /**
    * `trimmed`: this node fell further behind than the stream keeps; `reset`: Redis restarted without
-   * its data; `dropped`: another node could not reach Redis for longer than its buffer holds.
+   * its data; `dropped`: another node could not reach Redis for longer than its buffer holds;
+   * `failover`: another Redis server answers now (a Sentinel failover, or a restart that kept the
+   * stream), and what the old one acknowledged without passing it on is gone unseen.
    */
-  reason: 'trimmed' | 'reset' | 'dropped';
+  reason: 'trimmed' | 'reset' | 'dropped' | 'failover';
 }
 
 /** The spec's 14 events. */

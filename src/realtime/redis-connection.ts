@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { HlsaudioError } from '../errors.js';
 import { maskUrlCredentials } from '../url-credentials.js';
+import { checkRedisUrl, type RedisTarget, redisTarget } from './redis-url.js';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -20,10 +21,17 @@ export interface RedisConnectionOptions {
  * rejected), because the publisher and the reader each know what to send again and from where.
  * Reconnection is ioredis's, with our backoff, once the first connection succeeded; `open` rejects
  * with E_REDIS, naming the masked URL, when that first connection fails.
+ *
+ * A `redis+sentinel://` URL gives ioredis the sentinels and the master's name: it asks a sentinel
+ * for the master at each (re)connection, checks that the server it reached says `role:master`, and
+ * (failoverDetector) drops the connection as soon as a sentinel announces `+switch-master`, so a
+ * failover costs one reconnection, as an outage does.
  */
 export async function openRedisConnection(options: RedisConnectionOptions): Promise<Redis> {
   let started = false;
-  const redis = new Redis(options.url, {
+  const retry = (attempt: number) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null);
+  const target = redisTarget(checkRedisUrl(options.url));
+  const common: RedisOptions = {
     connectionName: options.name,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -34,8 +42,12 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     connectTimeout: options.connectTimeoutMs,
     disconnectTimeout: options.disconnectWaitMs,
     socketTimeout: options.socketTimeoutMs,
-    retryStrategy: (attempt) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null),
-  });
+    retryStrategy: retry,
+    // Every sentinel unreachable: the same backoff (and, at the first connection, E_REDIS).
+    sentinelRetryStrategy: retry,
+    sentinelReconnectStrategy: (attempt) => backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs),
+  };
+  const redis = target!.kind === 'server' ? new Redis(options.url, common) : new Redis({ ...sentinelOptions(target!), ...common });
   let lastError: Error | undefined;
   // Kept for the connection's life: ioredis prints an 'error' nobody listens to on the console, once
   // per failed reconnection attempt; RedisOutage reports outages instead.
@@ -49,6 +61,24 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   }
   started = true;
   return redis;
+}
+
+/** ioredis's options for a master found through its sentinels. */
+export function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>): RedisOptions {
+  const { sentinels, name, db, username, password, sentinelPassword, tls } = target;
+  return {
+    sentinels,
+    name,
+    db,
+    username,
+    password,
+    sentinelPassword,
+    failoverDetector: true,
+    // A write that reached the old master after it became a replica, before a sentinel said so: reconnect.
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    // rediss+sentinel://: TLS to Redis (which ioredis only does with enableTLSForSentinelMode) and to the sentinels.
+    ...(tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+  };
 }
 
 /**

@@ -29,7 +29,9 @@ type XreadReply = [stream: string, entries: [id: string, fields: string[]][]][] 
  * After each reconnection it checks its position before reading on: if its last entry is gone and
  * Redis restarted (INFO's run_id changed) or the counter went back, the stream it knew is lost, so
  * it signals the gap at once and reads the new stream from its start, rather than waiting for ids
- * that belonged to the old one.
+ * that belonged to the old one. When another server answers with its position kept (a Sentinel
+ * failover), it reads on and signals a `failover` gap: the old master may have acknowledged entries
+ * it never passed to its replica.
  */
 export class StreamReader {
   private lastId = '0-0';
@@ -121,7 +123,13 @@ export class StreamReader {
     // counts what it missed. After a restart, a missing counter or entry means Redis lost its data
     // (no persistence), and with it entries this node may not have read: nobody knows how many.
     const lost = (counterNow ?? 0) < this.lastN || (restarted && (counterNow === undefined || !entryKept));
-    if (!lost) return;
+    if (!lost) {
+      // Another server kept our position (a promoted replica): the position holds, but entries the old
+      // master acknowledged after its replica's last copy, unread here, are gone, and nobody can count
+      // them (asynchronous replication). Said, never silent.
+      if (restarted) this.sinks.gap({ missed: null, reason: 'failover' });
+      return;
+    }
     this.sinks.gap({ missed: null, reason: 'reset' });
     this.lastId = '0-0';
     this.lastN = 0;

@@ -280,7 +280,7 @@ describe('serve --redis: Redis unreachable at start', () => {
   it('refuses a URL that is not redis:// (exit 2), masked too, and a bad stream bound', async () => {
     const result = await runCli(['serve', out, '--port', '0', '--redis', 'http://user:s3cret@cache:6379']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('hlsaudio: Expected `--redis` to be a URL such as redis://host:6379 or rediss://user:password@host:6380/0, got "http://user:***@cache:6379/"\n');
+    expect(result.stderr).toBe('hlsaudio: Expected `--redis` to be a URL such as redis://host:6379, rediss://user:password@host:6380/0 or redis+sentinel://host1:26379,host2:26379/mymaster, got "http://user:***@cache:6379/"\n');
     const bound = await runCli(['serve', out, '--port', '0', '--redis', 'redis://127.0.0.1:6379', '--redis-stream-max-len', '0']);
     expect(bound.code).toBe(2);
     expect(bound.stderr).toBe('hlsaudio: Expected `--redis-stream-max-len` to be an integer from 1 to 1000000000, got "0"\n');
