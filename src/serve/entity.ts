@@ -8,7 +8,7 @@ import type { OpenFiles } from './open-files.js';
 import type { RangeCache } from './range-cache.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
 import { parseRange } from './range.js';
-import { headerListWithBase, HlsResponse } from './response.js';
+import { headerListWithBase, HlsResponse, NO_HEADERS } from './response.js';
 
 /**
  * One representation a GET or HEAD answers with, whatever holds its bytes (a file, a buffer, the
@@ -101,8 +101,6 @@ function fixedHead(entity: Entity, res: ServerResponse): OutgoingHttpHeader[] {
   if (entity.head?.base !== base) entity.head = { base, list: headerListWithBase(entityHeaders(entity), base) };
   return entity.head.list;
 }
-
-const NO_HEADERS: OutgoingHttpHeaders = {};
 
 /** A file's bytes as a stream, read `chunkBytes` at a time from the file `file` describes (E_FILE_CHANGED if replaced since). */
 export function fileBody(file: FileInfo, chunkBytes: number): (start: number, end: number) => Promise<Readable> {

@@ -1,6 +1,7 @@
 import { type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
-const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
+/** No headers: one frozen object wherever none are needed. */
+export const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
 
 /**
  * The server's response class: headers every answer carries (CORS, nosniff) are added in
