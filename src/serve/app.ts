@@ -19,7 +19,7 @@ import { RedisPresence, type RedisPresenceOptions } from '../realtime/redis-pres
 import type { AdaptiveStreamingManager } from '../streaming/manager.js';
 import { RedisSessionStore } from '../streaming/redis-session-store.js';
 import type { QualityChange } from '../streaming/types.js';
-import { ListeningRecorder, type QualityChanges, type RebufferReports, rebuffersOf } from './listening-recorder.js';
+import { ListeningRecorder, type QualityChanges, type RebufferReports, reportedRebuffers } from './listening-recorder.js';
 import { createHlsServer, type HlsServer, type HlsServerOptions } from './server.js';
 import { addWebRoutes } from './web-routes.js';
 
@@ -187,10 +187,7 @@ function sessionDirectory(streaming: AdaptiveStreamingManager, broker: RealtimeB
  * this node's own come back through the bus too, once, at once.
  */
 function busSources(streaming: AdaptiveStreamingManager, broker: RealtimeBroker): { qualityChanges: QualityChanges; rebuffers: RebufferReports } {
-  streaming.on('metrics-reported', (session, previous) => {
-    const rebuffers = rebuffersOf(session, previous);
-    if (rebuffers) broker.publish({ to: 'rebuffers', ...rebuffers });
-  });
+  reportedRebuffers(streaming)((rebuffers) => broker.publish({ to: 'rebuffers', ...rebuffers }));
   return {
     qualityChanges: (listener) =>
       broker.subscribe((delivery) => {

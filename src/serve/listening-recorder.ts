@@ -20,7 +20,7 @@ export interface Rebuffers {
 export type RebufferReports = (listener: (rebuffers: Rebuffers) => void) => void;
 
 /** What a report adds to the session's stalls, or undefined when it adds none. */
-export function rebuffersOf(session: StreamingSession, previous: PerformanceMetrics): Rebuffers | undefined {
+function rebuffersOf(session: StreamingSession, previous: PerformanceMetrics): Rebuffers | undefined {
   const count = session.performance_metrics.rebuffer_count - previous.rebuffer_count;
   if (count <= 0) return undefined;
   return { session_id: session.session_id, count, added_ms: Math.max(0, session.performance_metrics.rebuffer_duration_ms - previous.rebuffer_duration_ms) };
@@ -132,16 +132,18 @@ export class ListeningRecorder {
   }
 }
 
+/** The new stalls of the metrics reports this node's manager takes. */
+export function reportedRebuffers(streaming: AdaptiveStreamingManager): RebufferReports {
+  return (listener) =>
+    streaming.on('metrics-reported', (session, previous) => {
+      const rebuffers = rebuffersOf(session, previous);
+      if (rebuffers) listener(rebuffers);
+    });
+}
+
 /** One node's sources: its own manager's quality changes and reports. */
 function localSources(streaming: AdaptiveStreamingManager): { qualityChanges: QualityChanges; rebuffers: RebufferReports } {
-  return {
-    qualityChanges: (listener) => streaming.on('quality-changed', listener),
-    rebuffers: (listener) =>
-      streaming.on('metrics-reported', (session, previous) => {
-        const rebuffers = rebuffersOf(session, previous);
-        if (rebuffers) listener(rebuffers);
-      }),
-  };
+  return { qualityChanges: (listener) => streaming.on('quality-changed', listener), rebuffers: reportedRebuffers(streaming) };
 }
 
 /** The platform a User-Agent names, as the analytics count them. */
