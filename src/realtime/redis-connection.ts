@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { HlsaudioError } from '../errors.js';
 import { maskUrlCredentials } from '../url-credentials.js';
-import { checkRedisUrl, type RedisTarget, redisTarget } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -30,7 +30,7 @@ export interface RedisConnectionOptions {
 export async function openRedisConnection(options: RedisConnectionOptions): Promise<Redis> {
   let started = false;
   const retry = (attempt: number) => (started ? backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs) : null);
-  const target = redisTarget(checkRedisUrl(options.url));
+  const target = parseRedisUrl(options.url);
   const common: RedisOptions = {
     connectionName: options.name,
     lazyConnect: true,
@@ -47,7 +47,7 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
     sentinelRetryStrategy: retry,
     sentinelReconnectStrategy: (attempt) => backoffMs(attempt, options.reconnectMinMs, options.reconnectMaxMs),
   };
-  const redis = target!.kind === 'server' ? new Redis(options.url, common) : new Redis({ ...sentinelOptions(target!), ...common });
+  const redis = target.kind === 'server' ? new Redis(options.url, common) : new Redis({ ...sentinelOptions(target), ...common });
   let lastError: Error | undefined;
   // Kept for the connection's life: ioredis prints an 'error' nobody listens to on the console, once
   // per failed reconnection attempt; RedisOutage reports outages instead.

@@ -29,8 +29,15 @@ const SENTINEL_DEFAULT_PORT = 26379;
 
 /** Checks `--redis` (or HLSAUDIO_REDIS_URL); the message shows the URL with its passwords masked. */
 export function checkRedisUrl(value: string, field = '--redis'): string {
-  if (!redisTarget(value)) throw optionError(field, EXPECTED, maskUrlCredentials(value));
+  parseRedisUrl(value, field);
   return value;
+}
+
+/** What `--redis` names; refused as checkRedisUrl says when it is none of the forms above. */
+export function parseRedisUrl(value: string, field = '--redis'): RedisTarget {
+  const target = redisTarget(value);
+  if (!target) throw optionError(field, EXPECTED, maskUrlCredentials(value));
+  return target;
 }
 
 /** What a Redis URL names, or undefined when it is not one of the forms above. */
