@@ -6,7 +6,7 @@ import type { Gap } from '../../src/realtime/events-gap.js';
 import type { ServerEvent, TrackLiked } from '../../src/realtime/protocol.js';
 import { runCli } from '../helpers/cli.js';
 import { connect, type TestClient, until, untilAsync } from '../helpers/realtime.js';
-import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { freePort, type RedisServer, startRedis, twoNodesOnRedis } from '../helpers/redis.js';
 import { packageFixtures, request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -85,16 +85,10 @@ async function health(node: RunningServer): Promise<{ status: string; reason?: s
 }
 
 describe('serve --redis: events across two nodes', () => {
-  let redis: RedisServer;
-  let a: RunningServer;
-  let b: RunningServer;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    [a, b] = await Promise.all([startNode(redis), startNode(redis)]);
-  });
+  const nodes = twoNodesOnRedis(startNode);
 
   it('delivers broadcasts, send_to_user and send_to_connection to the right sockets on both nodes', async () => {
+    const { a, b } = nodes;
     const [anaOnA, anaOnB, bobOnB] = await Promise.all([client(a, 'ana', ['TrackLiked', 'PlaybackStarted']), client(b, 'ana'), client(b, 'bob', ['TrackLiked', 'PlaybackStarted'])]);
     const status = await anaOnA.command({ command: 'GetStatus' });
     const anaOnAId = (status.data as { connection: { id: string } }).connection.id;
@@ -127,6 +121,7 @@ describe('serve --redis: events across two nodes', () => {
   });
 
   it('loses nothing when the nodes\' Redis connections are killed during a broadcast of 1,000 events', async () => {
+    const { a, b, redis } = nodes;
     const [onA, onB] = await Promise.all([client(a, 'ana'), client(b, 'bob')]);
     const killed: number[] = [];
     await publishNumbered(a, 1000, async (batch) => {
@@ -144,6 +139,7 @@ describe('serve --redis: events across two nodes', () => {
   });
 
   it('loses nothing when redis-server is paused (SIGSTOP) for two seconds during a broadcast of 1,000 events', async () => {
+    const { a, b, redis } = nodes;
     const [onA, onB] = await Promise.all([client(a, 'ana'), client(b, 'bob')]);
     try {
       await publishNumbered(a, 1000, (batch) => {

@@ -6,7 +6,7 @@ import { logTo } from '../../src/log.js';
 import { LEGACY_PLAYLISTS_FILE, SqlitePlaylistStore } from '../../src/realtime/playlists.js';
 import type { CommandResponse, ServerEvent } from '../../src/realtime/protocol.js';
 import { connect, type TestClient, until } from '../helpers/realtime.js';
-import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { type RedisServer, startRedis, twoNodesOnRedis } from '../helpers/redis.js';
 import { OUT, startApp, TRACK } from '../helpers/serve-app.js';
 import { request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp.js';
@@ -39,16 +39,10 @@ const responses = (connection: TestClient) => connection.named('CommandResponse'
 const codeOf = (response: CommandResponse) => (response.data as { code: string }).code;
 
 describe('serve --redis: playlists shared by two nodes', () => {
-  let redis: RedisServer;
-  let a: RunningServer;
-  let b: RunningServer;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    [a, b] = await Promise.all([startNode(redis), startNode(redis)]);
-  });
+  const nodes = twoNodesOnRedis(startNode);
 
   it('a user adds on node A and removes on node B; PlaylistUpdated reaches that user on both nodes, and nobody else', async () => {
+    const { a, b } = nodes;
     const [aliceOnA, aliceOnB, bobOnB] = await Promise.all([user(a.port, 'alice'), user(b.port, 'alice'), user(b.port, 'bob')]);
     expect(await aliceOnA.command({ command: 'AddToPlaylist', playlist_id: 'road', track_id: TRACK })).toMatchObject({
       success: true,
@@ -84,6 +78,7 @@ describe('serve --redis: playlists shared by two nodes', () => {
   });
 
   it('each node opens one playlists connection, named with the node id its event bus uses', async () => {
+    const { a, redis } = nodes;
     const names = String(await redis.admin.call('CLIENT', 'LIST', 'TYPE', 'normal'))
       .split('\n')
       .flatMap((line) => /name=hlsaudio-(\w+)-(\S+)/.exec(line)?.slice(1, 3) ?? []);

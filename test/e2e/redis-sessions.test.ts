@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { QualityChanged } from '../../src/realtime/protocol.js';
 import type { StreamingSession } from '../../src/streaming/types.js';
 import { connect, until, untilAsync } from '../helpers/realtime.js';
-import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { type RedisServer, startRedis, twoNodesOnRedis } from '../helpers/redis.js';
 import { request, type RunningServer, startServe, stopServers } from '../helpers/serve.js';
 import { GOOD_REPORT, listen, OUT, send, startApp, trackDetails, TRACK } from '../helpers/serve-app.js';
 import { tempDir } from '../helpers/temp.js';
@@ -41,16 +41,10 @@ async function createSession(node: RunningServer, user: string): Promise<string>
 }
 
 describe('serve --redis: streaming sessions on two nodes', () => {
-  let redis: RedisServer;
-  let a: RunningServer;
-  let b: RunningServer;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    [a, b] = await Promise.all([startNode(redis), startNode(redis)]);
-  });
+  const nodes = twoNodesOnRedis(startNode);
 
   it('answers GET, PUT, POST and DELETE, the session master and /stream on node B for a session made on node A', async () => {
+    const { a, b } = nodes;
     const id = await createSession(a, 'ana');
     const session = `/api/streaming/session/${id}`;
     expect((await api(b, 'GET', session)).json()).toMatchObject({ session_id: id, track_id: TRACK, user_id: 'ana', current_quality: 'high' });
@@ -72,6 +66,7 @@ describe('serve --redis: streaming sessions on two nodes', () => {
   });
 
   it('pushes a recommendation made on node B (a report) to the listener\'s WebSocket on node A, and Play on A answers the session\'s quality', async () => {
+    const { a, b } = nodes;
     const id = await createSession(b, 'bea');
     // Node A never saw this session before the connection names it.
     const listener = await connect(`ws://127.0.0.1:${a.port}/api/ws`, { token: await token('bea'), session_id: id });
@@ -93,6 +88,7 @@ describe('serve --redis: streaming sessions on two nodes', () => {
   });
 
   it('holds a user\'s quota across nodes: 60 creations racing on both nodes, exactly 50 succeed (maxSessionsPerUser)', async () => {
+    const { a, b } = nodes;
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => api(i % 2 ? a : b, 'POST', '/api/streaming/session', { track_id: TRACK, client_capabilities: CAPABILITIES }, 'quota-user')));
     expect(answers.filter((answer) => answer.status === 201)).toHaveLength(50);
     const refused = answers.filter((answer) => answer.status !== 201);
@@ -105,6 +101,7 @@ describe('serve --redis: streaming sessions on two nodes', () => {
   });
 
   it('keeps the sessions of a node killed with SIGKILL usable on the others', async () => {
+    const { a, b, redis } = nodes;
     const c = await startNode(redis);
     const id = await createSession(c, 'cleo');
     expect((await api(c, 'POST', `/api/streaming/session/${id}/metrics`, { buffer_health_percentage: 90, download_speed_kbps: 0 })).status).toBe(200);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { untilAsync } from './realtime.js';
 import { tempDir } from './temp.js';
 
@@ -166,4 +166,17 @@ async function waitForPong(port: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A redis-server and two nodes on it, started before the tests of the describe block that calls this
+ * (each test file starts its nodes its own way); the tests read the fields.
+ */
+export function twoNodesOnRedis<Node>(startNode: (redis: RedisServer) => Promise<Node>): { redis: RedisServer; a: Node; b: Node } {
+  const nodes = {} as { redis: RedisServer; a: Node; b: Node };
+  beforeAll(async () => {
+    nodes.redis = await startRedis();
+    [nodes.a, nodes.b] = await Promise.all([startNode(nodes.redis), startNode(nodes.redis)]);
+  });
+  return nodes;
 }
